@@ -1,1 +1,10 @@
-//! placeholder
+//! Koppel's bookkeeping rules as plain functions: money and VAT arithmetic, identifiers,
+//! validation of orders and receipts, business days, daily figures and the VAT return.
+//!
+//! Architecture invariant: this crate does no I/O and never depends on axum, sqlx, utoipa or
+//! tokio, so every rule can be tested as a plain function and reused by any edge.
+
+pub mod identifiers;
+pub mod money;
+pub mod problem;
+pub mod vat;
