@@ -83,6 +83,9 @@ pub mod codes {
         TOO_MANY_DECIMALS = "too_many_decimals",
             "an amount has more decimals than allowed (2 for totals and vat, 6 for prices and quantities)",
             "een bedrag heeft meer decimalen dan toegestaan (2 voor totalen en btw, 6 voor prijzen en aantallen)";
+        AMOUNT_OUT_OF_RANGE = "amount_out_of_range",
+            "an amount or quantity is a trillion or more, which no sale is",
+            "een bedrag of aantal is een biljoen of meer, wat geen verkoop is";
         INVALID_CURRENCY = "invalid_currency",
             "the currency is not an active iso 4217 code",
             "de valuta is geen geldige iso 4217-code";
@@ -95,6 +98,9 @@ pub mod codes {
         INVALID_VAT_NUMBER = "invalid_vat_number",
             "the vat number has a wrong format or check digits",
             "het btw-nummer heeft een verkeerd formaat of verkeerde controlecijfers";
+        INVALID_KVK_NUMBER = "invalid_kvk_number",
+            "the kvk number is not 8 digits",
+            "het kvk-nummer bestaat niet uit 8 cijfers";
         INVALID_TIMESTAMP = "invalid_timestamp",
             "the timestamp is not an rfc 3339 date and time",
             "het tijdstip is geen rfc 3339-datum en -tijd";
@@ -179,6 +185,9 @@ pub mod codes {
         LINE_PRODUCT_MISSING = "line_product_missing",
             "a line needs a product_id or a sku",
             "een regel heeft een product_id of een sku nodig";
+        NO_LINES = "no_lines",
+            "a document needs at least one line",
+            "een document heeft minstens een regel nodig";
         UNKNOWN_PRODUCT = "unknown_product",
             "the product does not exist in the company",
             "het product bestaat niet in de administratie";

@@ -1,0 +1,823 @@
+//! What orders and receipts share: VAT information on a line or cost, the lookups a document
+//! needs, totals, the VAT breakdown, and the checks of one line's figures.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::identifiers::{CountryCode, VatNumber};
+use crate::money::{group_tolerance, has_at_most_decimals, line_tolerance, round_cents};
+use crate::problem::{Violation, codes};
+use crate::vat::{self, VatCategory};
+
+/// The VAT information on a line or cost, as sent: a `rate_id`, or a `percentage` and
+/// `category`, plus the `amount`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VatDraft {
+    /// A VAT rate of the company; its percentage, category and country then apply.
+    #[serde(default)]
+    pub rate_id: Option<String>,
+    /// The rate in percent (`21`, `9`, `5.5`); needed without `rate_id`.
+    #[serde(default, with = "crate::money::exact::option")]
+    pub percentage: Option<Decimal>,
+    /// The VAT category; needed without `rate_id`.
+    #[serde(default)]
+    pub category: Option<VatCategory>,
+    /// The country whose rate applies (ISO 3166-1); `NL` when left out, except for `oss`,
+    /// where it is the destination and must be sent.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// The VAT amount in the document's currency, 2 decimals.
+    #[serde(default, with = "crate::money::exact::option")]
+    pub amount: Option<Decimal>,
+    /// Why the line is exempt (the legal ground), required for category `exempt`.
+    #[serde(default)]
+    pub exemption_reason: Option<String>,
+}
+
+/// The VAT of a validated line or cost: everything resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValidVat {
+    /// The company's rate, when the document referenced one.
+    pub rate_id: Option<String>,
+    /// The rate in percent, normalised (`21`, not `21.00`).
+    pub percentage: Decimal,
+    /// The category.
+    pub category: VatCategory,
+    /// The country whose rate applies.
+    pub country: CountryCode,
+    /// The VAT amount.
+    pub amount: Decimal,
+    /// The exemption reason, for `exempt`.
+    pub exemption_reason: Option<String>,
+}
+
+/// A company's VAT rate as validation needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VatRateRef {
+    /// The rate in percent.
+    pub percentage: Decimal,
+    /// The category.
+    pub category: VatCategory,
+    /// The country (ISO 3166-1).
+    pub country: String,
+}
+
+/// The company data a document may reference. Synchronous on purpose: the API preloads what
+/// a document names, so the rules stay plain functions.
+pub trait References {
+    /// The company's VAT rate with this id.
+    fn vat_rate(&self, id: &str) -> Option<VatRateRef>;
+    /// Whether a product with this id exists.
+    fn product_exists(&self, id: &str) -> bool;
+    /// Whether a product with this SKU exists.
+    fn sku_exists(&self, sku: &str) -> bool;
+    /// Whether a payment method with this id exists.
+    fn payment_method_exists(&self, id: &str) -> bool;
+    /// Whether a category with this id exists.
+    fn category_exists(&self, id: &str) -> bool;
+    /// Whether a customer with this id exists.
+    fn customer_exists(&self, id: &str) -> bool;
+    /// Whether an order with this id exists.
+    fn order_exists(&self, id: &str) -> bool;
+}
+
+/// [`References`] held in memory: what the API preloads, and what tests use.
+#[derive(Debug, Clone, Default)]
+pub struct KnownReferences {
+    /// VAT rates by id.
+    pub vat_rates: HashMap<String, VatRateRef>,
+    /// Product ids.
+    pub products: HashSet<String>,
+    /// Product SKUs.
+    pub skus: HashSet<String>,
+    /// Payment method ids.
+    pub payment_methods: HashSet<String>,
+    /// Category ids.
+    pub categories: HashSet<String>,
+    /// Customer ids.
+    pub customers: HashSet<String>,
+    /// Order ids.
+    pub orders: HashSet<String>,
+}
+
+impl References for KnownReferences {
+    fn vat_rate(&self, id: &str) -> Option<VatRateRef> {
+        self.vat_rates.get(id).cloned()
+    }
+    fn product_exists(&self, id: &str) -> bool {
+        self.products.contains(id)
+    }
+    fn sku_exists(&self, sku: &str) -> bool {
+        self.skus.contains(sku)
+    }
+    fn payment_method_exists(&self, id: &str) -> bool {
+        self.payment_methods.contains(id)
+    }
+    fn category_exists(&self, id: &str) -> bool {
+        self.categories.contains(id)
+    }
+    fn customer_exists(&self, id: &str) -> bool {
+        self.customers.contains(id)
+    }
+    fn order_exists(&self, id: &str) -> bool {
+        self.orders.contains(id)
+    }
+}
+
+/// A document's totals as a vendor may send them; each one sent must match exactly.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TotalsDraft {
+    /// The sum of the amounts excluding VAT.
+    #[serde(default, with = "crate::money::exact::option")]
+    pub total_excl_vat: Option<Decimal>,
+    /// The sum of the VAT amounts.
+    #[serde(default, with = "crate::money::exact::option")]
+    pub total_vat: Option<Decimal>,
+    /// The sum of the amounts including VAT.
+    #[serde(default, with = "crate::money::exact::option")]
+    pub total_incl_vat: Option<Decimal>,
+}
+
+/// A document's totals, computed by Koppel from its lines and costs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    /// The sum of the amounts excluding VAT.
+    pub total_excl_vat: Decimal,
+    /// The sum of the VAT amounts.
+    pub total_vat: Decimal,
+    /// The sum of the amounts including VAT; always `total_excl_vat + total_vat`.
+    pub total_incl_vat: Decimal,
+}
+
+impl Totals {
+    /// Adds one line's or cost's figures.
+    pub fn add(&mut self, excl: Decimal, vat: Decimal) {
+        self.total_excl_vat += excl;
+        self.total_vat += vat;
+        self.total_incl_vat += excl + vat;
+    }
+}
+
+/// One group of the VAT breakdown: a category, rate and country with its base and VAT.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VatGroup {
+    /// The category.
+    pub category: VatCategory,
+    /// The rate in percent.
+    pub percentage: Decimal,
+    /// The country whose rate applies.
+    pub country: CountryCode,
+    /// The sum of the amounts excluding VAT.
+    pub base: Decimal,
+    /// The sum of the VAT amounts.
+    pub vat: Decimal,
+}
+
+/// The key of a VAT breakdown group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct GroupKey {
+    pub category: VatCategory,
+    pub percentage: Decimal,
+    pub country: CountryCode,
+}
+
+#[derive(Debug, Default)]
+struct GroupSum {
+    base: Decimal,
+    vat: Decimal,
+    gross: Decimal,
+    units: Decimal,
+    first_pointer: String,
+}
+
+/// Collects the breakdown groups of one document.
+#[derive(Debug, Default)]
+pub(crate) struct Groups(BTreeMap<GroupKey, GroupSum>);
+
+impl Groups {
+    pub fn add(&mut self, figures: &LineFigures, units: Decimal, pointer: &str) {
+        let key = GroupKey {
+            category: figures.vat.category,
+            percentage: figures.vat.percentage,
+            country: figures.vat.country,
+        };
+        let sum = self.0.entry(key).or_insert_with(|| GroupSum {
+            first_pointer: format!("{pointer}/vat/amount"),
+            ..GroupSum::default()
+        });
+        sum.base += figures.excl;
+        sum.vat += figures.vat.amount;
+        sum.gross += figures.incl;
+        sum.units += units.abs();
+    }
+
+    /// Checks each group against its rate with the group tolerance (`VAT.md`); a violation
+    /// points at the group's first line, the request having no breakdown of its own.
+    pub fn check(&self, prices_include_vat: bool, out: &mut Vec<Violation>) {
+        for (key, sum) in &self.0 {
+            if key.category.is_zero_rated() {
+                continue;
+            }
+            let p = key.percentage;
+            let (expected, formula_en, formula_nl) = if prices_include_vat {
+                (
+                    round_cents(sum.gross * p / (Decimal::ONE_HUNDRED + p)),
+                    format!("gross {} × {p}/(100+{p})", sum.gross),
+                    format!("bruto {} × {p}/(100+{p})", sum.gross),
+                )
+            } else {
+                (
+                    round_cents(sum.base * p / Decimal::ONE_HUNDRED),
+                    format!("base {} × {p}%", sum.base),
+                    format!("grondslag {} × {p}%", sum.base),
+                )
+            };
+            let diff = (sum.vat - expected).abs();
+            let tolerance = group_tolerance(sum.units);
+            if diff > tolerance {
+                out.push(Violation::new(
+                    sum.first_pointer.clone(),
+                    codes::VAT_GROUP_MISMATCH,
+                    format!(
+                        "the vat of group {} {p}% {} is {} but {formula_en} is {expected}: a difference of {diff}, more than the group tolerance of {tolerance}",
+                        key.category, key.country, sum.vat
+                    ),
+                    format!(
+                        "de btw van groep {} {p}% {} is {} maar {formula_nl} is {expected}: een verschil van {diff}, meer dan de groepsmarge van {tolerance}",
+                        key.category, key.country, sum.vat
+                    ),
+                ));
+            }
+        }
+    }
+
+    pub fn breakdown(&self) -> Vec<VatGroup> {
+        self.0
+            .iter()
+            .map(|(key, sum)| VatGroup {
+                category: key.category,
+                percentage: key.percentage,
+                country: key.country,
+                base: sum.base,
+                vat: sum.vat,
+            })
+            .collect()
+    }
+}
+
+/// The figures of one valid line or cost.
+#[derive(Debug, Clone)]
+pub(crate) struct LineFigures {
+    pub excl: Decimal,
+    pub incl: Decimal,
+    pub vat: ValidVat,
+}
+
+/// What the line check needs to know about one line or cost.
+pub(crate) struct LineInput<'a> {
+    /// The pointer to the line or cost, e.g. `/lines/0`.
+    pub pointer: String,
+    pub excl_field: &'static str,
+    pub incl_field: &'static str,
+    /// The quantity for the tolerance: 1 for a cost.
+    pub quantity: Decimal,
+    /// For a line: quantity, unit price and discount, to check the line total against.
+    pub priced: Option<Priced>,
+    pub excl: Option<Decimal>,
+    pub incl: Option<Decimal>,
+    pub vat: Option<&'a VatDraft>,
+}
+
+/// A line's quantity, unit price and discount (an amount for the whole line, in the same
+/// basis as the unit price).
+pub(crate) struct Priced {
+    pub quantity: Decimal,
+    pub unit_price: Decimal,
+    pub discount: Decimal,
+}
+
+/// One trillion: no sale comes near it, and keeping every input below it means no product
+/// or sum of inputs can overflow a `Decimal`, so validation can never panic.
+fn amount_limit() -> Decimal {
+    Decimal::from(1_000_000_000_000i64)
+}
+
+/// The state of validating one document: its context and the violations found so far.
+pub(crate) struct Checker<'a> {
+    pub refs: &'a dyn References,
+    pub prices_include_vat: bool,
+    /// The document's date; rates are checked on it when known.
+    pub date: Option<NaiveDate>,
+    /// A credit order may correct a sale at a rate valid at an earlier date.
+    pub credit: bool,
+    /// Where a buyer's VAT number lives in this kind of document, if anywhere.
+    pub buyer_vat_pointer: Option<&'static str>,
+    pub buyer_vat: Option<VatNumber>,
+    buyer_reported: bool,
+    pub out: Vec<Violation>,
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(refs: &'a dyn References) -> Checker<'a> {
+        Checker {
+            refs,
+            prices_include_vat: false,
+            date: None,
+            credit: false,
+            buyer_vat_pointer: None,
+            buyer_vat: None,
+            buyer_reported: false,
+            out: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, pointer: impl Into<String>, code: &'static str, en: String, nl: String) {
+        self.out.push(Violation::new(pointer, code, en, nl));
+    }
+
+    pub fn missing(&mut self, pointer: String) {
+        let field = pointer.rsplit('/').next().unwrap_or_default().to_owned();
+        self.push(
+            pointer,
+            codes::MISSING_FIELD,
+            format!("{field} is missing"),
+            format!("{field} ontbreekt"),
+        );
+    }
+
+    /// A required text: present and not blank.
+    pub fn text<'t>(&mut self, pointer: String, value: Option<&'t str>) -> Option<&'t str> {
+        match value.map(str::trim) {
+            Some(v) if !v.is_empty() => Some(v),
+            _ => {
+                self.missing(pointer);
+                None
+            }
+        }
+    }
+
+    /// A required amount with at most `scale` decimals and within the range any sale fits.
+    pub fn amount(
+        &mut self,
+        pointer: String,
+        value: Option<Decimal>,
+        scale: u32,
+    ) -> Option<Decimal> {
+        let Some(v) = value else {
+            self.missing(pointer);
+            return None;
+        };
+        self.bounded(pointer, v, scale)
+    }
+
+    /// An amount that was sent, checked for scale and range.
+    pub fn bounded(&mut self, pointer: String, v: Decimal, scale: u32) -> Option<Decimal> {
+        let field = pointer.rsplit('/').next().unwrap_or_default().to_owned();
+        if v.abs() >= amount_limit() {
+            self.push(
+                pointer,
+                codes::AMOUNT_OUT_OF_RANGE,
+                format!("{field} must be below one trillion in absolute value, got {v}"),
+                format!("{field} moet in absolute waarde onder een biljoen liggen, ontvangen: {v}"),
+            );
+            return None;
+        }
+        if !has_at_most_decimals(v, scale) {
+            self.push(
+                pointer,
+                codes::TOO_MANY_DECIMALS,
+                format!("{field} may have at most {scale} decimals, got {v}"),
+                format!("{field} mag hoogstens {scale} decimalen hebben, ontvangen: {v}"),
+            );
+            return None;
+        }
+        Some(v)
+    }
+
+    /// An ISO 4217 currency code.
+    pub fn currency(&mut self, value: Option<&str>) -> Option<String> {
+        let code = self.text("/currency".to_owned(), value)?;
+        if crate::identifiers::currency_is_valid(code) {
+            Some(code.to_owned())
+        } else {
+            self.push(
+                "/currency",
+                codes::INVALID_CURRENCY,
+                format!("currency must be an active iso 4217 code in capitals such as EUR, got {code:?}"),
+                format!("currency moet een geldige iso 4217-code in hoofdletters zijn, zoals EUR, ontvangen: {code:?}"),
+            );
+            None
+        }
+    }
+
+    /// An optional country code.
+    pub fn country(&mut self, pointer: String, value: Option<&str>) -> Option<CountryCode> {
+        let raw = value?;
+        match CountryCode::parse(raw.trim()) {
+            Ok(c) => Some(c),
+            Err(_) => {
+                self.push(
+                    pointer,
+                    codes::INVALID_COUNTRY,
+                    format!("{raw:?} is not an iso 3166-1 alpha-2 country code such as NL"),
+                    format!("{raw:?} is geen iso 3166-1 alpha-2-landcode zoals NL"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A reference that must exist when sent.
+    pub fn reference(
+        &mut self,
+        pointer: String,
+        value: Option<&str>,
+        exists: impl Fn(&dyn References, &str) -> bool,
+        code: &'static str,
+        what_en: &str,
+        what_nl: &str,
+    ) {
+        if let Some(id) = value
+            && !exists(self.refs, id)
+        {
+            self.push(
+                pointer,
+                code,
+                format!("{what_en} {id:?} does not exist in this company"),
+                format!("{what_nl} {id:?} bestaat niet in deze administratie"),
+            );
+        }
+    }
+
+    /// Resolves and checks the VAT information of a line or cost.
+    fn vat(&mut self, p: &str, vat: Option<&VatDraft>) -> Option<ValidVat> {
+        let Some(vat) = vat else {
+            self.push(
+                format!("{p}/vat"),
+                codes::VAT_MISSING,
+                "vat is missing: send vat with rate_id, or percentage and category, and amount"
+                    .to_owned(),
+                "vat ontbreekt: stuur vat met rate_id, of percentage en category, en amount"
+                    .to_owned(),
+            );
+            return None;
+        };
+        let amount = self.amount(format!("{p}/vat/amount"), vat.amount, 2);
+        let resolved = match &vat.rate_id {
+            Some(id) => {
+                match self.refs.vat_rate(id) {
+                    None => {
+                        self.push(
+                            format!("{p}/vat/rate_id"),
+                            codes::UNKNOWN_VAT_RATE,
+                            format!("vat rate {id:?} does not exist in this company"),
+                            format!("btw-tarief {id:?} bestaat niet in deze administratie"),
+                        );
+                        None
+                    }
+                    Some(rate) => {
+                        let before = self.out.len();
+                        if let Some(sent) = vat.percentage
+                            && sent != rate.percentage
+                        {
+                            self.push(
+                            format!("{p}/vat/percentage"),
+                            codes::VAT_RATE_CONFLICT,
+                            format!("percentage {sent} differs from vat rate {id:?}, which has {}", rate.percentage),
+                            format!("percentage {sent} wijkt af van btw-tarief {id:?}, dat {} heeft", rate.percentage),
+                        );
+                        }
+                        if let Some(sent) = vat.category
+                            && sent != rate.category
+                        {
+                            self.push(
+                                format!("{p}/vat/category"),
+                                codes::VAT_RATE_CONFLICT,
+                                format!(
+                                    "category {sent} differs from vat rate {id:?}, which has {}",
+                                    rate.category
+                                ),
+                                format!(
+                                    "categorie {sent} wijkt af van btw-tarief {id:?}, dat {} heeft",
+                                    rate.category
+                                ),
+                            );
+                        }
+                        let country = self.country(format!("{p}/vat/rate_id"), Some(&rate.country));
+                        // After a conflict it is unknown which rate the vendor meant, so the
+                        // amount is not checked against either.
+                        let conflict = self.out.len() > before;
+                        country
+                            .filter(|_| !conflict)
+                            .map(|c| (rate.percentage, rate.category, c))
+                    }
+                }
+            }
+            None => {
+                let percentage = match vat.percentage {
+                    Some(v) => self.bounded(format!("{p}/vat/percentage"), v, 4),
+                    // A zero-rated category has only one possible percentage, so it may be
+                    // left out.
+                    None if vat.category.is_some_and(VatCategory::is_zero_rated) => {
+                        Some(Decimal::ZERO)
+                    }
+                    None => {
+                        self.missing(format!("{p}/vat/percentage"));
+                        None
+                    }
+                };
+                if vat.category.is_none() {
+                    self.missing(format!("{p}/vat/category"));
+                }
+                let country = match (&vat.country, vat.category) {
+                    (Some(raw), _) => self.country(format!("{p}/vat/country"), Some(raw)),
+                    (None, Some(VatCategory::Oss)) => {
+                        self.push(
+                            format!("{p}/vat/country"),
+                            codes::OSS_COUNTRY_REQUIRED,
+                            "an oss line needs the destination country in vat.country".to_owned(),
+                            "een oss-regel heeft het land van bestemming nodig in vat.country"
+                                .to_owned(),
+                        );
+                        None
+                    }
+                    (None, _) => Some(CountryCode::NL),
+                };
+                match (percentage, vat.category, country) {
+                    (Some(p), Some(c), Some(country)) => Some((p, c, country)),
+                    _ => None,
+                }
+            }
+        };
+        let (percentage, category, country) = resolved?;
+        let percentage = percentage.normalize();
+        let mut ok = true;
+        if category.is_zero_rated() != percentage.is_zero() {
+            ok = false;
+            let (en, nl) = if category.is_zero_rated() {
+                ("0", "0")
+            } else {
+                ("above 0", "boven 0")
+            };
+            self.push(
+                format!("{p}/vat/percentage"),
+                codes::VAT_CATEGORY_PERCENTAGE_MISMATCH,
+                format!("category {category} requires a percentage of {en}, got {percentage}"),
+                format!(
+                    "categorie {category} vereist een percentage van {nl}, ontvangen: {percentage}"
+                ),
+            );
+        } else if !category.is_zero_rated()
+            && let Some(date) = self.date
+        {
+            let valid = if self.credit {
+                vat::percentage_valid_on_or_before(country.as_str(), category, percentage, date)
+            } else {
+                vat::percentage_valid(country.as_str(), category, percentage, date)
+            };
+            if !valid {
+                ok = false;
+                let then = vat::rates_on(country.as_str(), date).map(|r| match category {
+                    VatCategory::Standard => r.standard.to_string(),
+                    VatCategory::Reduced => join(&r.reduced),
+                    _ => join(&[vec![r.standard], r.reduced.clone()].concat()),
+                });
+                let (then_en, then_nl) = match then {
+                    Some(list) if category != VatCategory::Oss || country != CountryCode::NL => (
+                        format!("valid then: {list}"),
+                        format!("toen geldig: {list}"),
+                    ),
+                    _ => ("no rate known".to_owned(), "geen tarief bekend".to_owned()),
+                };
+                self.push(
+                    format!("{p}/vat/percentage"),
+                    codes::VAT_PERCENTAGE_NOT_VALID,
+                    format!("{percentage}% is not a {category} rate in {country} on {date}; {then_en}"),
+                    format!("{percentage}% is op {date} geen tarief van categorie {category} in {country}; {then_nl}"),
+                );
+            }
+        }
+        if category == VatCategory::Exempt
+            && vat
+                .exemption_reason
+                .as_deref()
+                .is_none_or(|r| r.trim().is_empty())
+        {
+            self.push(
+                format!("{p}/vat/exemption_reason"),
+                codes::EXEMPTION_REASON_REQUIRED,
+                "an exempt line needs the reason for the exemption in exemption_reason".to_owned(),
+                "een vrijgestelde regel heeft de reden van de vrijstelling nodig in exemption_reason".to_owned(),
+            );
+        }
+        if category == VatCategory::IntraEu {
+            self.intra_eu(p);
+        }
+        let amount = amount?;
+        if category.is_zero_rated() && !amount.is_zero() {
+            self.push(
+                format!("{p}/vat/amount"),
+                codes::VAT_AMOUNT_NOT_ZERO,
+                format!("category {category} carries no vat: expected 0.00, got {amount}"),
+                format!("categorie {category} heeft geen btw: verwacht 0.00, ontvangen: {amount}"),
+            );
+            ok = false;
+        }
+        ok.then(|| ValidVat {
+            rate_id: vat.rate_id.clone(),
+            percentage,
+            category,
+            country,
+            amount,
+            exemption_reason: vat.exemption_reason.clone(),
+        })
+    }
+
+    /// An intra-EU supply needs a buyer VAT number from another member state; reported once
+    /// per document, because it is one fact about the buyer.
+    fn intra_eu(&mut self, p: &str) {
+        if self.buyer_reported {
+            return;
+        }
+        let pointer = self
+            .buyer_vat_pointer
+            .map_or_else(|| format!("{p}/vat/category"), str::to_owned);
+        match &self.buyer_vat {
+            None => {
+                self.buyer_reported = true;
+                self.push(
+                    pointer,
+                    codes::INTRA_EU_REQUIRES_BUYER_VAT_NUMBER,
+                    "an intra-eu supply needs the buyer's valid vat number".to_owned(),
+                    "een intracommunautaire levering heeft het geldige btw-nummer van de afnemer nodig".to_owned(),
+                );
+            }
+            Some(number) if number.prefix() == "NL" => {
+                self.buyer_reported = true;
+                self.push(
+                    pointer,
+                    codes::INTRA_EU_BUYER_IS_DOMESTIC,
+                    format!("an intra-eu supply needs a buyer in another member state, got {number}"),
+                    format!("een intracommunautaire levering heeft een afnemer in een andere lidstaat nodig, ontvangen: {number}"),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// Checks one line's or cost's figures and returns them when they are all valid.
+    pub fn line(&mut self, input: LineInput<'_>) -> Option<LineFigures> {
+        let p = input.pointer.as_str();
+        let vat = self.vat(p, input.vat);
+        let excl = input
+            .excl
+            .and_then(|v| self.bounded(format!("{p}/{}", input.excl_field), v, 2));
+        let incl = input
+            .incl
+            .and_then(|v| self.bounded(format!("{p}/{}", input.incl_field), v, 2));
+        let (basis_field, basis) = if self.prices_include_vat {
+            (input.incl_field, incl)
+        } else {
+            (input.excl_field, excl)
+        };
+        let basis_sent = if self.prices_include_vat {
+            input.incl.is_some()
+        } else {
+            input.excl.is_some()
+        };
+        if !basis_sent {
+            self.missing(format!("{p}/{basis_field}"));
+        }
+        let basis = basis?;
+        let mut ok = true;
+        if let Some(priced) = &input.priced {
+            let expected = priced.quantity * priced.unit_price - priced.discount;
+            let diff = (basis - expected).abs();
+            let tolerance = line_tolerance(priced.quantity);
+            if diff > tolerance {
+                ok = false;
+                self.push(
+                    format!("{p}/{basis_field}"),
+                    codes::LINE_TOTAL_MISMATCH,
+                    format!(
+                        "{basis_field} is {basis} but quantity {} × unit_price {} − discount {} is {expected}: a difference of {diff}, more than the tolerance of {tolerance}",
+                        priced.quantity, priced.unit_price, priced.discount
+                    ),
+                    format!(
+                        "{basis_field} is {basis} maar aantal {} × unit_price {} − korting {} is {expected}: een verschil van {diff}, meer dan de marge van {tolerance}",
+                        priced.quantity, priced.unit_price, priced.discount
+                    ),
+                );
+            }
+        }
+        let vat = vat?;
+        let (excl, incl) = if self.prices_include_vat {
+            (excl.unwrap_or(basis - vat.amount), basis)
+        } else {
+            (basis, incl.unwrap_or(basis + vat.amount))
+        };
+        if incl != excl + vat.amount {
+            ok = false;
+            let derived = if self.prices_include_vat {
+                input.excl_field
+            } else {
+                input.incl_field
+            };
+            self.push(
+                format!("{p}/{derived}"),
+                codes::INCL_EXCL_VAT_MISMATCH,
+                format!(
+                    "{} {incl} is not {} {excl} plus vat {} = {}",
+                    input.incl_field,
+                    input.excl_field,
+                    vat.amount,
+                    excl + vat.amount
+                ),
+                format!(
+                    "{} {incl} is niet {} {excl} plus btw {} = {}",
+                    input.incl_field,
+                    input.excl_field,
+                    vat.amount,
+                    excl + vat.amount
+                ),
+            );
+        }
+        if !vat.category.is_zero_rated() {
+            let r = vat.percentage;
+            let (expected, formula_en, formula_nl) = if self.prices_include_vat {
+                (
+                    round_cents(incl * r / (Decimal::ONE_HUNDRED + r)),
+                    format!("{incl} × {r}/(100+{r})"),
+                    format!("{incl} × {r}/(100+{r})"),
+                )
+            } else {
+                (
+                    round_cents(excl * r / Decimal::ONE_HUNDRED),
+                    format!("{excl} × {r}%"),
+                    format!("{excl} × {r}%"),
+                )
+            };
+            let diff = (vat.amount - expected).abs();
+            let tolerance = line_tolerance(input.quantity);
+            if diff > tolerance {
+                ok = false;
+                self.push(
+                    format!("{p}/vat/amount"),
+                    codes::VAT_AMOUNT_MISMATCH,
+                    format!(
+                        "vat is {} but {formula_en} is {expected}: a difference of {diff}, more than the tolerance of {tolerance} for quantity {}",
+                        vat.amount, input.quantity
+                    ),
+                    format!(
+                        "btw is {} maar {formula_nl} is {expected}: een verschil van {diff}, meer dan de marge van {tolerance} bij aantal {}",
+                        vat.amount, input.quantity
+                    ),
+                );
+            }
+        }
+        ok.then_some(LineFigures { excl, incl, vat })
+    }
+
+    /// Compares the totals a vendor sent with the computed ones, exactly.
+    pub fn totals(&mut self, sent: Option<&TotalsDraft>, computed: &Totals) {
+        let Some(sent) = sent else { return };
+        for (field, sent, computed) in [
+            (
+                "total_excl_vat",
+                sent.total_excl_vat,
+                computed.total_excl_vat,
+            ),
+            ("total_vat", sent.total_vat, computed.total_vat),
+            (
+                "total_incl_vat",
+                sent.total_incl_vat,
+                computed.total_incl_vat,
+            ),
+        ] {
+            if let Some(sent) = sent
+                && sent != computed
+            {
+                self.push(
+                    format!("/totals/{field}"),
+                    codes::TOTAL_MISMATCH,
+                    format!("{field} is {sent} but the lines and costs add up to {computed}"),
+                    format!("{field} is {sent} maar de regels en kosten tellen op tot {computed}"),
+                );
+            }
+        }
+    }
+}
+
+fn join(rates: &[Decimal]) -> String {
+    let texts: Vec<String> = rates.iter().map(|r| r.normalize().to_string()).collect();
+    if texts.is_empty() {
+        "-".to_owned()
+    } else {
+        texts.join(", ")
+    }
+}

@@ -1,0 +1,811 @@
+//! Sales orders (`SPEC.md` "Sales orders"): the draft as a webshop sends it, and its
+//! validation into a [`ValidOrder`] with Koppel's own totals and VAT breakdown.
+//!
+//! Choices where the spec is silent, kept here so they can change in one place:
+//! - `discount` on a line is an amount for the whole line, in the same basis (incl. or excl.
+//!   VAT) as `unit_price`, with the sign of the line: the line total is
+//!   `quantity × unit_price − discount`, within the line tolerance, so a vendor that rounds
+//!   per unit or converts between bases per unit is accepted.
+//! - Of `total_excl_vat` and `total_incl_vat` only the one in the order's price basis is
+//!   required; the other is derived (`incl = excl + VAT`) and, when sent, must match exactly.
+//! - A line needs a `product_id` or a `sku`; a `product_id` must exist, and a `sku` sent
+//!   without a `product_id` must be a known product's SKU (that is how the line references
+//!   its product).
+//! - An order without `credit_of` has a total of zero or more; a credit order (refund) has
+//!   a total of zero or less and may use a rate that was valid at an earlier date, because it
+//!   corrects a sale made at that rate (box 1c).
+//! - Payments: their sum may be less than the total (an open order may be unpaid) but lies
+//!   between zero and the total, on the total's side of zero. A refund paid back on the order
+//!   itself is a negative payment and lowers the sum; a credit order's payments are negative.
+//! - A `rounding` cost is `outside_scope` without VAT and at most 0.99 either way (the group
+//!   bound of EN 16931), so it can absorb rounding but never hide a real difference.
+
+use chrono::{DateTime, FixedOffset};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::document::{
+    Checker, Groups, LineInput, Priced, References, Totals, TotalsDraft, ValidVat, VatDraft,
+    VatGroup,
+};
+use crate::identifiers::{CountryCode, KvkNumber, VatNumber, email_is_valid};
+use crate::money::{MAX_INPUT_SCALE, max_group_tolerance};
+use crate::problem::{Violation, codes};
+use crate::vat::VatCategory;
+
+/// Where an order is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    /// Placed, not (fully) paid.
+    Open,
+    /// Paid.
+    Paid,
+    /// Shipped.
+    Shipped,
+    /// Done.
+    Completed,
+    /// Cancelled; the document stays, marked so.
+    Cancelled,
+    /// Refunded (the refund itself is a credit order).
+    Refunded,
+}
+
+/// An address as it was on the order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressDraft {
+    /// Street name.
+    #[serde(default)]
+    pub street: Option<String>,
+    /// House number.
+    #[serde(default)]
+    pub house_number: Option<String>,
+    /// Addition to the house number (`A`, `bis`).
+    #[serde(default)]
+    pub house_number_addition: Option<String>,
+    /// Postal code.
+    #[serde(default)]
+    pub postal_code: Option<String>,
+    /// City.
+    #[serde(default)]
+    pub city: Option<String>,
+    /// ISO 3166-1 alpha-2 country code.
+    #[serde(default)]
+    pub country: Option<String>,
+}
+
+/// The customer on an order: a reference plus the details as they were on the order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerDraft {
+    /// The customer in Koppel, when the vendor pushed it.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The person's name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The business's name.
+    #[serde(default)]
+    pub company_name: Option<String>,
+    /// E-mail address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Phone number, as typed.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// The buyer's VAT number; required for an intra-EU supply.
+    #[serde(default)]
+    pub vat_number: Option<String>,
+    /// The buyer's KvK number.
+    #[serde(default)]
+    pub coc_number: Option<String>,
+    /// Billing address.
+    #[serde(default)]
+    pub billing_address: Option<AddressDraft>,
+    /// Shipping address.
+    #[serde(default)]
+    pub shipping_address: Option<AddressDraft>,
+}
+
+/// One order line as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineDraft {
+    /// The product in Koppel.
+    #[serde(default)]
+    pub product_id: Option<String>,
+    /// The product's SKU.
+    #[serde(default)]
+    pub sku: Option<String>,
+    /// What was sold.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// How many; negative on a refund line. Up to 6 decimals.
+    #[serde(default, with = "crate::money::exact::option")]
+    pub quantity: Option<Decimal>,
+    /// Price per unit in the order's basis (incl. or excl. VAT). Up to 6 decimals.
+    #[serde(default, with = "crate::money::exact::option")]
+    pub unit_price: Option<Decimal>,
+    /// Discount on the whole line in the same basis; 0 when left out.
+    #[serde(default, with = "crate::money::exact::option")]
+    pub discount: Option<Decimal>,
+    /// VAT information.
+    #[serde(default)]
+    pub vat: Option<VatDraft>,
+    /// Line total excluding VAT, 2 decimals.
+    #[serde(default, with = "crate::money::exact::option")]
+    pub total_excl_vat: Option<Decimal>,
+    /// Line total including VAT, 2 decimals.
+    #[serde(default, with = "crate::money::exact::option")]
+    pub total_incl_vat: Option<Decimal>,
+    /// The revenue category in Koppel.
+    #[serde(default)]
+    pub category_id: Option<String>,
+}
+
+/// What a cost is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostKind {
+    /// Shipping.
+    Shipping,
+    /// A payment fee.
+    Payment,
+    /// An order-level discount: negative.
+    Discount,
+    /// A surcharge.
+    Surcharge,
+    /// Anything else.
+    Other,
+    /// The difference of a platform that rounds lines and totals independently: no VAT.
+    Rounding,
+}
+
+/// A cost on an order as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostDraft {
+    /// What the cost is for.
+    #[serde(default)]
+    pub kind: Option<CostKind>,
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Amount excluding VAT, 2 decimals.
+    #[serde(default, with = "crate::money::exact::option")]
+    pub amount_excl_vat: Option<Decimal>,
+    /// VAT information.
+    #[serde(default)]
+    pub vat: Option<VatDraft>,
+    /// Amount including VAT, 2 decimals.
+    #[serde(default, with = "crate::money::exact::option")]
+    pub amount_incl_vat: Option<Decimal>,
+}
+
+/// A payment on an order as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentDraft {
+    /// The payment method in Koppel.
+    #[serde(default)]
+    pub method_id: Option<String>,
+    /// Amount, 2 decimals; negative for money paid back.
+    #[serde(default, with = "crate::money::exact::option")]
+    pub amount: Option<Decimal>,
+    /// The payment provider's reference, e.g. a transaction id.
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// When it was paid.
+    #[serde(default)]
+    pub paid_at: Option<DateTime<FixedOffset>>,
+}
+
+/// A sales order as a webshop sends it: every field as sent, missing ones `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderDraft {
+    /// The vendor's own id; writes are upserts by it.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// The order number the customer sees.
+    #[serde(default)]
+    pub number: Option<String>,
+    /// Where the order is in its life.
+    #[serde(default)]
+    pub status: Option<OrderStatus>,
+    /// When the order was placed, with its offset.
+    #[serde(default)]
+    pub order_date: Option<DateTime<FixedOffset>>,
+    /// ISO 4217 currency code.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// Whether unit prices include VAT; decides which totals are the basis.
+    #[serde(default)]
+    pub prices_include_vat: Option<bool>,
+    /// The buyer.
+    #[serde(default)]
+    pub customer: Option<CustomerDraft>,
+    /// The lines; at least one.
+    #[serde(default)]
+    pub lines: Vec<LineDraft>,
+    /// Shipping, fees, order discounts, rounding.
+    #[serde(default)]
+    pub costs: Vec<CostDraft>,
+    /// Payments received (or paid back).
+    #[serde(default)]
+    pub payments: Vec<PaymentDraft>,
+    /// Totals, when the vendor sends them; they must match Koppel's exactly.
+    #[serde(default)]
+    pub totals: Option<TotalsDraft>,
+    /// For a credit order or refund: the order it corrects.
+    #[serde(default)]
+    pub credit_of: Option<String>,
+}
+
+/// A validated address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ValidAddress {
+    /// Street name.
+    pub street: Option<String>,
+    /// House number.
+    pub house_number: Option<String>,
+    /// Addition to the house number.
+    pub house_number_addition: Option<String>,
+    /// Postal code.
+    pub postal_code: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// Country.
+    pub country: Option<CountryCode>,
+}
+
+/// A validated customer snapshot, identifiers normalised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ValidCustomer {
+    /// The customer in Koppel.
+    pub id: Option<String>,
+    /// The person's name.
+    pub name: Option<String>,
+    /// The business's name.
+    pub company_name: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Normalised VAT number.
+    pub vat_number: Option<VatNumber>,
+    /// KvK number.
+    pub coc_number: Option<KvkNumber>,
+    /// Billing address.
+    pub billing_address: Option<ValidAddress>,
+    /// Shipping address.
+    pub shipping_address: Option<ValidAddress>,
+}
+
+/// A validated order line with both totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ValidLine {
+    /// The product in Koppel.
+    pub product_id: Option<String>,
+    /// The product's SKU.
+    pub sku: Option<String>,
+    /// What was sold.
+    pub description: Option<String>,
+    /// How many.
+    pub quantity: Decimal,
+    /// Price per unit in the order's basis.
+    pub unit_price: Decimal,
+    /// Discount on the whole line.
+    pub discount: Decimal,
+    /// Resolved VAT.
+    pub vat: ValidVat,
+    /// Line total excluding VAT.
+    pub total_excl_vat: Decimal,
+    /// Line total including VAT.
+    pub total_incl_vat: Decimal,
+    /// The revenue category.
+    pub category_id: Option<String>,
+}
+
+/// A validated cost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ValidCost {
+    /// What the cost is for.
+    pub kind: CostKind,
+    /// Free text.
+    pub description: Option<String>,
+    /// Amount excluding VAT.
+    pub amount_excl_vat: Decimal,
+    /// Resolved VAT.
+    pub vat: ValidVat,
+    /// Amount including VAT.
+    pub amount_incl_vat: Decimal,
+}
+
+/// A validated payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ValidPayment {
+    /// The payment method in Koppel.
+    pub method_id: String,
+    /// Amount.
+    pub amount: Decimal,
+    /// The provider's reference.
+    pub reference: Option<String>,
+    /// When it was paid.
+    pub paid_at: Option<DateTime<FixedOffset>>,
+}
+
+/// An order that passed every rule, with the totals and breakdown Koppel computed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ValidOrder {
+    /// The vendor's own id.
+    pub external_id: String,
+    /// The order number.
+    pub number: Option<String>,
+    /// Status.
+    pub status: OrderStatus,
+    /// When the order was placed.
+    pub order_date: DateTime<FixedOffset>,
+    /// ISO 4217 currency code.
+    pub currency: String,
+    /// Whether unit prices include VAT.
+    pub prices_include_vat: bool,
+    /// The buyer.
+    pub customer: Option<ValidCustomer>,
+    /// The lines.
+    pub lines: Vec<ValidLine>,
+    /// The costs.
+    pub costs: Vec<ValidCost>,
+    /// The payments.
+    pub payments: Vec<ValidPayment>,
+    /// The order this one corrects.
+    pub credit_of: Option<String>,
+    /// Totals computed from the lines and costs.
+    pub totals: Totals,
+    /// Base and VAT per category, rate and country.
+    pub vat_breakdown: Vec<VatGroup>,
+}
+
+impl ValidOrder {
+    /// The sum of the payments (refunds paid back on the order count negative).
+    pub fn paid(&self) -> Decimal {
+        self.payments.iter().map(|p| p.amount).sum()
+    }
+}
+
+fn address(c: &mut Checker<'_>, pointer: &str, a: &AddressDraft) -> ValidAddress {
+    ValidAddress {
+        street: a.street.clone(),
+        house_number: a.house_number.clone(),
+        house_number_addition: a.house_number_addition.clone(),
+        postal_code: a.postal_code.clone(),
+        city: a.city.clone(),
+        country: c.country(format!("{pointer}/country"), a.country.as_deref()),
+    }
+}
+
+fn customer(c: &mut Checker<'_>, draft: &CustomerDraft) -> ValidCustomer {
+    c.reference(
+        "/customer/id".to_owned(),
+        draft.id.as_deref(),
+        |r, id| r.customer_exists(id),
+        codes::UNKNOWN_CUSTOMER,
+        "customer",
+        "klant",
+    );
+    if let Some(email) = &draft.email
+        && !email_is_valid(email.trim())
+    {
+        c.push(
+            "/customer/email",
+            codes::INVALID_EMAIL,
+            format!("{email:?} is not a valid e-mail address"),
+            format!("{email:?} is geen geldig e-mailadres"),
+        );
+    }
+    let vat_number = draft
+        .vat_number
+        .as_deref()
+        .filter(|v| !v.trim().is_empty())
+        .and_then(|raw| match VatNumber::parse(raw) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                c.push(
+                    "/customer/vat_number",
+                    codes::INVALID_VAT_NUMBER,
+                    e.to_string(),
+                    format!("{raw:?} is geen geldig btw-nummer (formaat of controlecijfers)"),
+                );
+                None
+            }
+        });
+    let coc_number = draft
+        .coc_number
+        .as_deref()
+        .filter(|v| !v.trim().is_empty())
+        .and_then(|raw| match KvkNumber::parse(raw) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                c.push(
+                    "/customer/coc_number",
+                    codes::INVALID_KVK_NUMBER,
+                    e.to_string(),
+                    format!("een kvk-nummer heeft precies 8 cijfers, ontvangen: {raw:?}"),
+                );
+                None
+            }
+        });
+    c.buyer_vat = vat_number.clone();
+    ValidCustomer {
+        id: draft.id.clone(),
+        name: draft.name.clone(),
+        company_name: draft.company_name.clone(),
+        email: draft.email.as_ref().map(|e| e.trim().to_owned()),
+        phone: draft.phone.clone(),
+        vat_number,
+        coc_number,
+        billing_address: draft
+            .billing_address
+            .as_ref()
+            .map(|a| address(c, "/customer/billing_address", a)),
+        shipping_address: draft
+            .shipping_address
+            .as_ref()
+            .map(|a| address(c, "/customer/shipping_address", a)),
+    }
+}
+
+fn line(c: &mut Checker<'_>, groups: &mut Groups, i: usize, l: &LineDraft) -> Option<ValidLine> {
+    let p = format!("/lines/{i}");
+    if l.product_id.is_none() && l.sku.is_none() {
+        c.push(
+            p.clone(),
+            codes::LINE_PRODUCT_MISSING,
+            "a line needs a product_id or a sku".to_owned(),
+            "een regel heeft een product_id of een sku nodig".to_owned(),
+        );
+    }
+    c.reference(
+        format!("{p}/product_id"),
+        l.product_id.as_deref(),
+        |r, id| r.product_exists(id),
+        codes::UNKNOWN_PRODUCT,
+        "product",
+        "product",
+    );
+    if l.product_id.is_none() {
+        c.reference(
+            format!("{p}/sku"),
+            l.sku.as_deref(),
+            |r, sku| r.sku_exists(sku),
+            codes::UNKNOWN_SKU,
+            "a product with sku",
+            "een product met sku",
+        );
+    }
+    c.reference(
+        format!("{p}/category_id"),
+        l.category_id.as_deref(),
+        |r, id| r.category_exists(id),
+        codes::UNKNOWN_CATEGORY,
+        "category",
+        "categorie",
+    );
+    let quantity = c.amount(format!("{p}/quantity"), l.quantity, MAX_INPUT_SCALE);
+    if quantity.is_some_and(|q| q.is_zero()) {
+        c.push(
+            format!("{p}/quantity"),
+            codes::QUANTITY_ZERO,
+            "quantity must not be zero".to_owned(),
+            "quantity mag niet nul zijn".to_owned(),
+        );
+    }
+    let unit_price = c.amount(format!("{p}/unit_price"), l.unit_price, MAX_INPUT_SCALE);
+    let discount = match l.discount {
+        Some(d) => c.bounded(format!("{p}/discount"), d, MAX_INPUT_SCALE),
+        None => Some(Decimal::ZERO),
+    };
+    let priced = match (quantity, unit_price, discount) {
+        (Some(quantity), Some(unit_price), Some(discount)) => Some(Priced {
+            quantity,
+            unit_price,
+            discount,
+        }),
+        _ => None,
+    };
+    let figures = c.line(LineInput {
+        pointer: p.clone(),
+        excl_field: "total_excl_vat",
+        incl_field: "total_incl_vat",
+        quantity: quantity.unwrap_or(Decimal::ONE),
+        priced,
+        excl: l.total_excl_vat,
+        incl: l.total_incl_vat,
+        vat: l.vat.as_ref(),
+    })?;
+    let (quantity, unit_price, discount) = (quantity?, unit_price?, discount?);
+    if quantity.is_zero() {
+        return None;
+    }
+    groups.add(&figures, quantity, &p);
+    Some(ValidLine {
+        product_id: l.product_id.clone(),
+        sku: l.sku.clone(),
+        description: l.description.clone(),
+        quantity,
+        unit_price,
+        discount,
+        vat: figures.vat,
+        total_excl_vat: figures.excl,
+        total_incl_vat: figures.incl,
+        category_id: l.category_id.clone(),
+    })
+}
+
+fn cost(c: &mut Checker<'_>, groups: &mut Groups, i: usize, k: &CostDraft) -> Option<ValidCost> {
+    let p = format!("/costs/{i}");
+    if k.kind.is_none() {
+        c.missing(format!("{p}/kind"));
+    }
+    let figures = c.line(LineInput {
+        pointer: p.clone(),
+        excl_field: "amount_excl_vat",
+        incl_field: "amount_incl_vat",
+        quantity: Decimal::ONE,
+        priced: None,
+        excl: k.amount_excl_vat,
+        incl: k.amount_incl_vat,
+        vat: k.vat.as_ref(),
+    })?;
+    let kind = k.kind?;
+    let basis_field = if c.prices_include_vat {
+        "amount_incl_vat"
+    } else {
+        "amount_excl_vat"
+    };
+    let mut ok = true;
+    match kind {
+        CostKind::Discount
+            if (c.credit && figures.incl < Decimal::ZERO)
+                || (!c.credit && figures.incl > Decimal::ZERO) =>
+        {
+            ok = false;
+            let (en, nl) = if c.credit {
+                (
+                    "zero or more on a credit order",
+                    "nul of meer op een creditorder",
+                )
+            } else {
+                ("zero or less", "nul of minder")
+            };
+            c.push(
+                format!("{p}/{basis_field}"),
+                codes::DISCOUNT_COST_WRONG_SIGN,
+                format!(
+                    "a discount must lower the total, so it is {en}, got {}",
+                    figures.incl
+                ),
+                format!(
+                    "een korting moet het totaal verlagen en is dus {nl}, ontvangen: {}",
+                    figures.incl
+                ),
+            );
+        }
+        CostKind::Rounding => {
+            if figures.vat.category != VatCategory::OutsideScope {
+                ok = false;
+                c.push(
+                    format!("{p}/vat/category"),
+                    codes::ROUNDING_NOT_OUTSIDE_SCOPE,
+                    format!("a rounding cost carries no vat and must be outside_scope, got {}", figures.vat.category),
+                    format!("een afrondingspost heeft geen btw en hoort in outside_scope, ontvangen: {}", figures.vat.category),
+                );
+            }
+            if figures.incl.abs() > max_group_tolerance() {
+                ok = false;
+                c.push(
+                    format!("{p}/{basis_field}"),
+                    codes::ROUNDING_TOO_LARGE,
+                    format!(
+                        "a rounding cost is at most 0.99 either way, got {}",
+                        figures.incl
+                    ),
+                    format!(
+                        "een afrondingspost is hoogstens 0.99 in beide richtingen, ontvangen: {}",
+                        figures.incl
+                    ),
+                );
+            }
+        }
+        _ => {}
+    }
+    groups.add(&figures, Decimal::ONE, &p);
+    ok.then(|| ValidCost {
+        kind,
+        description: k.description.clone(),
+        amount_excl_vat: figures.excl,
+        vat: figures.vat,
+        amount_incl_vat: figures.incl,
+    })
+}
+
+fn payment(c: &mut Checker<'_>, i: usize, pay: &PaymentDraft) -> Option<ValidPayment> {
+    let p = format!("/payments/{i}");
+    let method_id = c.text(format!("{p}/method_id"), pay.method_id.as_deref());
+    if let Some(id) = method_id {
+        c.reference(
+            format!("{p}/method_id"),
+            Some(id),
+            |r, id| r.payment_method_exists(id),
+            codes::UNKNOWN_PAYMENT_METHOD,
+            "payment method",
+            "betaalmethode",
+        );
+    }
+    let amount = c.amount(format!("{p}/amount"), pay.amount, 2)?;
+    Some(ValidPayment {
+        method_id: method_id?.to_owned(),
+        amount,
+        reference: pay.reference.clone(),
+        paid_at: pay.paid_at,
+    })
+}
+
+/// Checks every rule of `VAT.md` and `SPEC.md` for an order and returns the normalised order
+/// with its computed totals and VAT breakdown, or every violation found, each with a pointer.
+pub fn validate_order(
+    draft: &OrderDraft,
+    refs: &dyn References,
+) -> Result<ValidOrder, Vec<Violation>> {
+    let mut c = Checker::new(refs);
+    if draft.prices_include_vat.is_none() {
+        c.missing("/prices_include_vat".to_owned());
+    }
+    c.prices_include_vat = draft.prices_include_vat.unwrap_or(false);
+    c.date = draft.order_date.map(|d| d.date_naive());
+    c.credit = draft.credit_of.is_some();
+    c.buyer_vat_pointer = Some("/customer/vat_number");
+
+    let external_id = c
+        .text("/external_id".to_owned(), draft.external_id.as_deref())
+        .map(str::to_owned);
+    if draft.status.is_none() {
+        c.missing("/status".to_owned());
+    }
+    if draft.order_date.is_none() {
+        c.missing("/order_date".to_owned());
+    }
+    let currency = c.currency(draft.currency.as_deref());
+    let customer = draft.customer.as_ref().map(|d| customer(&mut c, d));
+    c.reference(
+        "/credit_of".to_owned(),
+        draft.credit_of.as_deref(),
+        |r, id| r.order_exists(id),
+        codes::UNKNOWN_ORDER,
+        "order",
+        "order",
+    );
+
+    if draft.lines.is_empty() {
+        c.push(
+            "/lines",
+            codes::NO_LINES,
+            "an order needs at least one line".to_owned(),
+            "een order heeft minstens een regel nodig".to_owned(),
+        );
+    }
+    let mut groups = Groups::default();
+    let lines: Vec<Option<ValidLine>> = draft
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| line(&mut c, &mut groups, i, l))
+        .collect();
+    let costs: Vec<Option<ValidCost>> = draft
+        .costs
+        .iter()
+        .enumerate()
+        .map(|(i, k)| cost(&mut c, &mut groups, i, k))
+        .collect();
+    let payments: Vec<Option<ValidPayment>> = draft
+        .payments
+        .iter()
+        .enumerate()
+        .map(|(i, pay)| payment(&mut c, i, pay))
+        .collect();
+
+    // Document-level sums only mean something when every line and cost is known; otherwise
+    // they would repeat a line's problem as a confusing total problem.
+    let all_lines: Option<Vec<ValidLine>> = lines.into_iter().collect();
+    let all_costs: Option<Vec<ValidCost>> = costs.into_iter().collect();
+    let all_payments: Option<Vec<ValidPayment>> = payments.into_iter().collect();
+    let mut totals = Totals::default();
+    if let (Some(lines), Some(costs)) = (&all_lines, &all_costs) {
+        for l in lines {
+            totals.add(l.total_excl_vat, l.vat.amount);
+        }
+        for k in costs {
+            totals.add(k.amount_excl_vat, k.vat.amount);
+        }
+        groups.check(c.prices_include_vat, &mut c.out);
+        c.totals(draft.totals.as_ref(), &totals);
+        let total = totals.total_incl_vat;
+        if c.credit && total > Decimal::ZERO {
+            c.push(
+                "",
+                codes::CREDIT_NOT_NEGATIVE,
+                format!("a credit order has a total of zero or less, got {total}"),
+                format!("een creditorder heeft een totaal van nul of minder, ontvangen: {total}"),
+            );
+        } else if !c.credit && total < Decimal::ZERO {
+            c.push(
+                "/credit_of",
+                codes::NEGATIVE_TOTAL_WITHOUT_CREDIT_OF,
+                format!("the total is {total}: a negative order is a credit order and must name the order it corrects in credit_of"),
+                format!("het totaal is {total}: een negatieve order is een creditorder en moet in credit_of de order noemen die ze corrigeert"),
+            );
+        }
+        if let Some(payments) = &all_payments {
+            let paid: Decimal = payments.iter().map(|p| p.amount).sum();
+            let within = if total >= Decimal::ZERO {
+                Decimal::ZERO <= paid && paid <= total
+            } else {
+                total <= paid && paid <= Decimal::ZERO
+            };
+            if !within {
+                c.push(
+                    "/payments",
+                    codes::PAYMENTS_EXCEED_TOTAL,
+                    format!("the payments add up to {paid}, which is not between 0 and the total of {total}"),
+                    format!("de betalingen tellen op tot {paid}, wat niet tussen 0 en het totaal van {total} ligt"),
+                );
+            }
+        }
+    }
+
+    match (
+        external_id,
+        draft.status,
+        draft.order_date,
+        currency,
+        all_lines,
+        all_costs,
+        all_payments,
+    ) {
+        (
+            Some(external_id),
+            Some(status),
+            Some(order_date),
+            Some(currency),
+            Some(lines),
+            Some(costs),
+            Some(payments),
+        ) if c.out.is_empty() => Ok(ValidOrder {
+            external_id,
+            number: draft.number.clone(),
+            status,
+            order_date,
+            currency,
+            prices_include_vat: c.prices_include_vat,
+            customer,
+            lines,
+            costs,
+            payments,
+            credit_of: draft.credit_of.clone(),
+            totals,
+            vat_breakdown: groups.breakdown(),
+        }),
+        _ => {
+            // Every path that leaves a part unknown has reported why.
+            debug_assert!(!c.out.is_empty(), "an invalid order without a violation");
+            Err(c.out)
+        }
+    }
+}
