@@ -4,9 +4,12 @@
 //! Architecture invariant: this crate does no I/O and never depends on axum, sqlx, utoipa or
 //! tokio, so every rule can be tested as a plain function and reused by any edge.
 
+pub mod business_day;
+pub mod daily;
 pub mod document;
 pub mod identifiers;
 pub mod money;
 pub mod order;
 pub mod problem;
+pub mod receipt;
 pub mod vat;

@@ -1,0 +1,121 @@
+//! A business day's figures (dagomzet): what a bookkeeping connector posts per day. Pure
+//! aggregation over valid receipts, with [`DailyFigures::add`] so a store can keep the
+//! figures up to date one receipt at a time.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use crate::document::{Totals, VatGroup};
+use crate::identifiers::CountryCode;
+use crate::receipt::ValidReceipt;
+use crate::vat::VatCategory;
+
+/// Revenue of one VAT rate on one day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateFigures {
+    /// Revenue excluding VAT.
+    pub base: Decimal,
+    /// VAT.
+    pub vat: Decimal,
+}
+
+/// The key of a VAT rate in the day's figures.
+pub type RateKey = (VatCategory, Decimal, CountryCode);
+
+/// The figures of one business day (optionally one location).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DailyFigures {
+    /// How many receipts (refunds included).
+    pub receipt_count: u64,
+    /// Totals of every line, revenue or not.
+    pub totals: Totals,
+    /// Revenue only: sales and single-purpose gift cards.
+    pub revenue: Totals,
+    /// Revenue and VAT per category, rate and country.
+    pub by_vat_rate: BTreeMap<RateKey, RateFigures>,
+    /// Revenue per category id.
+    pub by_category: BTreeMap<String, Totals>,
+    /// Payments per method id, net of change.
+    pub by_payment_method: BTreeMap<String, Decimal>,
+    /// Tips: not revenue, no VAT.
+    pub tips: Decimal,
+    /// Multi-purpose gift cards sold: not revenue until redeemed.
+    pub gift_cards_multi_purpose: Decimal,
+    /// Deposits.
+    pub deposits: Decimal,
+    /// Cash rounding.
+    pub cash_rounding: Decimal,
+}
+
+impl DailyFigures {
+    /// Aggregates receipts at once.
+    pub fn from_receipts(receipts: &[ValidReceipt]) -> DailyFigures {
+        let mut figures = DailyFigures::default();
+        for r in receipts {
+            figures.add(r);
+        }
+        figures
+    }
+
+    /// Adds one receipt; adding is commutative, so the order of arrival does not matter.
+    pub fn add(&mut self, receipt: &ValidReceipt) {
+        self.receipt_count += 1;
+        self.totals
+            .add(receipt.totals.total_excl_vat, receipt.totals.total_vat);
+        self.revenue.add(
+            receipt.split.revenue.total_excl_vat,
+            receipt.split.revenue.total_vat,
+        );
+        for line in receipt.lines.iter().filter(|l| l.kind.is_revenue()) {
+            let key = (line.vat.category, line.vat.percentage, line.vat.country);
+            let rate = self.by_vat_rate.entry(key).or_default();
+            rate.base += line.total_excl_vat;
+            rate.vat += line.vat.amount;
+            self.by_category
+                .entry(line.category_id.clone())
+                .or_default()
+                .add(line.total_excl_vat, line.vat.amount);
+        }
+        for p in &receipt.payments {
+            *self
+                .by_payment_method
+                .entry(p.method_id.clone())
+                .or_default() += p.net();
+        }
+        self.tips += receipt.split.tips;
+        self.gift_cards_multi_purpose += receipt.split.gift_cards_multi_purpose;
+        self.deposits += receipt.split.deposits;
+        self.cash_rounding += receipt.cash_rounding;
+    }
+
+    /// The sum of the payments, net of change.
+    pub fn payments_total(&self) -> Decimal {
+        self.by_payment_method.values().copied().sum()
+    }
+
+    /// Whether the payments (plus cash rounding) equal the revenue plus what was collected
+    /// beside it (tips, multi-purpose gift cards, deposits). Every valid receipt balances, so
+    /// this fails only when stored figures were damaged: a check for the connector.
+    pub fn payments_equal_revenue(&self) -> bool {
+        self.payments_total() + self.cash_rounding
+            == self.revenue.total_incl_vat
+                + self.tips
+                + self.gift_cards_multi_purpose
+                + self.deposits
+    }
+
+    /// The revenue per rate as breakdown groups, in a stable order.
+    pub fn vat_groups(&self) -> Vec<VatGroup> {
+        self.by_vat_rate
+            .iter()
+            .map(|(&(category, percentage, country), f)| VatGroup {
+                category,
+                percentage,
+                country,
+                base: f.base,
+                vat: f.vat,
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,262 @@
+//! The receipt rules of `SPEC.md` and `VAT.md` "POS days".
+
+use koppel_domain::document::{KnownReferences, VatDraft};
+use koppel_domain::problem::Violation;
+use koppel_domain::receipt::{
+    ReceiptDraft, ReceiptLineDraft, ReceiptLineKind, ReceiptPaymentDraft, validate_receipt,
+};
+use koppel_domain::vat::VatCategory;
+use rust_decimal::Decimal;
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn refs() -> KnownReferences {
+    let mut r = KnownReferences::default();
+    r.payment_methods.extend(["cash", "pin"].map(String::from));
+    r.categories
+        .extend(["drinks", "tips", "cards"].map(String::from));
+    r
+}
+
+fn sale(code: &str, q: &str, unit: &str, total: &str, pct: &str, vat: &str) -> ReceiptLineDraft {
+    ReceiptLineDraft {
+        product_code: Some(code.to_owned()),
+        category_id: Some("drinks".to_owned()),
+        quantity: Some(d(q)),
+        unit_price: Some(d(unit)),
+        total_incl_vat: Some(d(total)),
+        vat: Some(VatDraft {
+            percentage: Some(d(pct)),
+            category: Some(if pct == "9" {
+                VatCategory::Reduced
+            } else {
+                VatCategory::Standard
+            }),
+            amount: Some(d(vat)),
+            ..VatDraft::default()
+        }),
+        ..ReceiptLineDraft::default()
+    }
+}
+
+fn apart(kind: ReceiptLineKind, amount: &str) -> ReceiptLineDraft {
+    ReceiptLineDraft {
+        kind: Some(kind),
+        product_code: Some("X".to_owned()),
+        category_id: Some("tips".to_owned()),
+        quantity: Some(d("1")),
+        unit_price: Some(d(amount)),
+        total_incl_vat: Some(d(amount)),
+        vat: Some(VatDraft {
+            category: Some(VatCategory::OutsideScope),
+            amount: Some(d("0.00")),
+            ..VatDraft::default()
+        }),
+        ..ReceiptLineDraft::default()
+    }
+}
+
+fn pay(method: &str, amount: &str, change: Option<&str>) -> ReceiptPaymentDraft {
+    ReceiptPaymentDraft {
+        method_id: Some(method.to_owned()),
+        amount: Some(d(amount)),
+        change: change.map(d),
+        ..ReceiptPaymentDraft::default()
+    }
+}
+
+fn receipt(lines: Vec<ReceiptLineDraft>, payments: Vec<ReceiptPaymentDraft>) -> ReceiptDraft {
+    ReceiptDraft {
+        external_id: Some("bon-1".to_owned()),
+        number: Some("1".to_owned()),
+        location_id: Some("amsterdam".to_owned()),
+        register_id: Some("till-1".to_owned()),
+        created_at: Some("2026-10-25T02:30:00+01:00".to_owned()),
+        currency: Some("EUR".to_owned()),
+        prices_include_vat: Some(true),
+        lines,
+        payments,
+        ..ReceiptDraft::default()
+    }
+}
+
+fn codes_at(violations: &[Violation]) -> Vec<(&str, &str)> {
+    violations
+        .iter()
+        .map(|v| (v.pointer.as_str(), v.code))
+        .collect()
+}
+
+fn refused(draft: &ReceiptDraft) -> Vec<Violation> {
+    validate_receipt(draft, &refs()).expect_err("the receipt should be refused")
+}
+
+#[test]
+fn a_cash_sale_with_a_tip_and_change_balances_and_keeps_the_tip_apart() {
+    let draft = receipt(
+        vec![
+            sale("KOF", "2", "3.50", "7.00", "9", "0.58"),
+            apart(ReceiptLineKind::Tip, "1.00"),
+        ],
+        vec![pay("cash", "10.00", Some("2.00"))],
+    );
+    let valid = validate_receipt(&draft, &refs()).unwrap();
+    assert_eq!(valid.totals.total_incl_vat, d("8.00"));
+    assert_eq!(valid.split.revenue.total_incl_vat, d("7.00"));
+    assert_eq!(valid.split.revenue.total_vat, d("0.58"));
+    assert_eq!(valid.split.tips, d("1.00"));
+    assert_eq!(valid.payments[0].net(), d("8.00"));
+}
+
+#[test]
+fn cash_rounding_of_up_to_two_cents_closes_the_gap_and_more_is_refused() {
+    let mut draft = receipt(
+        vec![sale("KOF", "1", "3.53", "3.53", "9", "0.29")],
+        vec![pay("cash", "3.55", None)],
+    );
+    draft.cash_rounding = Some(d("-0.02"));
+    assert!(validate_receipt(&draft, &refs()).is_ok());
+    draft.cash_rounding = Some(d("-0.03"));
+    draft.payments = vec![pay("cash", "3.56", None)];
+    assert_eq!(
+        codes_at(&refused(&draft)),
+        [("/cash_rounding", "rounding_too_large")]
+    );
+}
+
+#[test]
+fn payments_that_do_not_make_the_total_are_refused() {
+    let draft = receipt(
+        vec![sale("KOF", "1", "3.50", "3.50", "9", "0.29")],
+        vec![pay("pin", "3.49", None)],
+    );
+    let violations = refused(&draft);
+    assert_eq!(
+        codes_at(&violations),
+        [("/payments", "payments_do_not_match_total")]
+    );
+    assert!(violations[0].message_en.contains("3.49") && violations[0].message_en.contains("3.50"));
+}
+
+#[test]
+fn change_beyond_the_amount_handed_over_is_refused() {
+    let draft = receipt(
+        vec![sale("KOF", "1", "3.50", "3.50", "9", "0.29")],
+        vec![pay("cash", "3.50", Some("5.00"))],
+    );
+    assert_eq!(
+        codes_at(&refused(&draft)),
+        [("/payments/0/change", "invalid_change")]
+    );
+}
+
+#[test]
+fn a_timestamp_without_offset_is_refused_by_name() {
+    let mut draft = receipt(
+        vec![sale("KOF", "1", "3.50", "3.50", "9", "0.29")],
+        vec![pay("pin", "3.50", None)],
+    );
+    draft.created_at = Some("2026-10-25T02:30:00".to_owned());
+    let violations = refused(&draft);
+    assert_eq!(
+        codes_at(&violations),
+        [("/created_at", "timestamp_without_offset")]
+    );
+    assert!(violations[0].message_en.contains("twice"));
+    draft.created_at = Some("yesterday".to_owned());
+    assert_eq!(
+        codes_at(&refused(&draft)),
+        [("/created_at", "invalid_timestamp")]
+    );
+}
+
+#[test]
+fn every_line_needs_vat_a_product_code_and_a_category() {
+    let mut bare = sale("KOF", "1", "3.50", "3.50", "9", "0.29");
+    bare.product_code = None;
+    bare.category_id = Some(" ".to_owned());
+    bare.vat = None;
+    let mut unknown = sale("KOF", "1", "3.50", "3.50", "9", "0.29");
+    unknown.category_id = Some("shoes".to_owned());
+    let draft = receipt(vec![bare, unknown], vec![pay("pin", "7.00", None)]);
+    let violations = refused(&draft);
+    let mut found = codes_at(&violations);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("/lines/0/category_id", "missing_field"),
+            ("/lines/0/product_code", "missing_field"),
+            ("/lines/0/vat", "vat_missing"),
+            ("/lines/1/category_id", "unknown_category"),
+        ]
+    );
+}
+
+#[test]
+fn a_tip_with_vat_is_refused_because_a_tip_is_not_revenue() {
+    let mut tip = sale("FOOI", "1", "1.00", "1.00", "21", "0.17");
+    tip.kind = Some(ReceiptLineKind::Tip);
+    let draft = receipt(vec![tip], vec![pay("pin", "1.00", None)]);
+    assert_eq!(
+        codes_at(&refused(&draft)),
+        [("/lines/0/vat/category", "line_kind_not_outside_scope")]
+    );
+}
+
+#[test]
+fn gift_cards_are_revenue_only_when_single_purpose() {
+    let mut single = sale("BON-SPV", "1", "25.00", "25.00", "21", "4.34");
+    single.kind = Some(ReceiptLineKind::GiftCardSinglePurpose);
+    let draft = receipt(
+        vec![
+            single,
+            apart(ReceiptLineKind::GiftCardMultiPurpose, "50.00"),
+        ],
+        vec![pay("pin", "75.00", None)],
+    );
+    let valid = validate_receipt(&draft, &refs()).unwrap();
+    assert_eq!(valid.split.revenue.total_incl_vat, d("25.00"));
+    assert_eq!(valid.split.gift_cards_multi_purpose, d("50.00"));
+    assert_eq!(valid.totals.total_incl_vat, d("75.00"));
+}
+
+#[test]
+fn a_refund_receipt_has_negative_amounts_and_the_same_rules() {
+    let draft = receipt(
+        vec![sale("KOF", "-2", "3.50", "-7.00", "9", "-0.58")],
+        vec![pay("cash", "-7.00", None)],
+    );
+    let valid = validate_receipt(&draft, &refs()).unwrap();
+    assert_eq!(valid.split.revenue.total_vat, d("-0.58"));
+    let wrong = receipt(
+        vec![sale("KOF", "-2", "3.50", "-7.00", "9", "-0.70")],
+        vec![pay("cash", "-7.00", Some("1.00"))],
+    );
+    let violations = refused(&wrong);
+    let mut found = codes_at(&violations);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("/lines/0/vat/amount", "vat_amount_mismatch"),
+            ("/payments/0/change", "invalid_change")
+        ]
+    );
+}
+
+#[test]
+fn a_receipt_reads_from_json_with_exact_numbers() {
+    let json = r#"{"external_id": "b-9", "created_at": "2026-03-29T03:00:00+02:00",
+        "currency": "EUR", "prices_include_vat": true,
+        "lines": [{"product_code": "BIER", "category_id": "drinks", "quantity": 3,
+                   "unit_price": 4.1, "total_incl_vat": 12.3,
+                   "vat": {"percentage": 21, "category": "standard", "amount": 2.13}}],
+        "payments": [{"method_id": "cash", "amount": 20, "change": 7.7}]}"#;
+    let draft: ReceiptDraft = serde_json::from_str(json).unwrap();
+    let valid = validate_receipt(&draft, &refs()).unwrap();
+    assert_eq!(valid.totals.total_incl_vat, d("12.30"));
+    assert_eq!(valid.split.revenue.total_excl_vat, d("10.17"));
+}
