@@ -4,6 +4,8 @@
 //! Architecture invariant: this crate does no I/O and never depends on axum, sqlx, utoipa or
 //! tokio, so every rule can be tested as a plain function and reused by any edge.
 
+#![warn(missing_docs)]
+
 pub mod business_day;
 pub mod daily;
 pub mod document;
@@ -13,3 +15,4 @@ pub mod order;
 pub mod problem;
 pub mod receipt;
 pub mod vat;
+pub mod vat_return;

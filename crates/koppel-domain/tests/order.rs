@@ -1019,3 +1019,20 @@ fn the_same_six_percent_line_dated_today_is_refused() {
         [("/lines/1/vat/percentage", "vat_percentage_not_valid")]
     );
 }
+
+#[test]
+fn the_simplerinvoicing_invoice_lands_in_boxes_1a_and_1b_of_its_time() {
+    use koppel_domain::vat_return::{VatReturn, order_lines};
+    let valid =
+        validate_order(&simplerinvoicing(at("2015-01-09T00:00:00+01:00")), &refs()).unwrap();
+    let ret = VatReturn::from_lines(order_lines(&valid));
+    assert_eq!(
+        (ret.boxes["1a"].base, ret.boxes["1a"].vat),
+        (d("100.00"), d("21.00"))
+    );
+    assert_eq!(
+        (ret.boxes["1b"].base, ret.boxes["1b"].vat),
+        (d("100.00"), d("6.00"))
+    );
+    assert_eq!(ret.vat_due_whole(), d("27"));
+}
