@@ -1,1 +1,128 @@
-//! placeholder
+//! Koppel's HTTP API: the router, handlers, errors, authentication, limits
+//! and the OpenAPI document.
+//!
+//! [`router`] builds the whole application from an [`App`]; the binary only
+//! binds it to a socket. Every route is registered through utoipa-axum's
+//! `routes!`, so a route without an OpenAPI description cannot exist.
+
+pub mod admin;
+pub mod auth;
+pub mod companies;
+pub mod error;
+pub mod extract;
+pub mod gcra;
+pub mod health;
+pub mod language;
+pub mod metrics;
+pub mod oauth;
+pub mod observe;
+pub mod onboarding;
+pub mod openapi;
+pub mod pagination;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use koppel_store::Store;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::Auth;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::openapi::Document;
+
+/// The largest request body accepted: room for a batch of 1000 orders.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Settings of the API that do not come from the database.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The base URL clients reach this server at, for the OAuth metadata.
+    pub public_url: String,
+    /// The largest request body accepted.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            max_body_bytes: MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// The application's shared state; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// The database.
+    pub store: Store,
+    /// Tokens, clients and failed-login limits.
+    pub auth: Arc<Auth>,
+    /// Request metrics.
+    pub metrics: Arc<Metrics>,
+    /// Settings.
+    pub config: Arc<Config>,
+}
+
+impl App {
+    /// An application over `store` with the given token keys and settings.
+    pub fn new(store: Store, keys: auth::tokens::TokenKeys, config: Config) -> Self {
+        Self {
+            store,
+            auth: Arc::new(Auth::new(keys)),
+            metrics: Arc::new(Metrics::default()),
+            config: Arc::new(config),
+        }
+    }
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    modifiers(&Document),
+    components(schemas(error::Problem, error::ProblemItem)),
+    tags(
+        (name = "oauth", description = "Getting an access token"),
+        (name = "admin", description = "Onboarding companies and clients (platform operator)"),
+        (name = "companies", description = "The companies a client is granted"),
+        (name = "operations", description = "Health and metrics"),
+    )
+)]
+struct ApiDoc;
+
+fn api_router() -> OpenApiRouter<App> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(oauth::issue_token))
+        .routes(routes!(oauth::server_metadata))
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
+        .routes(routes!(health::metrics))
+        .merge(admin::router())
+        .merge(companies::router())
+}
+
+/// The OpenAPI document the server serves.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().into_openapi()
+}
+
+/// The whole application: every route, Swagger UI at `/docs`, the spec at
+/// `/openapi.json`, problem bodies for unknown routes and methods, and the
+/// middleware that gives every response its request id.
+pub fn router(app: App) -> Router {
+    let (routes, spec) = api_router().split_for_parts();
+    routes
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(app.config.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            observe::observe,
+        ))
+        .with_state(app)
+}

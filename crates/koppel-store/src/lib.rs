@@ -1,1 +1,95 @@
-//! placeholder
+//! Koppel's PostgreSQL storage.
+//!
+//! All SQL of the project lives in this crate. Callers get typed records and a
+//! [`StoreError`] that already says what went wrong in terms the API can answer
+//! (not found, unavailable, a named constraint), so no other crate has to
+//! inspect database errors.
+
+mod clients;
+mod companies;
+mod error;
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgPool};
+
+pub use clients::{ClientRecord, Clients, NewClient};
+pub use companies::{Companies, CompanyRecord, NewCompany};
+pub use error::StoreError;
+
+/// The migrations in the repository's top-level `migrations/` folder, embedded
+/// in the binary so that `koppel serve` and `koppel migrate` need no files.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// How the connection pool behaves.
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    /// The most connections the pool opens.
+    pub max_connections: u32,
+    /// How long a request waits for a connection before it is answered as
+    /// "database unavailable", instead of hanging while the database is down.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 20,
+            acquire_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// The handle to Koppel's database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: PgPool,
+}
+
+impl Store {
+    /// Opens a pool to the database at `url`. The pool connects lazily, so a
+    /// server can start (and answer `/health/live`) while the database is still
+    /// coming up; `/health/ready` tells the difference.
+    pub fn connect_lazy(url: &str, config: &PoolConfig) -> Result<Self, StoreError> {
+        let options: PgConnectOptions = url.parse().map_err(StoreError::Config)?;
+        // Statement logging at INFO would put personal data in the logs.
+        let options = options.log_statements(tracing::log::LevelFilter::Trace);
+        let pool = PgPoolOptions::new()
+            .max_connections(config.max_connections)
+            .acquire_timeout(config.acquire_timeout)
+            .connect_lazy_with(options);
+        Ok(Self { pool })
+    }
+
+    /// Wraps an existing pool, as the tests get it from `#[sqlx::test]`.
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// The underlying pool, for the few callers (tests, tools) that need it.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await.map_err(StoreError::Migrate)
+    }
+
+    /// Checks that the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Companies (administraties).
+    pub fn companies(&self) -> Companies<'_> {
+        Companies::new(&self.pool)
+    }
+
+    /// OAuth clients and their company grants.
+    pub fn clients(&self) -> Clients<'_> {
+        Clients::new(&self.pool)
+    }
+}

@@ -1,0 +1,291 @@
+//! The operator's API: onboarding companies and clients.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::App;
+use crate::auth::extract::Admin;
+use crate::auth::secrets::{generate_secret, hash_secret};
+use crate::error::{ApiError, Problem};
+use crate::extract::{AppJson, AppPath, AppQuery};
+use crate::onboarding::{self, Client, ClientWithSecret, Company, CreateClient, CreateCompany};
+use crate::pagination::{Cursor, Page, PageParams};
+
+/// The admin routes.
+pub fn router() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(create_company, list_companies))
+        .routes(routes!(get_company))
+        .routes(routes!(create_client))
+        .routes(routes!(get_client, revoke_client))
+        .routes(routes!(rotate_client_secret))
+        .routes(routes!(grant_company, ungrant_company))
+}
+
+/// The `company_id` path parameter.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct CompanyPath {
+    /// The company's id.
+    pub company_id: Uuid,
+}
+
+/// The `client_id` path parameter.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ClientPath {
+    /// The client's id.
+    pub client_id: Uuid,
+}
+
+/// The `client_id` and `company_id` path parameters of a grant.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct GrantPath {
+    /// The client's id.
+    pub client_id: Uuid,
+    /// The company's id.
+    pub company_id: Uuid,
+}
+
+/// A page of companies.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CompanyList {
+    /// The companies on this page.
+    pub data: Vec<Company>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Create a company (administratie).
+#[utoipa::path(post, path = "/v1/admin/companies", tag = "admin",
+    request_body(content = CreateCompany, description = "The company to create"),
+    security(("oauth2" = ["admin"])),
+    responses(
+        (status = 201, description = "The company was created", body = Company),
+        (status = "4XX", description = "The request was refused", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_company(
+    State(app): State<App>,
+    _admin: Admin,
+    AppJson(input): AppJson<CreateCompany>,
+) -> Result<(StatusCode, Json<Company>), ApiError> {
+    let record = onboarding::create_company(&app.store, input).await?;
+    Ok((StatusCode::CREATED, Json(record.into())))
+}
+
+/// List companies, oldest first.
+#[utoipa::path(get, path = "/v1/admin/companies", tag = "admin",
+    params(PageParams),
+    security(("oauth2" = ["admin"])),
+    responses(
+        (status = 200, description = "A page of companies", body = CompanyList),
+        (status = "4XX", description = "The request was refused", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_companies(
+    State(app): State<App>,
+    _admin: Admin,
+    AppQuery(params): AppQuery<PageParams>,
+) -> Result<Json<CompanyList>, ApiError> {
+    let limit = params.limit()?;
+    let after = params.cursor::<Uuid>()?;
+    let records = app
+        .store
+        .companies()
+        .list(after, i64::from(limit) + 1)
+        .await?;
+    let Page { items, next } = Page::from_overfetch(records, limit, |r| Cursor::encode(&r.id));
+    Ok(Json(CompanyList {
+        data: items.into_iter().map(Company::from).collect(),
+        next_cursor: next,
+    }))
+}
+
+/// Get one company.
+#[utoipa::path(get, path = "/v1/admin/companies/{company_id}", tag = "admin",
+    params(CompanyPath),
+    security(("oauth2" = ["admin"])),
+    responses(
+        (status = 200, description = "The company", body = Company),
+        (status = "4XX", description = "The request was refused", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_company(
+    State(app): State<App>,
+    _admin: Admin,
+    AppPath(path): AppPath<CompanyPath>,
+) -> Result<Json<Company>, ApiError> {
+    let record = app
+        .store
+        .companies()
+        .find(path.company_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(record.into()))
+}
+
+/// Create a client; its secret is in this answer only.
+#[utoipa::path(post, path = "/v1/admin/clients", tag = "admin",
+    request_body(content = CreateClient, description = "The client to create"),
+    security(("oauth2" = ["admin"])),
+    responses(
+        (status = 201, description = "The client was created; store the secret now", body = ClientWithSecret),
+        (status = "4XX", description = "The request was refused", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_client(
+    State(app): State<App>,
+    _admin: Admin,
+    AppJson(input): AppJson<CreateClient>,
+) -> Result<(StatusCode, Json<ClientWithSecret>), ApiError> {
+    let (record, client_secret) = onboarding::create_client(&app.store, input).await?;
+    app.auth.registry.update(&record);
+    Ok((
+        StatusCode::CREATED,
+        Json(ClientWithSecret {
+            client: record.into(),
+            client_secret,
+        }),
+    ))
+}
+
+/// Get one client (without its secret).
+#[utoipa::path(get, path = "/v1/admin/clients/{client_id}", tag = "admin",
+    params(ClientPath),
+    security(("oauth2" = ["admin"])),
+    responses(
+        (status = 200, description = "The client", body = Client),
+        (status = "4XX", description = "The request was refused", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_client(
+    State(app): State<App>,
+    _admin: Admin,
+    AppPath(path): AppPath<ClientPath>,
+) -> Result<Json<Client>, ApiError> {
+    let record = app
+        .store
+        .clients()
+        .find(path.client_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(record.into()))
+}
+
+/// Revoke a client: its tokens stop working at once. The record is kept.
+#[utoipa::path(delete, path = "/v1/admin/clients/{client_id}", tag = "admin",
+    params(ClientPath),
+    security(("oauth2" = ["admin"])),
+    responses(
+        (status = 200, description = "The client, now revoked", body = Client),
+        (status = "4XX", description = "The request was refused", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn revoke_client(
+    State(app): State<App>,
+    _admin: Admin,
+    AppPath(path): AppPath<ClientPath>,
+) -> Result<Json<Client>, ApiError> {
+    let record = app
+        .store
+        .clients()
+        .revoke(path.client_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    app.auth.registry.update(&record);
+    tracing::info!(client.id = %record.id, "client revoked");
+    Ok(Json(record.into()))
+}
+
+/// Give a client a new secret: the old secret and its tokens stop working at once.
+#[utoipa::path(post, path = "/v1/admin/clients/{client_id}/rotate-secret", tag = "admin",
+    params(ClientPath),
+    security(("oauth2" = ["admin"])),
+    responses(
+        (status = 200, description = "The client with its new secret; store it now", body = ClientWithSecret),
+        (status = "4XX", description = "The request was refused (a revoked client is not found)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn rotate_client_secret(
+    State(app): State<App>,
+    _admin: Admin,
+    AppPath(path): AppPath<ClientPath>,
+) -> Result<Json<ClientWithSecret>, ApiError> {
+    let client_secret = generate_secret();
+    let record = app
+        .store
+        .clients()
+        .rotate_secret(path.client_id, &hash_secret(&client_secret))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    app.auth.registry.update(&record);
+    tracing::info!(client.id = %record.id, "client secret rotated");
+    Ok(Json(ClientWithSecret {
+        client: record.into(),
+        client_secret,
+    }))
+}
+
+/// Grant a client access to a company.
+#[utoipa::path(put, path = "/v1/admin/clients/{client_id}/companies/{company_id}", tag = "admin",
+    params(GrantPath),
+    security(("oauth2" = ["admin"])),
+    responses(
+        (status = 200, description = "The client with its grants", body = Client),
+        (status = "4XX", description = "The request was refused", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn grant_company(
+    State(app): State<App>,
+    _admin: Admin,
+    AppPath(path): AppPath<GrantPath>,
+) -> Result<Json<Client>, ApiError> {
+    match app
+        .store
+        .clients()
+        .grant(path.client_id, path.company_id)
+        .await
+    {
+        Ok(()) => {}
+        Err(koppel_store::StoreError::ForeignKeyViolation { .. }) => {
+            return Err(ApiError::NotFound);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let record = app
+        .store
+        .clients()
+        .find(path.client_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    app.auth.registry.update(&record);
+    Ok(Json(record.into()))
+}
+
+/// Withdraw a client's access to a company.
+#[utoipa::path(delete, path = "/v1/admin/clients/{client_id}/companies/{company_id}", tag = "admin",
+    params(GrantPath),
+    security(("oauth2" = ["admin"])),
+    responses(
+        (status = 200, description = "The client with its remaining grants", body = Client),
+        (status = "4XX", description = "The request was refused (no such grant)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn ungrant_company(
+    State(app): State<App>,
+    _admin: Admin,
+    AppPath(path): AppPath<GrantPath>,
+) -> Result<Json<Client>, ApiError> {
+    if !app
+        .store
+        .clients()
+        .ungrant(path.client_id, path.company_id)
+        .await?
+    {
+        return Err(ApiError::NotFound);
+    }
+    let record = app
+        .store
+        .clients()
+        .find(path.client_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    app.auth.registry.update(&record);
+    Ok(Json(record.into()))
+}

@@ -1,0 +1,186 @@
+//! Authentication, scope checks and tenant isolation, in one place.
+//!
+//! Handlers never check tokens, scopes or grants themselves: they take a
+//! [`Principal`], [`Admin`] or [`CompanyAccess`] argument, and the extractor
+//! answers 401, 403 or 404 before the handler runs.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Path};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::registry::ClientState;
+use super::tokens::TokenError;
+use crate::App;
+use crate::error::ApiError;
+
+/// An authenticated client, from a valid bearer token.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The client id.
+    pub client_id: Uuid,
+    /// The scopes granted to this token.
+    pub scopes: Vec<String>,
+    /// The client's current state.
+    pub client: Arc<ClientState>,
+}
+
+impl Principal {
+    /// Fails with 403 naming the scope unless the token carries it.
+    pub fn require(&self, scope: &str) -> Result<(), ApiError> {
+        if self.scopes.iter().any(|s| s == scope) {
+            Ok(())
+        } else {
+            Err(ApiError::InsufficientScope(scope.to_owned()))
+        }
+    }
+}
+
+impl FromRequestParts<App> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        if let Some(principal) = parts.extensions.get::<Principal>() {
+            return Ok(principal.clone());
+        }
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or(ApiError::Unauthorized("no Authorization header"))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+            .ok_or(ApiError::Unauthorized(
+                "the Authorization header is not a bearer token",
+            ))?;
+        let claims = app.auth.keys.verify(token).map_err(|e| match e {
+            TokenError::Expired => ApiError::Unauthorized("the token has expired"),
+            TokenError::Invalid => ApiError::Unauthorized("the token is invalid"),
+        })?;
+        let client = app
+            .auth
+            .registry
+            .get(claims.sub)
+            .filter(|c| !c.revoked)
+            .ok_or(ApiError::Unauthorized("the client is revoked or unknown"))?;
+        if client.secret_version != claims.ver {
+            return Err(ApiError::Unauthorized("the client secret was rotated"));
+        }
+        tracing::Span::current().record("client.id", tracing::field::display(claims.sub));
+        let principal = Principal {
+            client_id: claims.sub,
+            scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
+            client,
+        };
+        parts.extensions.insert(principal.clone());
+        Ok(principal)
+    }
+}
+
+/// A scope a route requires, as a type so that the requirement is part of
+/// the handler's signature.
+pub trait RequiredScope: Send + Sync + 'static {
+    /// The scope's name.
+    const SCOPE: &'static str;
+}
+
+macro_rules! scopes {
+    ($($(#[$doc:meta])* $name:ident = $scope:literal;)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy)]
+            pub struct $name;
+            impl RequiredScope for $name {
+                const SCOPE: &'static str = $scope;
+            }
+        )*
+    };
+}
+
+scopes! {
+    /// `customers:read`
+    CustomersRead = "customers:read";
+    /// `customers:write`
+    CustomersWrite = "customers:write";
+    /// `products:read`
+    ProductsRead = "products:read";
+    /// `products:write`
+    ProductsWrite = "products:write";
+    /// `orders:read`
+    OrdersRead = "orders:read";
+    /// `orders:write`
+    OrdersWrite = "orders:write";
+    /// `receipts:read`
+    ReceiptsRead = "receipts:read";
+    /// `receipts:write`
+    ReceiptsWrite = "receipts:write";
+    /// `settings:read`
+    SettingsRead = "settings:read";
+    /// `settings:write`
+    SettingsWrite = "settings:write";
+    /// `events:read`
+    EventsRead = "events:read";
+    /// `bookings:write`
+    BookingsWrite = "bookings:write";
+}
+
+/// A client with the `admin` scope.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Principal);
+
+impl FromRequestParts<App> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let principal = Principal::from_request_parts(parts, app).await?;
+        principal.require("admin")?;
+        Ok(Admin(principal))
+    }
+}
+
+#[derive(Deserialize)]
+struct CompanyIdParam {
+    company_id: String,
+}
+
+/// A client acting on a company it is granted, with scope `S`.
+///
+/// A company that does not exist and one the client is not granted both
+/// answer 404, so that ids of other tenants cannot be probed.
+#[derive(Debug, Clone)]
+pub struct CompanyAccess<S> {
+    /// The company.
+    pub company_id: Uuid,
+    /// The client acting on it.
+    pub principal: Principal,
+    scope: PhantomData<S>,
+}
+
+impl<S: RequiredScope> FromRequestParts<App> for CompanyAccess<S> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let principal = Principal::from_request_parts(parts, app).await?;
+        principal.require(S::SCOPE)?;
+        let Path(param) = Path::<CompanyIdParam>::from_request_parts(parts, app)
+            .await
+            .map_err(|_| ApiError::NotFound)?;
+        let company_id = Uuid::parse_str(&param.company_id).map_err(|_| ApiError::NotFound)?;
+        if !principal.client.companies.contains(&company_id) {
+            return Err(ApiError::NotFound);
+        }
+        tracing::Span::current().record("company.id", tracing::field::display(company_id));
+        Ok(CompanyAccess {
+            company_id,
+            principal,
+            scope: PhantomData,
+        })
+    }
+}

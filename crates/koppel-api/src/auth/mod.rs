@@ -1,0 +1,61 @@
+//! OAuth 2.0 client credentials: secrets, tokens, the client registry and
+//! the extractors that enforce authentication, scopes and tenant isolation.
+
+pub mod extract;
+pub mod registry;
+pub mod scopes;
+pub mod secrets;
+pub mod tokens;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::gcra::{KeyedLimiter, Quota};
+
+/// Failed token requests allowed per client id and per peer address: a
+/// burst of 10, then one every 6 seconds. Enough for a person who mistyped,
+/// far too few to guess a 256-bit secret (which is hopeless anyway) or to
+/// hammer the database.
+pub const FAILED_TOKEN_QUOTA: Quota = Quota {
+    interval: Duration::from_secs(6),
+    burst: 10,
+};
+
+/// Who a failed token request is counted against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FailureKey {
+    /// The client id that was tried.
+    Client(Uuid),
+    /// The peer address it came from.
+    Peer(IpAddr),
+}
+
+/// Everything authentication needs, shared by the whole router.
+#[derive(Debug)]
+pub struct Auth {
+    /// Token signing and verification.
+    pub keys: tokens::TokenKeys,
+    /// Every known client.
+    pub registry: registry::ClientRegistry,
+    /// Failed token requests.
+    pub failures: KeyedLimiter<FailureKey>,
+    /// How fast failures are forgiven.
+    pub failure_quota: Quota,
+}
+
+impl Auth {
+    /// Authentication with the given signing key and token lifetime.
+    pub fn new(keys: tokens::TokenKeys) -> Self {
+        Self {
+            keys,
+            registry: registry::ClientRegistry::default(),
+            failures: KeyedLimiter::default(),
+            failure_quota: FAILED_TOKEN_QUOTA,
+        }
+    }
+}
+
+/// The default lifetime of an access token.
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);

@@ -1,0 +1,161 @@
+//! Signed, expiring access tokens (JWT, HS256).
+//!
+//! A token carries the client, its granted scopes and the secret version it
+//! was issued under. Verifying one needs no database: the signature and the
+//! in-memory client registry decide.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The issuer written into and required of every token.
+const ISSUER: &str = "koppel";
+
+/// The claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    /// Issuer.
+    pub iss: String,
+    /// The client id.
+    pub sub: Uuid,
+    /// Space-separated granted scopes (RFC 8693 §4.2 style).
+    pub scope: String,
+    /// The client's secret version at issue time.
+    pub ver: i32,
+    /// Issued at, seconds since the epoch.
+    pub iat: i64,
+    /// Expires at, seconds since the epoch.
+    pub exp: i64,
+    /// A unique id of this token.
+    pub jti: Uuid,
+}
+
+/// Why a token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// The token has expired.
+    #[error("the token has expired")]
+    Expired,
+    /// The token is malformed or its signature is wrong.
+    #[error("the token is invalid")]
+    Invalid,
+}
+
+/// Issues and verifies tokens with one key.
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    /// How long an issued token is valid.
+    pub ttl: Duration,
+}
+
+impl std::fmt::Debug for TokenKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenKeys")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The shortest signing key accepted, in bytes (HS256 wants at least 256 bits).
+pub const MIN_KEY_LEN: usize = 32;
+
+impl TokenKeys {
+    /// Keys from secret material of at least [`MIN_KEY_LEN`] bytes.
+    pub fn new(secret: &[u8], ttl: Duration) -> Result<Self, String> {
+        if secret.len() < MIN_KEY_LEN {
+            return Err(format!(
+                "the signing key must be at least {MIN_KEY_LEN} bytes"
+            ));
+        }
+        let encoding = EncodingKey::from_secret(secret).map_err(|e| e.to_string())?;
+        let decoding = DecodingKey::from_secret(secret).map_err(|e| e.to_string())?;
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        Ok(Self {
+            encoding,
+            decoding,
+            validation,
+            ttl,
+        })
+    }
+
+    /// Issues a token valid from `now` for the configured time.
+    pub fn issue(
+        &self,
+        client_id: Uuid,
+        scopes: &[String],
+        secret_version: i32,
+        now: DateTime<Utc>,
+    ) -> Result<(String, Claims), String> {
+        let claims = Claims {
+            iss: ISSUER.to_owned(),
+            sub: client_id,
+            scope: scopes.join(" "),
+            ver: secret_version,
+            iat: now.timestamp(),
+            exp: now.timestamp() + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2),
+            jti: Uuid::new_v4(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| e.to_string())?;
+        Ok((token, claims))
+    }
+
+    /// Verifies signature, issuer and expiry.
+    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> TokenKeys {
+        TokenKeys::new(&[7u8; 32], Duration::from_secs(3600)).unwrap()
+    }
+
+    #[test]
+    fn an_issued_token_verifies_with_its_claims() {
+        let id = Uuid::new_v4();
+        let (token, claims) = keys()
+            .issue(id, &["orders:read".into()], 3, Utc::now())
+            .unwrap();
+        assert_eq!(keys().verify(&token).unwrap(), claims);
+        assert_eq!(claims.sub, id);
+        assert_eq!(claims.ver, 3);
+    }
+
+    #[test]
+    fn an_expired_a_tampered_and_a_foreign_token_are_refused() {
+        let old = Utc::now() - chrono::Duration::hours(2);
+        let (expired, _) = keys().issue(Uuid::new_v4(), &[], 1, old).unwrap();
+        assert_eq!(keys().verify(&expired), Err(TokenError::Expired));
+
+        let (token, _) = keys().issue(Uuid::new_v4(), &[], 1, Utc::now()).unwrap();
+        let mut tampered = token.clone();
+        tampered.insert(tampered.len() - 3, 'x');
+        assert_eq!(keys().verify(&tampered), Err(TokenError::Invalid));
+
+        let other = TokenKeys::new(&[8u8; 32], Duration::from_secs(3600)).unwrap();
+        assert_eq!(other.verify(&token), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn a_short_signing_key_is_refused() {
+        assert!(TokenKeys::new(b"too short", Duration::from_secs(1)).is_err());
+    }
+}

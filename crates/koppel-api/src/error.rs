@@ -1,0 +1,418 @@
+//! The one error type of the API and its RFC 9457 problem bodies.
+//!
+//! A handler returns [`ApiError`]; its `IntoResponse` sets the status and
+//! parks the error in the response's extensions. The outermost middleware
+//! ([`crate::observe`]) then writes the problem body, because only it knows the
+//! request id and the caller's language. Every `code` comes from [`CODES`], so
+//! the list of codes a client may see is in one place and documented.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use koppel_domain::problem::Violation;
+use koppel_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::language::Language;
+
+/// The content type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An error the API answers with a problem body.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not well-formed JSON.
+    #[error("malformed json: {0}")]
+    MalformedJson(String),
+    /// The request's content is wrong; every problem is listed.
+    #[error("invalid request")]
+    InvalidRequest(Vec<Violation>),
+    /// A path or query parameter is wrong.
+    #[error("invalid parameter: {0}")]
+    InvalidParameter(String),
+    /// The body is not JSON (or not form-encoded where that is expected).
+    #[error("unsupported media type")]
+    UnsupportedMediaType {
+        /// The content type the endpoint takes.
+        expected: &'static str,
+    },
+    /// The body exceeds the limit.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// No valid bearer token.
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    /// The token lacks a scope.
+    #[error("insufficient scope {0}")]
+    InsufficientScope(String),
+    /// The resource does not exist or is not visible to this client.
+    #[error("not found")]
+    NotFound,
+    /// The path exists, the method does not.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The database cannot be reached.
+    #[error("service unavailable")]
+    Unavailable,
+    /// A bug. The cause has been logged where the error was made.
+    #[error("internal error")]
+    Internal,
+}
+
+/// One entry of the code table: a stable code, its status, and its title in
+/// English and Dutch.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeInfo {
+    /// Stable, language-neutral code.
+    pub code: &'static str,
+    /// The HTTP status that goes with it.
+    pub status: u16,
+    /// English title.
+    pub title_en: &'static str,
+    /// Dutch title.
+    pub title_nl: &'static str,
+}
+
+/// Every top-level problem code the API answers, in one table.
+pub const CODES: &[CodeInfo] = &[
+    CodeInfo {
+        code: "malformed_json",
+        status: 400,
+        title_en: "The request body is not valid JSON",
+        title_nl: "De body van het verzoek is geen geldige JSON",
+    },
+    CodeInfo {
+        code: "invalid_request",
+        status: 400,
+        title_en: "The request contains errors",
+        title_nl: "Het verzoek bevat fouten",
+    },
+    CodeInfo {
+        code: "invalid_parameter",
+        status: 400,
+        title_en: "A parameter is invalid",
+        title_nl: "Een parameter is ongeldig",
+    },
+    CodeInfo {
+        code: "unauthorized",
+        status: 401,
+        title_en: "Authentication is required",
+        title_nl: "Authenticatie is vereist",
+    },
+    CodeInfo {
+        code: "insufficient_scope",
+        status: 403,
+        title_en: "The access token lacks a required scope",
+        title_nl: "Het toegangstoken mist een vereiste scope",
+    },
+    CodeInfo {
+        code: "not_found",
+        status: 404,
+        title_en: "The resource was not found",
+        title_nl: "De resource is niet gevonden",
+    },
+    CodeInfo {
+        code: "method_not_allowed",
+        status: 405,
+        title_en: "The method is not allowed for this resource",
+        title_nl: "Deze methode is niet toegestaan voor deze resource",
+    },
+    CodeInfo {
+        code: "payload_too_large",
+        status: 413,
+        title_en: "The request body is too large",
+        title_nl: "De body van het verzoek is te groot",
+    },
+    CodeInfo {
+        code: "unsupported_media_type",
+        status: 415,
+        title_en: "The content type is not supported",
+        title_nl: "Het content-type wordt niet ondersteund",
+    },
+    CodeInfo {
+        code: "service_unavailable",
+        status: 503,
+        title_en: "The service is temporarily unavailable",
+        title_nl: "De dienst is tijdelijk niet beschikbaar",
+    },
+    CodeInfo {
+        code: "internal_error",
+        status: 500,
+        title_en: "Internal error",
+        title_nl: "Interne fout",
+    },
+];
+
+/// Looks a code up in [`CODES`].
+pub fn code_info(code: &str) -> &'static CodeInfo {
+    CODES
+        .iter()
+        .find(|info| info.code == code)
+        .unwrap_or_else(|| code_info("internal_error"))
+}
+
+impl ApiError {
+    /// The stable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::MalformedJson(_) => "malformed_json",
+            ApiError::InvalidRequest(_) => "invalid_request",
+            ApiError::InvalidParameter(_) => "invalid_parameter",
+            ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::InsufficientScope(_) => "insufficient_scope",
+            ApiError::NotFound => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Unavailable => "service_unavailable",
+            ApiError::Internal => "internal_error",
+        }
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(code_info(self.code()).status)
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// A request-content error with a single problem.
+    pub fn invalid(pointer: impl Into<String>, code: &'static str, en: String, nl: String) -> Self {
+        ApiError::InvalidRequest(vec![Violation {
+            pointer: pointer.into(),
+            code,
+            message_en: en,
+            message_nl: nl,
+        }])
+    }
+
+    /// Logs an unexpected error with its cause, inside the request's span, and
+    /// answers a bare internal error so that nothing internal leaks out.
+    pub fn internal(cause: &dyn std::error::Error) -> Self {
+        tracing::error!(error = %ErrorChain(cause), "internal error");
+        ApiError::Internal
+    }
+
+    fn detail(&self, language: Language) -> String {
+        let nl = language == Language::Dutch;
+        match self {
+            ApiError::MalformedJson(reason) => {
+                if nl {
+                    format!("de body kon niet als JSON worden gelezen: {reason}")
+                } else {
+                    format!("the body could not be parsed as JSON: {reason}")
+                }
+            }
+            ApiError::InvalidRequest(violations) => {
+                let n = violations.len();
+                match (nl, n) {
+                    (true, 1) => "het verzoek bevat 1 fout; zie errors".to_owned(),
+                    (true, _) => format!("het verzoek bevat {n} fouten; zie errors"),
+                    (false, 1) => "the request has 1 error; see errors".to_owned(),
+                    (false, _) => format!("the request has {n} errors; see errors"),
+                }
+            }
+            ApiError::InvalidParameter(reason) => {
+                if nl {
+                    format!("ongeldige parameter: {reason}")
+                } else {
+                    format!("invalid parameter: {reason}")
+                }
+            }
+            ApiError::UnsupportedMediaType { expected } => {
+                if nl {
+                    format!("stuur de body als {expected}")
+                } else {
+                    format!("send the body as {expected}")
+                }
+            }
+            ApiError::PayloadTooLarge => {
+                if nl {
+                    "de body overschrijdt de maximale grootte; splits de batch".to_owned()
+                } else {
+                    "the body exceeds the size limit; split the batch".to_owned()
+                }
+            }
+            ApiError::Unauthorized(reason) => {
+                if nl {
+                    format!("stuur een geldig Bearer-token in de Authorization-header ({reason})")
+                } else {
+                    format!("send a valid bearer token in the Authorization header ({reason})")
+                }
+            }
+            ApiError::InsufficientScope(scope) => {
+                if nl {
+                    format!("voor dit verzoek is de scope {scope} nodig")
+                } else {
+                    format!("this request needs the scope {scope}")
+                }
+            }
+            ApiError::NotFound => {
+                if nl {
+                    "deze resource bestaat niet of is niet zichtbaar voor deze client".to_owned()
+                } else {
+                    "this resource does not exist or is not visible to this client".to_owned()
+                }
+            }
+            ApiError::MethodNotAllowed => {
+                if nl {
+                    "deze methode wordt op dit pad niet ondersteund".to_owned()
+                } else {
+                    "this method is not supported on this path".to_owned()
+                }
+            }
+            ApiError::Unavailable => {
+                if nl {
+                    "de database is tijdelijk niet bereikbaar; probeer het later opnieuw".to_owned()
+                } else {
+                    "the database is temporarily unreachable; retry later".to_owned()
+                }
+            }
+            ApiError::Internal => {
+                if nl {
+                    "er ging iets mis aan onze kant; noem het request_id als u contact opneemt"
+                        .to_owned()
+                } else {
+                    "something went wrong on our side; quote the request_id when you contact us"
+                        .to_owned()
+                }
+            }
+        }
+    }
+
+    /// Renders the problem body for a language and request id.
+    pub fn to_problem(&self, language: Language, request_id: &str) -> Problem {
+        let info = code_info(self.code());
+        let errors = match self {
+            ApiError::InvalidRequest(violations) => Some(
+                violations
+                    .iter()
+                    .map(|v| ProblemItem {
+                        pointer: v.pointer.clone(),
+                        code: v.code.to_owned(),
+                        message: match language {
+                            Language::Dutch => v.message_nl.clone(),
+                            Language::English => v.message_en.clone(),
+                        },
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        };
+        Problem {
+            r#type: format!("urn:koppel:problem:{}", info.code),
+            title: match language {
+                Language::Dutch => info.title_nl.to_owned(),
+                Language::English => info.title_en.to_owned(),
+            },
+            status: info.status,
+            detail: self.detail(language),
+            code: info.code.to_owned(),
+            request_id: request_id.to_owned(),
+            errors,
+        }
+    }
+}
+
+/// An RFC 9457 problem body.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem: `urn:koppel:problem:` followed by `code`.
+    #[schema(example = "urn:koppel:problem:invalid_request")]
+    pub r#type: String,
+    /// A short summary of the kind of problem, in the caller's language (`Accept-Language`).
+    pub title: String,
+    /// The HTTP status code.
+    #[schema(example = 400)]
+    pub status: u16,
+    /// What went wrong in this request, in the caller's language.
+    pub detail: String,
+    /// Stable, language-neutral code of the kind of problem.
+    #[schema(example = "invalid_request")]
+    pub code: String,
+    /// The id of this request, also in the `X-Request-Id` header; quote it to support.
+    pub request_id: String,
+    /// For content errors: every problem found in the request, not just the first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<ProblemItem>>,
+}
+
+/// One problem in a request's content.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+pub struct ProblemItem {
+    /// JSON pointer (RFC 6901) to the offending value in the request body, or
+    /// the parameter's name prefixed by `#` for a query parameter.
+    #[schema(example = "/lines/2/vat/amount")]
+    pub pointer: String,
+    /// Stable, language-neutral code of the problem.
+    #[schema(example = "vat_amount_mismatch")]
+    pub code: String,
+    /// What is wrong, in the caller's language.
+    pub message: String,
+}
+
+/// Marks a response whose problem body the outer middleware still has to write.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingProblem(pub ApiError);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        // A complete English body without a request id, in case this response
+        // is ever produced outside the middleware that completes it.
+        let body = serde_json::to_vec(&self.to_problem(Language::English, "")).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let ApiError::Unauthorized(_) = self {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"koppel\""),
+            );
+        }
+        if let ApiError::InsufficientScope(scope) = &self
+            && let Ok(value) = HeaderValue::from_str(&format!(
+                "Bearer realm=\"koppel\", error=\"insufficient_scope\", scope=\"{scope}\""
+            ))
+        {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let ApiError::Unavailable = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response.extensions_mut().insert(PendingProblem(self));
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(error = %ErrorChain(&cause), "database unavailable");
+                ApiError::Unavailable
+            }
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+/// Displays an error with all its sources, for logs.
+pub(crate) struct ErrorChain<'a>(pub &'a dyn std::error::Error);
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,226 @@
+//! Extractors that answer every rejection with our problem body.
+//!
+//! axum's own rejections are `text/plain`; these wrap them so that a client
+//! always gets `application/problem+json` with a pointer to what was wrong.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{StatusCode, header};
+use koppel_domain::problem::Violation;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// A JSON body, parsed exactly once, with errors that point at the field.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for AppJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType {
+                expected: "application/json",
+            });
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::MalformedJson(rejection.body_text())
+            }
+        })?;
+        parse_json(&bytes).map(AppJson)
+    }
+}
+
+/// Whether the request says its body is JSON (`application/json` or any
+/// `application/*+json`, parameters such as `charset` allowed).
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses a JSON document into `T`, turning serde's first complaint into a
+/// violation with a JSON pointer.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let pointer = pointer_of(error.path());
+        let inner = error.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => data_violation(pointer, &inner),
+            _ => ApiError::MalformedJson(inner.to_string()),
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    Ok(value)
+}
+
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                pointer.push('/');
+                pointer.push_str(&escape_pointer(key));
+            }
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    pointer
+}
+
+fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// The name between the first pair of backticks in a serde message.
+fn quoted_name(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let end = start + message[start..].find('`')?;
+    Some(&message[start..end])
+}
+
+fn data_violation(mut pointer: String, error: &serde_json::Error) -> ApiError {
+    // serde_json appends " at line L column C"; the pointer says where.
+    let message = error.to_string();
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_owned();
+    let (code, nl) = if message.starts_with("missing field") {
+        if let Some(name) = quoted_name(&message) {
+            pointer.push('/');
+            pointer.push_str(&escape_pointer(name));
+        }
+        ("missing_field", "dit veld is verplicht".to_owned())
+    } else if message.starts_with("unknown field") {
+        // serde_path_to_error's path already ends at the unknown key.
+        (
+            "unknown_field",
+            "onbekend veld; controleer de spelling, zodat er geen gegevens verloren gaan"
+                .to_owned(),
+        )
+    } else if message.starts_with("invalid type") {
+        ("invalid_type", format!("verkeerd type ({message})"))
+    } else {
+        ("invalid_value", format!("ongeldige waarde ({message})"))
+    };
+    ApiError::InvalidRequest(vec![Violation {
+        pointer,
+        code,
+        message_en: message,
+        message_nl: nl,
+    }])
+}
+
+/// Query parameters, with a 400 problem body when they do not parse.
+#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct AppQuery<T>(pub T);
+
+/// Path parameters, with a 400 (or 404) problem body when they do not parse.
+#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct AppPath<T>(pub T);
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::InvalidParameter(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        // An id that is not even well-formed names nothing that exists.
+        match rejection {
+            PathRejection::FailedToDeserializePathParams(_) => ApiError::NotFound,
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[expect(dead_code, reason = "fields are only deserialized")]
+    struct Doc {
+        name: String,
+        lines: Vec<Line>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[expect(dead_code, reason = "fields are only deserialized")]
+    struct Line {
+        quantity: u32,
+    }
+
+    fn violation(body: &str) -> Violation {
+        match parse_json::<Doc>(body.as_bytes()) {
+            Err(ApiError::InvalidRequest(mut v)) => v.remove(0),
+            other => panic!("expected a violation, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_missing_field_points_at_the_field_itself() {
+        let v = violation(r#"{"lines": [{"quantity": 1}, {}]}"#);
+        assert_eq!(v.code, "missing_field");
+        // The first problem serde meets is the missing line field.
+        assert_eq!(v.pointer, "/lines/1/quantity");
+    }
+
+    #[test]
+    fn an_unknown_field_is_named_in_the_pointer() {
+        let v = violation(r#"{"name": "x", "lines": [], "nmae": "y"}"#);
+        assert_eq!(v.code, "unknown_field");
+        assert_eq!(v.pointer, "/nmae");
+    }
+
+    #[test]
+    fn a_wrong_type_points_at_the_value() {
+        let v = violation(r#"{"name": "x", "lines": [{"quantity": "three"}]}"#);
+        assert_eq!(v.code, "invalid_type");
+        assert_eq!(v.pointer, "/lines/0/quantity");
+    }
+
+    #[test]
+    fn broken_json_and_trailing_garbage_are_malformed() {
+        assert!(matches!(
+            parse_json::<Doc>(b"{\"name\": "),
+            Err(ApiError::MalformedJson(_))
+        ));
+        assert!(matches!(
+            parse_json::<Doc>(br#"{"name": "x", "lines": []} extra"#),
+            Err(ApiError::MalformedJson(_))
+        ));
+    }
+}

@@ -1,0 +1,63 @@
+//! Liveness, readiness and metrics.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::App;
+use crate::error::{ApiError, Problem};
+
+/// How long readiness waits for the database before calling it unavailable.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The answer of a health check.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// `live` or `ready`.
+    #[schema(example = "ready")]
+    pub status: String,
+}
+
+/// Whether the process is up (it does not look at the database).
+#[utoipa::path(get, path = "/health/live", tag = "operations", security(()),
+    responses((status = 200, description = "The process is up", body = Health)))]
+pub async fn live() -> Json<Health> {
+    Json(Health {
+        status: "live".to_owned(),
+    })
+}
+
+/// Whether the service can answer requests: the database is reachable.
+#[utoipa::path(get, path = "/health/ready", tag = "operations", security(()),
+    responses(
+        (status = 200, description = "Ready to serve", body = Health),
+        (status = 503, description = "The database is unreachable", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn ready(State(app): State<App>) -> Result<Json<Health>, ApiError> {
+    match tokio::time::timeout(READY_TIMEOUT, app.store.ping()).await {
+        Ok(Ok(())) => Ok(Json(Health {
+            status: "ready".to_owned(),
+        })),
+        Ok(Err(e)) if e.is_unavailable() => Err(ApiError::Unavailable),
+        Ok(Err(e)) => Err(e.into()),
+        Err(_) => Err(ApiError::Unavailable),
+    }
+}
+
+/// Request counts and latency histograms, in the Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+    responses((status = 200, description = "Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain")))]
+pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        app.metrics.render(),
+    )
+}

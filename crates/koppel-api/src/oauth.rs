@@ -1,0 +1,373 @@
+//! The OAuth 2.0 token endpoint (RFC 6749 §4.4, client credentials) and the
+//! authorization server metadata (RFC 8414).
+//!
+//! This is the one place that does not answer with problem bodies: OAuth
+//! clients expect the error bodies of RFC 6749 §5.2.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::App;
+use crate::auth::FailureKey;
+use crate::auth::scopes::SCOPES;
+use crate::auth::secrets::secret_matches;
+
+/// A token request, form-encoded (`application/x-www-form-urlencoded`).
+#[derive(Debug, Deserialize, ToSchema, IntoParams)]
+#[expect(
+    dead_code,
+    reason = "documents the form; the handler reads the raw pairs"
+)]
+pub struct TokenRequest {
+    /// Must be `client_credentials`.
+    #[schema(example = "client_credentials")]
+    grant_type: String,
+    /// The client id, unless sent by HTTP Basic authentication.
+    client_id: Option<String>,
+    /// The client secret, unless sent by HTTP Basic authentication.
+    client_secret: Option<String>,
+    /// Space-separated scopes to narrow the token to; all of the client's scopes when absent.
+    #[schema(example = "orders:read orders:write")]
+    scope: Option<String>,
+}
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenResponse {
+    /// The bearer token to send as `Authorization: Bearer <token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    /// Seconds until the token expires.
+    #[schema(example = 3600)]
+    pub expires_in: u64,
+    /// The scopes granted, space-separated.
+    pub scope: String,
+}
+
+/// An error response of the token endpoint (RFC 6749 §5.2).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OAuthError {
+    /// `invalid_request`, `invalid_client`, `invalid_scope`, `unsupported_grant_type`
+    /// or, after too many failed attempts, `slow_down` with status 429.
+    #[schema(example = "invalid_client")]
+    pub error: String,
+    /// A human-readable explanation.
+    pub error_description: String,
+}
+
+struct TokenError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+    basic_challenge: bool,
+    retry_after: Option<u64>,
+}
+
+impl TokenError {
+    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            error,
+            description: description.into(),
+            basic_challenge: false,
+            retry_after: None,
+        }
+    }
+
+    fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+}
+
+impl IntoResponse for TokenError {
+    fn into_response(self) -> Response {
+        let body = OAuthError {
+            error: self.error.to_owned(),
+            error_description: self.description,
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        no_store(headers);
+        if self.status == StatusCode::UNAUTHORIZED {
+            // RFC 6749 §5.2: a client that used Basic gets a Basic challenge.
+            let challenge = if self.basic_challenge {
+                "Basic realm=\"koppel\""
+            } else {
+                "Bearer realm=\"koppel\""
+            };
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+fn no_store(headers: &mut HeaderMap) {
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+/// Credentials from an `Authorization: Basic` header, if one was sent.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, TokenError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let bad = || {
+        let mut e = TokenError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "malformed basic authentication",
+        );
+        e.basic_challenge = true;
+        e
+    };
+    let value = value.to_str().map_err(|_| bad())?;
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Err(bad());
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(bad());
+    }
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
+    Ok(Some((id.to_owned(), secret.to_owned())))
+}
+
+/// Get an access token with the client credentials grant.
+///
+/// Send the client id and secret by HTTP Basic authentication (preferred) or as
+/// `client_id` and `client_secret` form fields. Errors follow RFC 6749 §5.2.
+#[utoipa::path(post, path = "/oauth/token", tag = "oauth",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded",
+        description = "The token request"),
+    security(()),
+    responses(
+        (status = 200, description = "A new access token", body = TokenResponse),
+        (status = 400, description = "invalid_request, invalid_scope or unsupported_grant_type", body = OAuthError),
+        (status = 401, description = "invalid_client: unknown client, wrong secret or revoked client", body = OAuthError),
+        (status = 429, description = "Too many failed attempts; see Retry-After", body = OAuthError),
+        (status = 503, description = "The database is unavailable", body = OAuthError),
+    ))]
+pub async fn issue_token(State(app): State<App>, request: Request) -> Response {
+    match token(app, request).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn token(app: App, request: Request) -> Result<Response, TokenError> {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let basic = basic_credentials(request.headers())?;
+    let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(request, &())
+        .await
+        .map_err(|e| {
+            TokenError::invalid_request(format!("the body must be form-encoded: {}", e.body_text()))
+        })?;
+    let field = |name: &str| -> Result<Option<String>, TokenError> {
+        let mut values = pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone());
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(TokenError::invalid_request(format!("{name} is repeated")));
+        }
+        Ok(first)
+    };
+    match field("grant_type")?.as_deref() {
+        None => return Err(TokenError::invalid_request("grant_type is missing")),
+        Some("client_credentials") => {}
+        Some(_) => {
+            return Err(TokenError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "only client_credentials is supported",
+            ));
+        }
+    }
+    let used_basic = basic.is_some();
+    let (client_id, secret) = match (basic, field("client_id")?, field("client_secret")?) {
+        (Some(_), _, Some(_)) => {
+            return Err(TokenError::invalid_request(
+                "send the credentials once: by basic authentication or in the body",
+            ));
+        }
+        (Some(credentials), _, None) => credentials,
+        (None, Some(id), Some(secret)) => (id, secret),
+        (None, _, _) => {
+            return Err(TokenError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "client credentials are missing",
+            ));
+        }
+    };
+    let invalid_client = |description: &str| {
+        let mut e = TokenError::new(StatusCode::UNAUTHORIZED, "invalid_client", description);
+        e.basic_challenge = used_basic;
+        e
+    };
+
+    let client_key = Uuid::parse_str(&client_id).ok().map(FailureKey::Client);
+    let keys: Vec<FailureKey> = client_key
+        .into_iter()
+        .chain(peer.map(FailureKey::Peer))
+        .collect();
+    let now = Instant::now();
+    for key in &keys {
+        let decision = app.auth.failures.peek(key, app.auth.failure_quota, now);
+        if !decision.allowed {
+            let mut e = TokenError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "slow_down",
+                "too many failed attempts; wait before trying again",
+            );
+            e.retry_after = Some(decision.retry_after.as_secs().max(1));
+            return Err(e);
+        }
+    }
+    let record_failure = |app: &App| {
+        for key in &keys {
+            app.auth.failures.check(key, app.auth.failure_quota, now);
+        }
+    };
+
+    let Some(id) = Uuid::parse_str(&client_id).ok() else {
+        record_failure(&app);
+        return Err(invalid_client("unknown client or wrong secret"));
+    };
+    let record = match app.store.clients().find(id).await {
+        Ok(record) => record,
+        Err(e) if e.is_unavailable() => {
+            return Err(TokenError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "the database is unavailable; retry later",
+            ));
+        }
+        Err(e) => {
+            tracing::error!(error = %crate::error::ErrorChain(&e), "token request failed");
+            return Err(TokenError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "internal error",
+            ));
+        }
+    };
+    let Some(record) = record.filter(|r| secret_matches(&secret, &r.secret_hash)) else {
+        record_failure(&app);
+        tracing::info!(client.id = %id, "token refused: unknown client or wrong secret");
+        return Err(invalid_client("unknown client or wrong secret"));
+    };
+    app.auth.registry.update(&record);
+    if record.revoked_at.is_some() {
+        record_failure(&app);
+        return Err(invalid_client("the client is revoked"));
+    }
+
+    let granted: Vec<String> = match field("scope")? {
+        None => record.scopes.clone(),
+        Some(requested) => {
+            let requested: Vec<String> = requested.split_whitespace().map(str::to_owned).collect();
+            if let Some(unknown) = requested.iter().find(|s| !record.scopes.contains(s)) {
+                return Err(TokenError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_scope",
+                    format!("scope {unknown} is not granted to this client"),
+                ));
+            }
+            if requested.is_empty() {
+                record.scopes.clone()
+            } else {
+                requested
+            }
+        }
+    };
+    let (access_token, _) = app
+        .auth
+        .keys
+        .issue(
+            record.id,
+            &granted,
+            record.secret_version,
+            chrono::Utc::now(),
+        )
+        .map_err(|e| {
+            tracing::error!(error = %e, "could not sign a token");
+            TokenError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "internal error",
+            )
+        })?;
+    tracing::Span::current().record("client.id", tracing::field::display(record.id));
+    let body = TokenResponse {
+        access_token,
+        token_type: "Bearer".to_owned(),
+        expires_in: app.auth.keys.ttl.as_secs(),
+        scope: granted.join(" "),
+    };
+    let mut response = Json(body).into_response();
+    no_store(response.headers_mut());
+    Ok(response)
+}
+
+/// Authorization server metadata (RFC 8414).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ServerMetadata {
+    /// The issuer identifier: this server's base URL.
+    pub issuer: String,
+    /// Where to get tokens.
+    pub token_endpoint: String,
+    /// Always `["client_credentials"]`.
+    pub grant_types_supported: Vec<String>,
+    /// `client_secret_basic` and `client_secret_post`.
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// Every scope a client may be granted.
+    pub scopes_supported: Vec<String>,
+    /// Empty: there is no authorization endpoint.
+    pub response_types_supported: Vec<String>,
+    /// Where the API is documented.
+    pub service_documentation: String,
+}
+
+/// Describe this authorization server (RFC 8414).
+#[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "oauth",
+    security(()),
+    responses((status = 200, description = "The server's OAuth metadata", body = ServerMetadata)))]
+pub async fn server_metadata(State(app): State<App>) -> Json<ServerMetadata> {
+    let base = app.config.public_url.trim_end_matches('/');
+    Json(ServerMetadata {
+        issuer: base.to_owned(),
+        token_endpoint: format!("{base}/oauth/token"),
+        grant_types_supported: vec!["client_credentials".to_owned()],
+        token_endpoint_auth_methods_supported: vec![
+            "client_secret_basic".to_owned(),
+            "client_secret_post".to_owned(),
+        ],
+        scopes_supported: SCOPES.iter().map(|(s, _)| (*s).to_owned()).collect(),
+        response_types_supported: vec![],
+        service_documentation: format!("{base}/docs"),
+    })
+}

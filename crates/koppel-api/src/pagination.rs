@@ -1,0 +1,87 @@
+//! Keyset pagination: opaque cursors and the `limit`/`cursor` parameters.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use utoipa::IntoParams;
+
+use crate::error::ApiError;
+
+/// The default page size.
+pub const DEFAULT_LIMIT: u32 = 100;
+/// The largest page size.
+pub const MAX_LIMIT: u32 = 1000;
+
+/// Page parameters of a list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// How many items to answer, 1 to 1000; default 100.
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageParams {
+    /// The page size, checked.
+    pub fn limit(&self) -> Result<u32, ApiError> {
+        match self.limit {
+            None => Ok(DEFAULT_LIMIT),
+            Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            Some(_) => Err(ApiError::InvalidParameter(format!(
+                "limit must be between 1 and {MAX_LIMIT}"
+            ))),
+        }
+    }
+
+    /// The decoded cursor, if one was given.
+    pub fn cursor<T: DeserializeOwned>(&self) -> Result<Option<T>, ApiError> {
+        self.cursor.as_deref().map(Cursor::decode).transpose()
+    }
+}
+
+/// Cursors are base64url JSON of the last item's sort key: opaque to clients,
+/// trivially checked by us.
+pub struct Cursor;
+
+impl Cursor {
+    /// Encodes a sort key.
+    pub fn encode<T: serde::Serialize>(key: &T) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(key).unwrap_or_default())
+    }
+
+    /// Decodes a sort key.
+    pub fn decode<T: DeserializeOwned>(cursor: &str) -> Result<T, ApiError> {
+        URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or_else(|| {
+                ApiError::InvalidParameter("cursor is not a cursor this API gave out".to_owned())
+            })
+    }
+}
+
+/// One page, cut from a query that fetched one item more than asked.
+pub struct Page<T> {
+    /// The items of the page.
+    pub items: Vec<T>,
+    /// The cursor of the next page, if there is one.
+    pub next: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Cuts `rows` (fetched with `limit + 1`) to `limit` and makes the next
+    /// cursor from the last item kept, when more rows exist.
+    pub fn from_overfetch(mut rows: Vec<T>, limit: u32, key: impl Fn(&T) -> String) -> Self {
+        let limit = limit as usize;
+        let next = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(key)
+        } else {
+            None
+        };
+        Page { items: rows, next }
+    }
+}

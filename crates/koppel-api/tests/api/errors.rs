@@ -1,0 +1,219 @@
+//! Every kind of bad request gets the right status and a problem body with
+//! the request id, in English or Dutch.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use koppel_api::Config;
+use koppel_store::Store;
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::harness::TestApp;
+
+const COMPANIES: &str = "/v1/admin/companies";
+
+async fn post_raw(
+    app: &TestApp,
+    token: &str,
+    content_type: &str,
+    body: &str,
+    language: Option<&str>,
+) -> crate::harness::TestResponse {
+    let mut builder = Request::post(COMPANIES)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", content_type);
+    if let Some(language) = language {
+        builder = builder.header("accept-language", language);
+    }
+    app.send(builder.body(Body::from(body.to_owned())).unwrap())
+        .await
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn malformed_json_is_a_400_with_code_malformed_json(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let token = app.admin_token().await;
+    let response = post_raw(&app, &token, "application/json", "{\"name\": ", None).await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    assert_eq!(response.problem().code, "malformed_json");
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_wrong_field_type_is_a_400_pointing_at_the_field(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let token = app.admin_token().await;
+    let response = app.post(COMPANIES, &token, json!({"name": 42})).await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    let problem = response.problem();
+    assert_eq!(problem.code, "invalid_request");
+    let errors = problem.errors.unwrap();
+    assert_eq!(errors[0].pointer, "/name");
+    assert_eq!(errors[0].code, "invalid_type");
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_missing_required_field_is_a_400_naming_it(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let token = app.admin_token().await;
+    let response = app
+        .post(COMPANIES, &token, json!({"timezone": "Europe/Amsterdam"}))
+        .await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    let errors = response.problem().errors.unwrap();
+    assert_eq!(errors[0].pointer, "/name");
+    assert_eq!(errors[0].code, "missing_field");
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_misspelt_field_is_refused_rather_than_dropped(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let token = app.admin_token().await;
+    let response = app
+        .post(
+            COMPANIES,
+            &token,
+            json!({"name": "X", "timezne": "Europe/Amsterdam"}),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    let errors = response.problem().errors.unwrap();
+    assert_eq!(errors[0].pointer, "/timezne");
+    assert_eq!(errors[0].code, "unknown_field");
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn every_invalid_value_is_listed_at_once(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let token = app.admin_token().await;
+    let response = app
+        .post(COMPANIES, &token, json!({"name": " ", "timezone": "Mars/Olympus", "currency": "euro", "business_day_cutoff": "25:00"}))
+        .await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    let pointers: Vec<String> = response
+        .problem()
+        .errors
+        .unwrap()
+        .into_iter()
+        .map(|e| e.pointer)
+        .collect();
+    assert_eq!(
+        pointers,
+        ["/name", "/timezone", "/currency", "/business_day_cutoff"]
+    );
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_body_that_is_not_json_is_a_415(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let token = app.admin_token().await;
+    let response = post_raw(&app, &token, "text/plain", "{\"name\": \"X\"}", None).await;
+    assert_eq!(response.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(response.problem().code, "unsupported_media_type");
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn an_oversized_body_is_a_413(pool: PgPool) {
+    let config = Config {
+        max_body_bytes: 1024,
+        ..Config::default()
+    };
+    let app = TestApp::with_config(Store::from_pool(pool), config);
+    let token = app.admin_token().await;
+    let body = json!({"name": "x".repeat(2000)}).to_string();
+    let response = post_raw(&app, &token, "application/json", &body, None).await;
+    assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(response.problem().code, "payload_too_large");
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn an_unknown_route_is_a_404_problem(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let response = app.call(Method::GET, "/v1/no-such-thing", None, None).await;
+    assert_eq!(response.status, StatusCode::NOT_FOUND);
+    assert_eq!(response.problem().code, "not_found");
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_wrong_method_is_a_405_problem(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let response = app.call(Method::DELETE, "/health/live", None, None).await;
+    assert_eq!(response.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.problem().code, "method_not_allowed");
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_malformed_id_in_the_path_is_a_404(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let token = app.admin_token().await;
+    let response = app.get("/v1/admin/companies/not-a-uuid", &token).await;
+    assert_eq!(response.status, StatusCode::NOT_FOUND);
+    response.problem();
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_bad_query_parameter_is_a_400(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let token = app.admin_token().await;
+    for uri in [
+        "/v1/admin/companies?limit=abc",
+        "/v1/admin/companies?limit=0",
+        "/v1/admin/companies?cursor=%21%21",
+    ] {
+        let response = app.get(uri, &token).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST, "{uri}");
+        assert_eq!(response.problem().code, "invalid_parameter");
+    }
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn accept_language_nl_gives_dutch_texts_with_the_same_codes(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let token = app.admin_token().await;
+    let body = json!({"name": "X", "currency": "euro"}).to_string();
+    let english = post_raw(&app, &token, "application/json", &body, None)
+        .await
+        .problem();
+    let dutch_response = post_raw(
+        &app,
+        &token,
+        "application/json",
+        &body,
+        Some("nl-NL,nl;q=0.9,en;q=0.5"),
+    )
+    .await;
+    assert_eq!(dutch_response.header("content-language"), Some("nl"));
+    let dutch = dutch_response.problem();
+    assert_eq!(dutch.code, english.code);
+    assert_eq!(dutch.title, "Het verzoek bevat fouten");
+    assert_eq!(english.title, "The request contains errors");
+    let (en, nl) = (&english.errors.unwrap()[0], &dutch.errors.unwrap()[0]);
+    assert_eq!(en.code, nl.code);
+    assert_ne!(en.message, nl.message);
+    assert!(nl.message.contains("valutacode"), "{}", nl.message);
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_sane_request_id_is_echoed_and_an_unsafe_one_replaced(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let echoed = app
+        .send(
+            Request::get("/v1/nothing")
+                .header("x-request-id", "vendor-req-42")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(echoed.header("x-request-id"), Some("vendor-req-42"));
+    assert_eq!(echoed.problem().request_id, "vendor-req-42");
+    let replaced = app
+        .send(
+            Request::get("/health/live")
+                .header("x-request-id", "bad id with spaces")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let id = replaced.header("x-request-id").unwrap();
+    assert_ne!(id, "bad id with spaces");
+    assert_eq!(id.len(), 32);
+}

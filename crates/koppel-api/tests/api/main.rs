@@ -1,0 +1,10 @@
+//! HTTP tests of the whole router, one binary (STYLE.md). Each `#[sqlx::test]`
+//! gets a fresh, migrated database from the cluster that `scripts/test`
+//! started (`DATABASE_URL`).
+
+mod auth;
+mod errors;
+mod harness;
+mod operations;
+mod outage;
+mod spec;

@@ -1,0 +1,110 @@
+//! The committed OpenAPI document is the one the server serves, and it
+//! documents every field (seed W3).
+
+use axum::http::{Method, StatusCode};
+use serde_json::Value;
+use sqlx::PgPool;
+
+use crate::harness::TestApp;
+
+/// Regenerates `openapi/openapi.json`; when it was stale, rewrites it and
+/// fails, so that running the tests and committing fixes it.
+#[test]
+fn the_committed_openapi_document_is_up_to_date() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi/openapi.json");
+    let fresh = koppel_api::openapi().to_pretty_json().unwrap() + "\n";
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    if committed != fresh {
+        std::fs::write(&path, &fresh).unwrap();
+        panic!("openapi/openapi.json was stale and has been rewritten; commit it");
+    }
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn the_served_spec_is_the_generated_one_and_swagger_ui_is_served(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let served = app.call(Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(served.status, StatusCode::OK);
+    let generated = serde_json::to_value(koppel_api::openapi()).unwrap();
+    assert_eq!(served.json(), generated);
+    let docs = app.call(Method::GET, "/docs/", None, None).await;
+    assert_eq!(docs.status, StatusCode::OK);
+    assert!(
+        docs.text.contains("swagger-ui"),
+        "{}",
+        &docs.text[..docs.text.len().min(300)]
+    );
+}
+
+fn walk_schema(name: &str, schema: &Value, missing: &mut Vec<String>) {
+    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+        for (property, definition) in properties {
+            // utoipa puts the description of an optional `$ref` on the
+            // reference inside its `oneOf`.
+            let described = definition.get("description").is_some()
+                || ["oneOf", "allOf", "anyOf"].iter().any(|key| {
+                    definition
+                        .get(key)
+                        .and_then(Value::as_array)
+                        .is_some_and(|items| items.iter().any(|i| i.get("description").is_some()))
+                });
+            if !described {
+                missing.push(format!("{name}.{property}"));
+            }
+            walk_schema(&format!("{name}.{property}"), definition, missing);
+        }
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(items) = schema.get(key).and_then(Value::as_array) {
+            for item in items {
+                walk_schema(name, item, missing);
+            }
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        walk_schema(name, items, missing);
+    }
+}
+
+#[test]
+fn every_schema_property_has_a_description_and_every_operation_a_summary() {
+    let spec = serde_json::to_value(koppel_api::openapi()).unwrap();
+    let mut missing = Vec::new();
+    for (name, schema) in spec["components"]["schemas"].as_object().unwrap() {
+        walk_schema(name, schema, &mut missing);
+    }
+    assert!(
+        missing.is_empty(),
+        "properties without a description: {missing:#?}"
+    );
+    for (path, operations) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            assert!(
+                operation.get("summary").is_some(),
+                "{method} {path} has no summary"
+            );
+            if method == "post" && !path.starts_with("/oauth") {
+                // A POST that takes JSON must say so, or Swagger shows no form for it.
+                let takes_no_body = path.ends_with("/rotate-secret") || path.ends_with("/close");
+                assert!(
+                    takes_no_body || operation.get("requestBody").is_some(),
+                    "{method} {path} documents no body"
+                );
+            }
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                assert!(
+                    response.get("description").is_some(),
+                    "{method} {path} {status} has no description"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_oauth2_scheme_is_client_credentials_at_the_token_endpoint() {
+    let spec = serde_json::to_value(koppel_api::openapi()).unwrap();
+    let flow = &spec["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"];
+    assert_eq!(flow["tokenUrl"], "/oauth/token");
+    assert!(flow["scopes"].get("orders:write").is_some());
+}

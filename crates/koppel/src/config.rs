@@ -1,0 +1,72 @@
+//! Configuration from the environment (`SPEC.md`, "Operating it").
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, bail};
+use koppel_api::auth::tokens::MIN_KEY_LEN;
+use koppel_store::{PoolConfig, Store};
+
+use crate::logging::LogFormat;
+
+/// Where the server listens unless `KOPPEL_LISTEN_ADDR` says otherwise.
+pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:8080";
+
+/// Everything `koppel serve` needs.
+#[derive(Debug)]
+pub struct Config {
+    /// `DATABASE_URL`.
+    pub database_url: String,
+    /// `KOPPEL_LISTEN_ADDR`.
+    pub listen_addr: SocketAddr,
+    /// `KOPPEL_SIGNING_KEY`: secret material for access tokens.
+    pub signing_key: Vec<u8>,
+    /// `KOPPEL_LOG_FORMAT`: `json` (default) or `pretty`.
+    pub log_format: LogFormat,
+    /// `KOPPEL_PUBLIC_URL`: the base URL clients use; default `http://` + listen address.
+    pub public_url: String,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Config {
+    /// Reads the configuration; a missing signing key or database URL is an error.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let database_url = var("DATABASE_URL").context("DATABASE_URL is not set")?;
+        let Some(signing_key) = var("KOPPEL_SIGNING_KEY") else {
+            bail!(
+                "KOPPEL_SIGNING_KEY is not set: refusing to start without secret material for tokens \
+                 (use at least {MIN_KEY_LEN} random bytes, e.g. `openssl rand -base64 48`)"
+            );
+        };
+        if signing_key.len() < MIN_KEY_LEN {
+            bail!("KOPPEL_SIGNING_KEY must be at least {MIN_KEY_LEN} bytes");
+        }
+        let listen_addr =
+            var("KOPPEL_LISTEN_ADDR").unwrap_or_else(|| DEFAULT_LISTEN_ADDR.to_owned());
+        let listen_addr: SocketAddr = listen_addr.parse().with_context(|| {
+            format!("KOPPEL_LISTEN_ADDR {listen_addr:?} is not an address like 127.0.0.1:8080")
+        })?;
+        let log_format = match var("KOPPEL_LOG_FORMAT").as_deref() {
+            None | Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => bail!("KOPPEL_LOG_FORMAT {other:?} is neither json nor pretty"),
+        };
+        let public_url =
+            var("KOPPEL_PUBLIC_URL").unwrap_or_else(|| format!("http://{listen_addr}"));
+        Ok(Self {
+            database_url,
+            listen_addr,
+            signing_key: signing_key.into_bytes(),
+            log_format,
+            public_url,
+        })
+    }
+}
+
+/// A store from `DATABASE_URL`, for the commands that need only the database.
+pub fn store_from_env() -> anyhow::Result<Store> {
+    let url = var("DATABASE_URL").context("DATABASE_URL is not set")?;
+    Ok(Store::connect_lazy(&url, &PoolConfig::default())?)
+}

@@ -1,0 +1,105 @@
+//! `koppel serve`: migrate, load the clients, serve until told to stop.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use koppel_api::auth::DEFAULT_TOKEN_TTL;
+use koppel_api::auth::registry::RELOAD_INTERVAL;
+use koppel_api::auth::tokens::TokenKeys;
+use koppel_api::{App, Config as ApiConfig};
+use koppel_store::{PoolConfig, Store};
+
+use crate::config::Config;
+
+/// Runs the server until Ctrl-C or SIGTERM, then finishes the requests in flight.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let store = Store::connect_lazy(&config.database_url, &PoolConfig::default())?;
+    store.migrate().await.context("applying migrations")?;
+    let listener = tokio::net::TcpListener::bind(config.listen_addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen_addr))?;
+    serve_on(
+        listener,
+        store,
+        &config.signing_key,
+        config.public_url,
+        shutdown_signal(),
+    )
+    .await
+}
+
+/// Serves on an already bound listener until `shutdown` completes.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    store: Store,
+    signing_key: &[u8],
+    public_url: String,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let keys = TokenKeys::new(signing_key, DEFAULT_TOKEN_TTL).map_err(anyhow::Error::msg)?;
+    let app = App::new(
+        store.clone(),
+        keys,
+        ApiConfig {
+            public_url,
+            ..ApiConfig::default()
+        },
+    );
+    app.auth
+        .registry
+        .reload(&store)
+        .await
+        .context("loading the clients")?;
+
+    // Other instances may revoke or rotate clients; reloading bounds how long
+    // this instance keeps honouring an old token (see the registry's docs).
+    let reloader = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(RELOAD_INTERVAL);
+            loop {
+                tick.tick().await;
+                if let Err(e) = app.auth.registry.reload(&app.store).await {
+                    tracing::warn!(error = %e, "could not reload the clients");
+                }
+            }
+        })
+    };
+
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "listening");
+    let router = koppel_api::router(app);
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("serving")?;
+    reloader.abort();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
