@@ -9,6 +9,7 @@ pub mod admin;
 pub mod auth;
 pub mod companies;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod gcra;
 pub mod health;
@@ -19,6 +20,7 @@ pub mod observe;
 pub mod onboarding;
 pub mod openapi;
 pub mod pagination;
+pub mod settings;
 
 use std::sync::Arc;
 
@@ -89,6 +91,8 @@ impl App {
         (name = "oauth", description = "Getting an access token"),
         (name = "admin", description = "Onboarding companies and clients (platform operator)"),
         (name = "companies", description = "The companies a client is granted"),
+        (name = "settings", description = "VAT rates, payment methods and categories"),
+        (name = "events", description = "The change feed for bookkeeping connectors"),
         (name = "operations", description = "Health and metrics"),
     )
 )]
@@ -103,6 +107,8 @@ fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(health::metrics))
         .merge(admin::router())
         .merge(companies::router())
+        .merge(settings::router())
+        .merge(events::router())
 }
 
 /// The OpenAPI document the server serves.

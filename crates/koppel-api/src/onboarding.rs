@@ -3,6 +3,7 @@
 
 use chrono::NaiveTime;
 use koppel_domain::problem::Violation;
+use koppel_store::settings::NewVatRate;
 use koppel_store::{ClientRecord, CompanyRecord, NewClient, NewCompany, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -119,15 +120,24 @@ pub async fn create_company(
     let Some(business_day_cutoff) = cutoff.filter(|_| errors.is_empty()) else {
         return Err(ApiError::InvalidRequest(errors));
     };
-    Ok(store
-        .companies()
-        .create(&NewCompany {
-            name,
-            timezone,
-            currency,
-            business_day_cutoff,
+    let rates: Vec<NewVatRate> = koppel_domain::vat::default_dutch_rates()
+        .into_iter()
+        .map(|r| NewVatRate {
+            external_id: r.external_id.to_owned(),
+            name: r.name.to_owned(),
+            percentage: r.percentage,
+            category: r.category.as_str().to_owned(),
+            country: r.country.to_owned(),
+            active: true,
         })
-        .await?)
+        .collect();
+    let company = NewCompany {
+        name,
+        timezone,
+        currency,
+        business_day_cutoff,
+    };
+    Ok(store.companies().create(&company, &rates).await?)
 }
 
 /// A per-client rate limit.

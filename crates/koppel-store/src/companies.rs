@@ -3,6 +3,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::settings::NewVatRate;
 
 /// A company (administratie) as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -45,8 +46,15 @@ impl<'a> Companies<'a> {
         Self { pool }
     }
 
-    /// Creates a company with a fresh id.
-    pub async fn create(&self, new: &NewCompany) -> Result<CompanyRecord, StoreError> {
+    /// Creates a company with a fresh id and the VAT rates it starts with, in
+    /// one transaction (with their events), so a company never exists without
+    /// its rates.
+    pub async fn create(
+        &self,
+        new: &NewCompany,
+        vat_rates: &[NewVatRate],
+    ) -> Result<CompanyRecord, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let record = sqlx::query_as::<_, CompanyRecord>(
             "insert into companies (id, name, timezone, currency, business_day_cutoff)
              values ($1, $2, $3, $4, $5)
@@ -57,8 +65,28 @@ impl<'a> Companies<'a> {
         .bind(&new.timezone)
         .bind(&new.currency)
         .bind(new.business_day_cutoff)
-        .fetch_one(self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        let ids: Vec<Uuid> = vat_rates.iter().map(|_| Uuid::now_v7()).collect();
+        sqlx::query(
+            "with rates as (
+                insert into vat_rates (company_id, id, external_id, name, percentage, category, country)
+                select $1, * from unnest($2::uuid[], $3::text[], $4::text[], $5::numeric[], $6::text[], $7::text[])
+                returning company_id, id, version
+             )
+             insert into events (company_id, type, resource, resource_id, version)
+             select company_id, 'vat_rate.created', 'vat_rates', id, version from rates",
+        )
+        .bind(record.id)
+        .bind(&ids)
+        .bind(vat_rates.iter().map(|r| r.external_id.clone()).collect::<Vec<_>>())
+        .bind(vat_rates.iter().map(|r| r.name.clone()).collect::<Vec<_>>())
+        .bind(vat_rates.iter().map(|r| r.percentage).collect::<Vec<_>>())
+        .bind(vat_rates.iter().map(|r| r.category.clone()).collect::<Vec<_>>())
+        .bind(vat_rates.iter().map(|r| r.country.clone()).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(record)
     }
 

@@ -8,6 +8,8 @@
 mod clients;
 mod companies;
 mod error;
+pub mod events;
+pub mod settings;
 
 use std::time::Duration;
 
@@ -86,6 +88,16 @@ impl Store {
     /// Companies (administraties).
     pub fn companies(&self) -> Companies<'_> {
         Companies::new(&self.pool)
+    }
+
+    /// The change feed.
+    pub fn events(&self) -> events::Events<'_> {
+        events::Events::new(&self.pool)
+    }
+
+    /// VAT rates, payment methods and categories.
+    pub fn settings(&self) -> settings::Settings<'_> {
+        settings::Settings::new(&self.pool)
     }
 
     /// OAuth clients and their company grants.

@@ -7,4 +7,5 @@ mod errors;
 mod harness;
 mod operations;
 mod outage;
+mod settings;
 mod spec;

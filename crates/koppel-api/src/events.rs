@@ -1,0 +1,119 @@
+//! The change feed for connectors (W9 iii).
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use koppel_store::events::{EventPosition, EventRecord};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::App;
+use crate::auth::extract::{CompanyAccess, EventsRead};
+use crate::error::{ApiError, Problem};
+use crate::extract::AppQuery;
+use crate::pagination::{Cursor, PageParams};
+
+/// The event routes.
+pub fn router() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(list_events))
+}
+
+/// Where to continue the feed.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// The `next_cursor` of the previous answer; from the beginning when absent.
+    pub after: Option<String>,
+    /// How many events to answer, 1 to 1000; default 100.
+    pub limit: Option<u32>,
+}
+
+/// One change.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Event {
+    /// The event's id: unique and stable, increasing along the feed.
+    pub id: String,
+    /// What happened: `<resource>.created`, `<resource>.updated` (a new version),
+    /// `daily_revenue.final` or `daily_revenue.revised`.
+    #[schema(example = "order.updated")]
+    pub r#type: String,
+    /// The collection of the changed document, as in its path (e.g. `orders`).
+    #[schema(example = "orders")]
+    pub resource: String,
+    /// The changed document's id.
+    pub resource_id: Uuid,
+    /// The document's version after the change.
+    pub version: i32,
+    /// When the change was made.
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl From<EventRecord> for Event {
+    fn from(r: EventRecord) -> Self {
+        Self {
+            id: format!("{}-{}", r.txid, r.seq),
+            r#type: r.r#type,
+            resource: r.resource,
+            resource_id: r.resource_id,
+            version: r.version,
+            occurred_at: r.occurred_at,
+        }
+    }
+}
+
+/// A stretch of the feed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EventList {
+    /// The events, in feed order.
+    pub data: Vec<Event>,
+    /// Pass as `after` next time. Also given when `data` is empty (it is then
+    /// the `after` you sent), so a connector can always poll with the last value;
+    /// null only before the first event of the company.
+    pub next_cursor: Option<String>,
+}
+
+/// Read the changes of a company, in an order that never misses or repeats one.
+///
+/// Follow `next_cursor`: an event is only answered once every transaction that
+/// could still precede it has finished, so a reader that keeps passing the last
+/// cursor sees every committed change exactly once, however many writers there are.
+#[utoipa::path(get, path = "/v1/companies/{company_id}/events", tag = "events",
+    params(crate::companies::CompanyPath, EventsQuery),
+    security(("oauth2" = ["events:read"])),
+    responses(
+        (status = 200, description = "The next events", body = EventList),
+        (status = "4XX", description = "The request was refused", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_events(
+    State(app): State<App>,
+    access: CompanyAccess<EventsRead>,
+    AppQuery(query): AppQuery<EventsQuery>,
+) -> Result<Json<EventList>, ApiError> {
+    let page = PageParams {
+        limit: query.limit,
+        cursor: query.after.clone(),
+    };
+    let limit = page.limit()?;
+    let after: Option<EventPosition> = page.cursor()?;
+    let records = app
+        .store
+        .events()
+        .list(access.company_id, after, i64::from(limit))
+        .await?;
+    let next_cursor = records
+        .last()
+        .map(|r| {
+            Cursor::encode(&EventPosition {
+                txid: r.txid,
+                seq: r.seq,
+            })
+        })
+        .or(query.after);
+    Ok(Json(EventList {
+        data: records.into_iter().map(Event::from).collect(),
+        next_cursor,
+    }))
+}
