@@ -523,6 +523,38 @@ pub fn email_is_valid(email: &str) -> bool {
     local_ok && domain_ok
 }
 
+/// Whether `code` is a GTIN (EAN-8, UPC-A, EAN-13 or GTIN-14): 8, 12, 13 or 14 digits whose
+/// last digit is the GS1 check digit (weights 3 and 1 alternating from the right).
+pub fn gtin_is_valid(code: &str) -> bool {
+    if !matches!(code.len(), 8 | 12 | 13 | 14) || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let digits: Vec<u32> = code.bytes().map(|b| u32::from(b - b'0')).collect();
+    let (body, check) = digits.split_at(digits.len() - 1);
+    let sum: u32 = body
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| if i % 2 == 0 { d * 3 } else { *d })
+        .sum();
+    (10 - sum % 10) % 10 == check[0]
+}
+
+#[cfg(test)]
+mod gtin_tests {
+    use super::gtin_is_valid;
+
+    #[test]
+    fn gtins_pass_only_with_their_check_digit() {
+        assert!(gtin_is_valid("8710398500014"));
+        assert!(gtin_is_valid("96385074"));
+        assert!(gtin_is_valid("036000291452"));
+        assert!(!gtin_is_valid("8710398500015"));
+        assert!(!gtin_is_valid("871039850001"));
+        assert!(!gtin_is_valid("87103985000a4"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,8 +7,12 @@
 
 mod clients;
 mod companies;
+pub mod customers;
 mod error;
+mod idempotency;
 pub mod events;
+pub mod products;
+pub mod references;
 pub mod settings;
 
 use std::time::Duration;
@@ -19,6 +23,7 @@ use sqlx::{ConnectOptions, PgPool};
 pub use clients::{ClientRecord, Clients, NewClient};
 pub use companies::{Companies, CompanyRecord, NewCompany};
 pub use error::StoreError;
+pub use idempotency::{Claim, IdempotencyKeys, IdempotencyRecord, StoredResponse};
 
 /// The migrations in the repository's top-level `migrations/` folder, embedded
 /// in the binary so that `koppel serve` and `koppel migrate` need no files.
@@ -95,9 +100,33 @@ impl Store {
         events::Events::new(&self.pool)
     }
 
+    /// Customers.
+    pub fn customers(&self) -> customers::Customers<'_> {
+        customers::Customers::new(&self.pool)
+    }
+
+    /// Products.
+    pub fn products(&self) -> products::Products<'_> {
+        products::Products::new(&self.pool)
+    }
+
+    /// Loads the references a document names (see [`references::load`]).
+    pub async fn references(
+        &self,
+        company_id: uuid::Uuid,
+        wanted: &references::Wanted,
+    ) -> Result<koppel_domain::document::KnownReferences, StoreError> {
+        references::load(&self.pool, company_id, wanted).await
+    }
+
     /// VAT rates, payment methods and categories.
     pub fn settings(&self) -> settings::Settings<'_> {
         settings::Settings::new(&self.pool)
+    }
+
+    /// Idempotency keys and the answers they replay.
+    pub fn idempotency(&self) -> IdempotencyKeys<'_> {
+        IdempotencyKeys::new(&self.pool)
     }
 
     /// OAuth clients and their company grants.

@@ -1,0 +1,118 @@
+//! Loads what a document names (VAT rates, products, payment methods, …) in
+//! one round trip, so the domain can check references as plain functions.
+
+use koppel_domain::document::{KnownReferences, VatRateRef};
+use koppel_domain::vat::VatCategory;
+use rust_decimal::Decimal;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// The ids and SKUs a document (or a batch of documents) names. Ids that are
+/// not UUIDs cannot exist, so they are simply not found.
+#[derive(Debug, Clone, Default)]
+pub struct Wanted {
+    /// VAT rate ids.
+    pub vat_rates: Vec<String>,
+    /// Product ids.
+    pub products: Vec<String>,
+    /// SKUs.
+    pub skus: Vec<String>,
+    /// Payment method ids.
+    pub payment_methods: Vec<String>,
+    /// Category ids.
+    pub categories: Vec<String>,
+    /// Customer ids.
+    pub customers: Vec<String>,
+    /// Order ids (for `credit_of`).
+    pub orders: Vec<String>,
+}
+
+fn uuids(ids: &[String]) -> Vec<Uuid> {
+    ids.iter()
+        .filter_map(|id| Uuid::parse_str(id).ok())
+        .collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct Found {
+    kind: String,
+    key: String,
+    percentage: Option<Decimal>,
+    category: Option<String>,
+    country: Option<String>,
+}
+
+/// Loads the references a document names, in one query.
+pub async fn load(
+    pool: &PgPool,
+    company_id: Uuid,
+    wanted: &Wanted,
+) -> Result<KnownReferences, StoreError> {
+    let rows = sqlx::query_as::<_, Found>(
+        "select 'vat_rate' as kind, id::text as key, percentage, category, country
+           from vat_rates where company_id = $1 and id = any($2)
+         union all
+         select 'product', id::text, null, null, null from products where company_id = $1 and id = any($3)
+         union all
+         select distinct 'sku', sku, null::numeric, null, null from products where company_id = $1 and sku = any($4)
+         union all
+         select 'payment_method', id::text, null, null, null from payment_methods where company_id = $1 and id = any($5)
+         union all
+         select 'category', id::text, null, null, null from categories where company_id = $1 and id = any($6)
+         union all
+         select 'customer', id::text, null, null, null from customers where company_id = $1 and id = any($7)",
+    )
+    .bind(company_id)
+    .bind(uuids(&wanted.vat_rates))
+    .bind(uuids(&wanted.products))
+    .bind(&wanted.skus)
+    .bind(uuids(&wanted.payment_methods))
+    .bind(uuids(&wanted.categories))
+    .bind(uuids(&wanted.customers))
+    .fetch_all(pool)
+    .await?;
+    let mut known = KnownReferences::default();
+    for row in rows {
+        match row.kind.as_str() {
+            "vat_rate" => {
+                let category = row.category.as_deref().and_then(|c| {
+                    VatCategory::ALL
+                        .iter()
+                        .copied()
+                        .find(|known| known.as_str() == c)
+                });
+                if let (Some(percentage), Some(category), Some(country)) =
+                    (row.percentage, category, row.country)
+                {
+                    known.vat_rates.insert(
+                        row.key,
+                        VatRateRef {
+                            percentage: percentage.normalize(),
+                            category,
+                            country,
+                        },
+                    );
+                }
+            }
+            "product" => {
+                known.products.insert(row.key);
+            }
+            "sku" => {
+                known.skus.insert(row.key);
+            }
+            "payment_method" => {
+                known.payment_methods.insert(row.key);
+            }
+            "category" => {
+                known.categories.insert(row.key);
+            }
+            "customer" => {
+                known.customers.insert(row.key);
+            }
+            _ => {}
+        }
+    }
+    Ok(known)
+}
