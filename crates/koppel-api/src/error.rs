@@ -51,6 +51,12 @@ pub enum ApiError {
     /// The path exists, the method does not.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The client's rate limit is spent.
+    #[error("rate limited")]
+    RateLimited {
+        /// Whole seconds until the next request is allowed.
+        retry_after: u64,
+    },
     /// The database cannot be reached.
     #[error("service unavailable")]
     Unavailable,
@@ -130,6 +136,12 @@ pub const CODES: &[CodeInfo] = &[
         title_nl: "Het content-type wordt niet ondersteund",
     },
     CodeInfo {
+        code: "rate_limited",
+        status: 429,
+        title_en: "Too many requests",
+        title_nl: "Te veel verzoeken",
+    },
+    CodeInfo {
         code: "service_unavailable",
         status: 503,
         title_en: "The service is temporarily unavailable",
@@ -164,6 +176,7 @@ impl ApiError {
             ApiError::InsufficientScope(_) => "insufficient_scope",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable => "service_unavailable",
             ApiError::Internal => "internal_error",
         }
@@ -258,6 +271,17 @@ impl ApiError {
                     "deze methode wordt op dit pad niet ondersteund".to_owned()
                 } else {
                     "this method is not supported on this path".to_owned()
+                }
+            }
+            ApiError::RateLimited { retry_after } => {
+                if nl {
+                    format!(
+                        "de limiet van deze client is bereikt; probeer het over {retry_after} seconden opnieuw (zie Retry-After)"
+                    )
+                } else {
+                    format!(
+                        "this client's rate limit is spent; retry in {retry_after} seconds (see Retry-After)"
+                    )
                 }
             }
             ApiError::Unavailable => {
@@ -378,6 +402,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let ApiError::RateLimited { retry_after } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         if let ApiError::Unavailable = self {
             response

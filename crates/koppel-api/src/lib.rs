@@ -20,6 +20,7 @@ pub mod observe;
 pub mod onboarding;
 pub mod openapi;
 pub mod pagination;
+pub mod ratelimit;
 pub mod settings;
 
 use std::sync::Arc;
@@ -67,6 +68,8 @@ pub struct App {
     pub auth: Arc<Auth>,
     /// Request metrics.
     pub metrics: Arc<Metrics>,
+    /// Every client's rate-limit bucket.
+    pub limits: Arc<ratelimit::RateLimits>,
     /// Settings.
     pub config: Arc<Config>,
 }
@@ -78,6 +81,7 @@ impl App {
             store,
             auth: Arc::new(Auth::new(keys)),
             metrics: Arc::new(Metrics::default()),
+            limits: Arc::default(),
             config: Arc::new(config),
         }
     }
@@ -94,6 +98,7 @@ impl App {
         (name = "settings", description = "VAT rates, payment methods and categories"),
         (name = "events", description = "The change feed for bookkeeping connectors"),
         (name = "operations", description = "Health and metrics"),
+        (name = "limits", description = "Rate limits: what a client may send and what is left"),
     )
 )]
 struct ApiDoc;
@@ -105,6 +110,7 @@ fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(health::live))
         .routes(routes!(health::ready))
         .routes(routes!(health::metrics))
+        .routes(routes!(ratelimit::get_rate_limit))
         .merge(admin::router())
         .merge(companies::router())
         .merge(settings::router())
@@ -126,6 +132,11 @@ pub fn router(app: App) -> Router {
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(app.config.max_body_bytes))
+        // Inside `observe`, so that a 429 gets its problem body and request id.
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            ratelimit::limit,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             observe::observe,

@@ -5,6 +5,7 @@
 mod auth;
 mod errors;
 mod harness;
+mod limits;
 mod operations;
 mod outage;
 mod settings;
