@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod auth;
 pub mod companies;
+pub mod customers;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -20,6 +21,7 @@ pub mod observe;
 pub mod onboarding;
 pub mod openapi;
 pub mod pagination;
+pub mod products;
 pub mod ratelimit;
 pub mod settings;
 
@@ -96,6 +98,8 @@ impl App {
         (name = "admin", description = "Onboarding companies and clients (platform operator)"),
         (name = "companies", description = "The companies a client is granted"),
         (name = "settings", description = "VAT rates, payment methods and categories"),
+        (name = "customers", description = "Customers (debiteuren)"),
+        (name = "products", description = "Products"),
         (name = "events", description = "The change feed for bookkeeping connectors"),
         (name = "operations", description = "Health and metrics"),
         (name = "limits", description = "Rate limits: what a client may send and what is left"),
@@ -114,6 +118,8 @@ fn api_router() -> OpenApiRouter<App> {
         .merge(admin::router())
         .merge(companies::router())
         .merge(settings::router())
+        .merge(customers::router())
+        .merge(products::router())
         .merge(events::router())
 }
 

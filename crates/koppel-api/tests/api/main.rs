@@ -3,6 +3,7 @@
 //! started (`DATABASE_URL`).
 
 mod auth;
+mod customers_products;
 mod errors;
 mod harness;
 mod limits;
