@@ -1,0 +1,219 @@
+//! Runs `docs/walkthrough.md` against a live `koppel serve`, so the walkthrough
+//! can never go stale (`SPEC.md`, "Authentication": "CI runs it").
+//!
+//! Every block fenced as "```sh walkthrough" runs, in order, in one bash with
+//! `set -euo pipefail` (so variables carry from step to step), in a scratch
+//! folder, with `KOPPEL` (the server's base URL) and `DATABASE_URL` (its
+//! database) set and the `koppel` binary on `PATH`. What each step prints must
+//! match the answer block under it by the rules in `answer.rs`. The Dutch
+//! walkthrough is not run: its blocks must equal the English ones, so only the
+//! prose is translated and both stay true.
+//!
+//! Needs `DATABASE_URL` (a PostgreSQL it may create a database in, as
+//! `scripts/test` and `scripts/docs-check` give it), `bash`, `curl` and `jq`.
+
+mod answer;
+mod markdown;
+mod server;
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use markdown::Step;
+
+/// How long the whole walkthrough may take before it counts as hung.
+const RUN_DEADLINE: Duration = Duration::from_secs(60);
+
+fn docs() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs")
+}
+
+fn read_steps(file: &str) -> Vec<Step> {
+    let path = docs().join(file);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    markdown::steps(&text).unwrap_or_else(|e| panic!("docs/{file}: {e}"))
+}
+
+/// Every `$NAME` an answer mentions: the shell variables to report after each step.
+fn variables(steps: &[Step]) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for answer in steps.iter().filter_map(|s| s.answer.as_deref()) {
+        for (i, _) in answer.match_indices('$') {
+            let rest = answer[i + 1..].trim_start_matches('{');
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                names.insert(name);
+            }
+        }
+    }
+    names
+}
+
+/// One bash script that runs every step, keeping each step's output and, after it, the
+/// variables the answers mention; an exit trap records which step stopped the run.
+fn script(steps: &[Step], names: &BTreeSet<String>) -> String {
+    let mut script = String::from(
+        "set -euo pipefail\nstep=0\ntrap 'echo \"$step $?\" > .walkthrough/status' EXIT\n",
+    );
+    let dump: String = names
+        .iter()
+        .map(|n| format!(" {n} \"${{{n}-}}\""))
+        .collect();
+    for (i, step) in steps.iter().enumerate() {
+        let _ = write!(
+            script,
+            "step={n}\n{{\n{code}\n}} >.walkthrough/{n}.out 2>.walkthrough/{n}.err </dev/null\n\
+             printf '%s\\0'{dump} >.walkthrough/{n}.vars\n",
+            n = i + 1,
+            code = step.code,
+        );
+    }
+    script.push_str("step=done\n");
+    script
+}
+
+fn read_vars(path: &Path) -> HashMap<String, String> {
+    let raw = std::fs::read_to_string(path).unwrap_or_default();
+    let mut fields = raw.split('\0');
+    let mut vars = HashMap::new();
+    while let (Some(name), Some(value)) = (fields.next(), fields.next()) {
+        vars.insert(name.to_owned(), value.to_owned());
+    }
+    vars
+}
+
+fn require_tools() {
+    for tool in ["bash", "curl", "jq"] {
+        let found = Command::new(tool)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(found, "the walkthrough needs {tool} on PATH; install it");
+    }
+}
+
+#[test]
+fn the_walkthrough_answers_as_written() {
+    require_tools();
+    let file = "walkthrough.md";
+    let steps = read_steps(file);
+    let names = variables(&steps);
+    let server = server::Server::start();
+    let scratch = server.dir().join("scratch");
+    std::fs::create_dir_all(scratch.join(".walkthrough")).unwrap();
+
+    let koppel_dir = Path::new(env!("CARGO_BIN_EXE_koppel")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        koppel_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // A clean environment, so nothing of the caller's (a proxy, a KOPPEL_* setting) leaks in.
+    let mut child = Command::new("bash")
+        .arg("-c")
+        .arg(script(&steps, &names))
+        .current_dir(&scratch)
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", &scratch)
+        .env("LANG", "C.UTF-8")
+        .env("KOPPEL", server.base_url())
+        .env("DATABASE_URL", server.database_url())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cannot run bash");
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > RUN_DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let kept = scratch.join(".walkthrough");
+    let status = std::fs::read_to_string(kept.join("status")).unwrap_or_default();
+    // Without a status the run was killed at the deadline, in the first unfinished step.
+    let unfinished = (1..=steps.len())
+        .find(|n| !kept.join(format!("{n}.vars")).exists())
+        .map_or("done".to_owned(), |n| n.to_string());
+    let (stopped_at, exit) = status
+        .trim()
+        .split_once(' ')
+        .unwrap_or((unfinished.as_str(), "(killed: it took too long)"));
+    let mut failures = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        let n = i + 1;
+        let output = std::fs::read_to_string(kept.join(format!("{n}.out"))).unwrap_or_default();
+        let errors = std::fs::read_to_string(kept.join(format!("{n}.err"))).unwrap_or_default();
+        if stopped_at == n.to_string() {
+            failures.push(format!(
+                "step {n} at {} failed with exit status {exit}\n--- it printed:\n{output}\n--- on stderr:\n{errors}",
+                step.name(&format!("docs/{file}"))
+            ));
+            break;
+        }
+        let problems = match &step.answer {
+            Some(expected) => answer::differences(
+                expected,
+                &output,
+                &read_vars(&kept.join(format!("{n}.vars"))),
+            ),
+            None if output.trim().is_empty() => vec![],
+            None => vec![format!(
+                "it has no answer block, so it must print nothing; it printed {output:?}"
+            )],
+        };
+        if !problems.is_empty() {
+            failures.push(format!(
+                "step {n} at {} does not answer as written:\n  {}\n--- it printed:\n{output}",
+                step.name(&format!("docs/{file}")),
+                problems.join("\n  ")
+            ));
+        }
+    }
+    if status.is_empty() {
+        failures.push(format!(
+            "the walkthrough did not finish within {RUN_DEADLINE:?}"
+        ));
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\n--- the server's log ends with:\n{}",
+        failures.join("\n\n"),
+        server.log_tail(15)
+    );
+}
+
+#[test]
+fn the_dutch_walkthrough_has_the_same_commands_and_answers() {
+    let english = read_steps("walkthrough.md");
+    let dutch = read_steps("walkthrough.nl.md");
+    for (i, (en, nl)) in english.iter().zip(&dutch).enumerate() {
+        assert!(
+            en.code == nl.code && en.answer == nl.answer,
+            "step {} differs: {} and {}; only the prose is translated, the blocks are copied",
+            i + 1,
+            en.name("docs/walkthrough.md"),
+            nl.name("docs/walkthrough.nl.md"),
+        );
+    }
+    assert_eq!(
+        english.len(),
+        dutch.len(),
+        "docs/walkthrough.md has {} steps, docs/walkthrough.nl.md {}",
+        english.len(),
+        dutch.len()
+    );
+}

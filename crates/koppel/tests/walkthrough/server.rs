@@ -1,0 +1,156 @@
+//! A `koppel serve` of its own for the walkthrough: a fresh database in the cluster of
+//! `DATABASE_URL`, a free loopback port, a generated signing key, and a scratch folder.
+//! Dropping it kills the server and removes the folder, however the test ends.
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sqlx::ConnectOptions as _;
+use sqlx::Connection as _;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+
+/// How long the server may take to become ready.
+const START_DEADLINE: Duration = Duration::from_secs(30);
+
+/// A running `koppel serve`.
+pub struct Server {
+    child: Child,
+    base_url: String,
+    database_url: String,
+    dir: PathBuf,
+}
+
+/// Makes an empty database next to the one `DATABASE_URL` names and answers its URL.
+fn fresh_database(name: &str) -> String {
+    let url = std::env::var("DATABASE_URL").expect(
+        "DATABASE_URL is not set: run this through scripts/test or scripts/docs-check, \
+         which start a throwaway PostgreSQL",
+    );
+    let options: PgConnectOptions = url.parse().expect("DATABASE_URL is not a PostgreSQL URL");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut connection = PgConnection::connect_with(&options)
+            .await
+            .expect("cannot connect to DATABASE_URL");
+        // The name is ours (a prefix, a process id and a time), never outside input.
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut connection)
+            .await
+            .expect("cannot create the walkthrough's database");
+    });
+    options.database(name).to_url_lossy().to_string()
+}
+
+fn free_port() -> u16 {
+    // The port is free now; the server binds it a moment later. Another process taking it
+    // in between would fail the start loudly, not silently.
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn ready(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = "GET /health/ready HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    let mut answer = String::new();
+    stream.write_all(request.as_bytes()).is_ok()
+        && stream.read_to_string(&mut answer).is_ok()
+        && answer.starts_with("HTTP/1.1 200")
+}
+
+impl Server {
+    /// Starts the server and waits until `/health/ready` answers 200.
+    pub fn start() -> Self {
+        let unique = format!(
+            "koppel_walkthrough_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        );
+        let dir = std::env::temp_dir().join(&unique);
+        std::fs::create_dir_all(&dir).unwrap();
+        let database_url = fresh_database(&unique);
+        let port = free_port();
+        let log = std::fs::File::create(dir.join("server.log")).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_koppel"))
+            .arg("serve")
+            .env("DATABASE_URL", &database_url)
+            .env("KOPPEL_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+            .env(
+                "KOPPEL_SIGNING_KEY",
+                format!("walkthrough signing key {unique}"),
+            )
+            .env("KOPPEL_LOG_FORMAT", "json")
+            .env_remove("KOPPEL_PUBLIC_URL")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("cannot start koppel serve");
+        let mut server = Self {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+            database_url,
+            dir,
+        };
+        let started = Instant::now();
+        while !ready(port) {
+            if let Some(status) = server.child.try_wait().unwrap() {
+                panic!(
+                    "koppel serve exited with {status}:\n{}",
+                    server.log_tail(30)
+                );
+            }
+            assert!(
+                started.elapsed() < START_DEADLINE,
+                "koppel serve was not ready within {START_DEADLINE:?}:\n{}",
+                server.log_tail(30)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    /// The URL the walkthrough calls `$KOPPEL`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The server's own database, for the CLI steps.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
+    /// A folder that lives as long as the server.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The last lines the server logged, for failure messages.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+        let all: Vec<&str> = log.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
