@@ -23,7 +23,9 @@ use crate::pagination::{Cursor, Page, PageParams};
 
 /// The customer routes.
 pub fn router() -> OpenApiRouter<App> {
-    OpenApiRouter::new().routes(routes!(upsert_customer, list_customers)).routes(routes!(get_customer))
+    OpenApiRouter::new()
+        .routes(routes!(upsert_customer, list_customers))
+        .routes(routes!(get_customer))
 }
 
 /// Whether a customer is a person or a business.
@@ -195,11 +197,25 @@ pub struct CustomerPath {
     pub customer_id: Uuid,
 }
 
-pub(crate) fn violation(pointer: &str, code: &'static str, en: impl Into<String>, nl: impl Into<String>) -> Violation {
-    Violation { pointer: pointer.to_owned(), code, message_en: en.into(), message_nl: nl.into() }
+pub(crate) fn violation(
+    pointer: &str,
+    code: &'static str,
+    en: impl Into<String>,
+    nl: impl Into<String>,
+) -> Violation {
+    Violation {
+        pointer: pointer.to_owned(),
+        code,
+        message_en: en.into(),
+        message_nl: nl.into(),
+    }
 }
 
-fn check_address(pointer: &str, address: &Option<Address>, errors: &mut Vec<Violation>) -> Option<serde_json::Value> {
+fn check_address(
+    pointer: &str,
+    address: &Option<Address>,
+    errors: &mut Vec<Violation>,
+) -> Option<serde_json::Value> {
     let address = address.as_ref()?;
     let mut normalised = address.clone();
     if let Some(country) = &address.country {
@@ -220,33 +236,71 @@ fn check_address(pointer: &str, address: &Option<Address>, errors: &mut Vec<Viol
 fn parse_customer(input: CustomerInput) -> Result<NewCustomer, ApiError> {
     let mut errors = Vec::new();
     if input.external_id.trim().is_empty() || input.external_id.len() > 255 {
-        errors.push(violation("/external_id", "invalid_external_id", "external_id must be 1 to 255 characters", "external_id moet 1 tot 255 tekens lang zijn"));
+        errors.push(violation(
+            "/external_id",
+            "invalid_external_id",
+            "external_id must be 1 to 255 characters",
+            "external_id moet 1 tot 255 tekens lang zijn",
+        ));
     }
     if input.name.trim().is_empty() {
-        errors.push(violation("/name", "required", "the name must not be empty", "de naam mag niet leeg zijn"));
+        errors.push(violation(
+            "/name",
+            "required",
+            "the name must not be empty",
+            "de naam mag niet leeg zijn",
+        ));
     }
-    let email = input.email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
+    let email = input
+        .email
+        .map(|e| e.trim().to_owned())
+        .filter(|e| !e.is_empty());
     if let Some(email) = &email
         && !email_is_valid(email)
     {
-        errors.push(violation("/email", "invalid_email", "not a valid e-mail address", "geen geldig e-mailadres"));
+        errors.push(violation(
+            "/email",
+            "invalid_email",
+            "not a valid e-mail address",
+            "geen geldig e-mailadres",
+        ));
     }
-    let vat_number = match input.vat_number.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+    let vat_number = match input
+        .vat_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
         None => None,
         Some(raw) => match VatNumber::parse(raw) {
             Ok(number) => Some(number.as_str().to_owned()),
             Err(e) => {
-                errors.push(violation("/vat_number", "invalid_vat_number", e.to_string(), format!("ongeldig btw-nummer ({e})")));
+                errors.push(violation(
+                    "/vat_number",
+                    "invalid_vat_number",
+                    e.to_string(),
+                    format!("ongeldig btw-nummer ({e})"),
+                ));
                 None
             }
         },
     };
-    let coc_number = match input.coc_number.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+    let coc_number = match input
+        .coc_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
         None => None,
         Some(raw) => match KvkNumber::parse(raw) {
             Ok(number) => Some(number.as_str().to_owned()),
             Err(_) => {
-                errors.push(violation("/coc_number", "invalid_kvk_number", "a kvk number has exactly 8 digits", "een kvk-nummer heeft precies 8 cijfers"));
+                errors.push(violation(
+                    "/coc_number",
+                    "invalid_kvk_number",
+                    "a kvk number has exactly 8 digits",
+                    "een kvk-nummer heeft precies 8 cijfers",
+                ));
                 None
             }
         },
@@ -255,7 +309,12 @@ fn parse_customer(input: CustomerInput) -> Result<NewCustomer, ApiError> {
     if let Some(language) = &language
         && (language.len() != 2 || !language.bytes().all(|b| b.is_ascii_lowercase()))
     {
-        errors.push(violation("/language", "invalid_language", "not an ISO 639-1 language code such as nl", "geen ISO 639-1-taalcode zoals nl"));
+        errors.push(violation(
+            "/language",
+            "invalid_language",
+            "not an ISO 639-1 language code such as nl",
+            "geen ISO 639-1-taalcode zoals nl",
+        ));
     }
     let billing_address = check_address("/billing_address", &input.billing_address, &mut errors);
     let shipping_address = check_address("/shipping_address", &input.shipping_address, &mut errors);
@@ -298,8 +357,16 @@ pub async fn upsert_customer(
     AppJson(input): AppJson<CustomerInput>,
 ) -> Result<(StatusCode, Json<Customer>), ApiError> {
     let new = parse_customer(input)?;
-    let Upserted { record, outcome } = app.store.customers().upsert(access.company_id, &new).await?;
-    let status = if outcome == Outcome::Created { StatusCode::CREATED } else { StatusCode::OK };
+    let Upserted { record, outcome } = app
+        .store
+        .customers()
+        .upsert(access.company_id, &new)
+        .await?;
+    let status = if outcome == Outcome::Created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(record.into())))
 }
 
@@ -316,7 +383,10 @@ pub async fn list_customers(
     access: CompanyAccess<CustomersRead>,
     AppQuery(query): AppQuery<CustomerQuery>,
 ) -> Result<Json<CustomerList>, ApiError> {
-    let page = PageParams { limit: query.limit, cursor: query.cursor };
+    let page = PageParams {
+        limit: query.limit,
+        cursor: query.cursor,
+    };
     let limit = page.limit()?;
     let filter = CustomerFilter {
         email: query.email.map(|e| e.trim().to_owned()),
@@ -326,9 +396,17 @@ pub async fn list_customers(
         after: page.cursor()?,
         limit: i64::from(limit) + 1,
     };
-    let rows = app.store.customers().list(access.company_id, &filter).await?;
-    let Page { items, next } = Page::from_overfetch(rows, limit, |r| Cursor::encode(&(r.updated_at, r.id)));
-    Ok(Json(CustomerList { data: items.into_iter().map(Customer::from).collect(), next_cursor: next }))
+    let rows = app
+        .store
+        .customers()
+        .list(access.company_id, &filter)
+        .await?;
+    let Page { items, next } =
+        Page::from_overfetch(rows, limit, |r| Cursor::encode(&(r.updated_at, r.id)));
+    Ok(Json(CustomerList {
+        data: items.into_iter().map(Customer::from).collect(),
+        next_cursor: next,
+    }))
 }
 
 /// Get one customer.
@@ -344,6 +422,11 @@ pub async fn get_customer(
     access: CompanyAccess<CustomersRead>,
     AppPath(path): AppPath<CustomerPath>,
 ) -> Result<Json<Customer>, ApiError> {
-    let record = app.store.customers().find(access.company_id, path.customer_id).await?.ok_or(ApiError::NotFound)?;
+    let record = app
+        .store
+        .customers()
+        .find(access.company_id, path.customer_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(Json(record.into()))
 }

@@ -26,7 +26,9 @@ use crate::pagination::{Cursor, Page, PageParams};
 
 /// The product routes.
 pub fn router() -> OpenApiRouter<App> {
-    OpenApiRouter::new().routes(routes!(upsert_product, list_products)).routes(routes!(get_product))
+    OpenApiRouter::new()
+        .routes(routes!(upsert_product, list_products))
+        .routes(routes!(get_product))
 }
 
 /// A product to create or update, matched by `external_id`.
@@ -162,20 +164,40 @@ pub async fn upsert_product(
 ) -> Result<(StatusCode, Json<Product>), ApiError> {
     let mut errors = Vec::new();
     if input.external_id.trim().is_empty() || input.external_id.len() > 255 {
-        errors.push(violation("/external_id", "invalid_external_id", "external_id must be 1 to 255 characters", "external_id moet 1 tot 255 tekens lang zijn"));
+        errors.push(violation(
+            "/external_id",
+            "invalid_external_id",
+            "external_id must be 1 to 255 characters",
+            "external_id moet 1 tot 255 tekens lang zijn",
+        ));
     }
     if input.name.trim().is_empty() {
-        errors.push(violation("/name", "required", "the name must not be empty", "de naam mag niet leeg zijn"));
+        errors.push(violation(
+            "/name",
+            "required",
+            "the name must not be empty",
+            "de naam mag niet leeg zijn",
+        ));
     }
     if let Some(ean) = &input.ean
         && !gtin_is_valid(ean)
     {
-        errors.push(violation("/ean", "invalid_ean", "not an EAN/GTIN of 8, 12, 13 or 14 digits with a valid check digit", "geen EAN/GTIN van 8, 12, 13 of 14 cijfers met een geldig controlecijfer"));
+        errors.push(violation(
+            "/ean",
+            "invalid_ean",
+            "not an EAN/GTIN of 8, 12, 13 or 14 digits with a valid check digit",
+            "geen EAN/GTIN van 8, 12, 13 of 14 cijfers met een geldig controlecijfer",
+        ));
     }
     if let Some(price) = input.unit_price
         && !has_at_most_decimals(price, 6)
     {
-        errors.push(violation("/unit_price", "too_many_decimals", "a unit price has at most 6 decimals", "een stuksprijs heeft hoogstens 6 decimalen"));
+        errors.push(violation(
+            "/unit_price",
+            "too_many_decimals",
+            "a unit price has at most 6 decimals",
+            "een stuksprijs heeft hoogstens 6 decimalen",
+        ));
     }
     if !errors.is_empty() {
         return Err(ApiError::InvalidRequest(errors));
@@ -193,7 +215,11 @@ pub async fn upsert_product(
     };
     match app.store.products().upsert(access.company_id, &new).await {
         Ok(Upserted { record, outcome }) => {
-            let status = if outcome == Outcome::Created { StatusCode::CREATED } else { StatusCode::OK };
+            let status = if outcome == Outcome::Created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
             Ok((status, Json(record.into())))
         }
         Err(StoreError::ForeignKeyViolation { constraint }) => {
@@ -226,7 +252,10 @@ pub async fn list_products(
     access: CompanyAccess<ProductsRead>,
     AppQuery(query): AppQuery<ProductQuery>,
 ) -> Result<Json<ProductList>, ApiError> {
-    let page = PageParams { limit: query.limit, cursor: query.cursor };
+    let page = PageParams {
+        limit: query.limit,
+        cursor: query.cursor,
+    };
     let limit = page.limit()?;
     let filter = ProductFilter {
         sku: query.sku,
@@ -235,9 +264,17 @@ pub async fn list_products(
         after: page.cursor()?,
         limit: i64::from(limit) + 1,
     };
-    let rows = app.store.products().list(access.company_id, &filter).await?;
-    let Page { items, next } = Page::from_overfetch(rows, limit, |r| Cursor::encode(&(r.updated_at, r.id)));
-    Ok(Json(ProductList { data: items.into_iter().map(Product::from).collect(), next_cursor: next }))
+    let rows = app
+        .store
+        .products()
+        .list(access.company_id, &filter)
+        .await?;
+    let Page { items, next } =
+        Page::from_overfetch(rows, limit, |r| Cursor::encode(&(r.updated_at, r.id)));
+    Ok(Json(ProductList {
+        data: items.into_iter().map(Product::from).collect(),
+        next_cursor: next,
+    }))
 }
 
 /// Get one product.
@@ -253,6 +290,11 @@ pub async fn get_product(
     access: CompanyAccess<ProductsRead>,
     AppPath(path): AppPath<ProductPath>,
 ) -> Result<Json<Product>, ApiError> {
-    let record = app.store.products().find(access.company_id, path.product_id).await?.ok_or(ApiError::NotFound)?;
+    let record = app
+        .store
+        .products()
+        .find(access.company_id, path.product_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(Json(record.into()))
 }

@@ -17,23 +17,47 @@ async fn setup(pool: PgPool) -> (TestApp, Uuid, String) {
 }
 
 fn external_ids(list: &Value) -> Vec<&str> {
-    list["data"].as_array().unwrap().iter().map(|c| c["external_id"].as_str().unwrap()).collect()
+    list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["external_id"].as_str().unwrap())
+        .collect()
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]
 async fn customers_are_found_by_email_case_insensitively_number_and_external_id(pool: PgPool) {
     let (app, company, token) = setup(pool).await;
     let uri = format!("/v1/companies/{company}/customers");
-    for (id, email, number) in [("c1", "Jan@Example.NL", "1001"), ("c2", "piet@example.nl", "1002"), ("c3", "jan@example.nl", "1003")] {
-        let r = app.post(&uri, &token, json!({"external_id": id, "name": id, "email": email, "number": number})).await;
+    for (id, email, number) in [
+        ("c1", "Jan@Example.NL", "1001"),
+        ("c2", "piet@example.nl", "1002"),
+        ("c3", "jan@example.nl", "1003"),
+    ] {
+        let r = app
+            .post(
+                &uri,
+                &token,
+                json!({"external_id": id, "name": id, "email": email, "number": number}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     }
-    let by_email = app.get(&format!("{uri}?email=JAN@example.nl"), &token).await.json();
+    let by_email = app
+        .get(&format!("{uri}?email=JAN@example.nl"), &token)
+        .await
+        .json();
     let mut found = external_ids(&by_email);
     found.sort();
     assert_eq!(found, ["c1", "c3"]);
-    assert_eq!(external_ids(&app.get(&format!("{uri}?number=1002"), &token).await.json()), ["c2"]);
-    let c3 = app.get(&format!("{uri}?external_id=c3"), &token).await.json();
+    assert_eq!(
+        external_ids(&app.get(&format!("{uri}?number=1002"), &token).await.json()),
+        ["c2"]
+    );
+    let c3 = app
+        .get(&format!("{uri}?external_id=c3"), &token)
+        .await
+        .json();
     assert_eq!(external_ids(&c3), ["c3"]);
     let id = c3["data"][0]["id"].as_str().unwrap();
     let one = app.get(&format!("{uri}/{id}"), &token).await;
@@ -45,15 +69,34 @@ async fn customers_are_found_by_email_case_insensitively_number_and_external_id(
 async fn vat_numbers_from_the_shared_test_vectors_are_accepted_or_refused(pool: PgPool) {
     let (app, company, token) = setup(pool).await;
     let uri = format!("/v1/companies/{company}/customers");
-    let vectors: Value = serde_json::from_str(include_str!("../../../koppel-domain/tests/data/identifiers.json")).unwrap();
+    let vectors: Value = serde_json::from_str(include_str!(
+        "../../../koppel-domain/tests/data/identifiers.json"
+    ))
+    .unwrap();
     for (i, number) in vectors["vat_valid"].as_array().unwrap().iter().enumerate() {
         let r = app.post(&uri, &token, json!({"external_id": format!("v{i}"), "name": "B.V.", "kind": "business", "vat_number": number})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{number}: {}", r.text);
         let stored = r.json()["vat_number"].as_str().unwrap().to_owned();
-        assert!(stored.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()), "normalised: {stored}");
+        assert!(
+            stored
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()),
+            "normalised: {stored}"
+        );
     }
-    for (i, number) in vectors["vat_invalid"].as_array().unwrap().iter().enumerate() {
-        let r = app.post(&uri, &token, json!({"external_id": format!("x{i}"), "name": "B.V.", "vat_number": number})).await;
+    for (i, number) in vectors["vat_invalid"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let r = app
+            .post(
+                &uri,
+                &token,
+                json!({"external_id": format!("x{i}"), "name": "B.V.", "vat_number": number}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{number} was accepted");
         assert_eq!(r.problem().errors.unwrap()[0].pointer, "/vat_number");
     }
@@ -70,15 +113,36 @@ async fn a_customer_with_several_bad_identifiers_gets_every_problem_at_once(pool
         }))
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let pointers: Vec<String> = r.problem().errors.unwrap().into_iter().map(|e| e.pointer).collect();
-    assert_eq!(pointers, ["/email", "/vat_number", "/coc_number", "/language", "/billing_address/country"]);
+    let pointers: Vec<String> = r
+        .problem()
+        .errors
+        .unwrap()
+        .into_iter()
+        .map(|e| e.pointer)
+        .collect();
+    assert_eq!(
+        pointers,
+        [
+            "/email",
+            "/vat_number",
+            "/coc_number",
+            "/language",
+            "/billing_address/country"
+        ]
+    );
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]
 async fn products_are_found_by_sku_and_keep_their_id_across_updates(pool: PgPool) {
     let (app, company, token) = setup(pool).await;
     let uri = format!("/v1/companies/{company}/products");
-    let rates = app.get(&format!("/v1/companies/{company}/vat-rates?external_id=nl-reduced"), &token).await.json();
+    let rates = app
+        .get(
+            &format!("/v1/companies/{company}/vat-rates?external_id=nl-reduced"),
+            &token,
+        )
+        .await
+        .json();
     let reduced = rates["data"][0]["id"].clone();
     let created = app
         .post(&uri, &token, json!({"external_id": "p1", "sku": "BRD-800", "ean": "8710398500014", "name": "Brood", "unit_price": 3.49, "vat_rate_id": reduced}))
@@ -91,23 +155,46 @@ async fn products_are_found_by_sku_and_keep_their_id_across_updates(pool: PgPool
     let updated = updated.json();
     assert_eq!(updated["id"], created["id"]);
     assert_eq!(updated["version"], 2);
-    app.post(&uri, &token, json!({"external_id": "p2", "sku": "KRNT", "name": "Krant"})).await;
+    app.post(
+        &uri,
+        &token,
+        json!({"external_id": "p2", "sku": "KRNT", "name": "Krant"}),
+    )
+    .await;
 
     let by_sku = app.get(&format!("{uri}?sku=BRD-800"), &token).await.json();
     assert_eq!(external_ids(&by_sku), ["p1"]);
     let id = created["id"].as_str().unwrap();
-    assert_eq!(app.get(&format!("{uri}/{id}"), &token).await.json()["name"], "Brood volkoren");
+    assert_eq!(
+        app.get(&format!("{uri}/{id}"), &token).await.json()["name"],
+        "Brood volkoren"
+    );
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]
 async fn a_product_with_a_bad_ean_or_an_unknown_vat_rate_is_refused(pool: PgPool) {
     let (app, company, token) = setup(pool).await;
     let uri = format!("/v1/companies/{company}/products");
-    let bad_ean = app.post(&uri, &token, json!({"external_id": "p", "name": "P", "ean": "8710398500015"})).await;
+    let bad_ean = app
+        .post(
+            &uri,
+            &token,
+            json!({"external_id": "p", "name": "P", "ean": "8710398500015"}),
+        )
+        .await;
     assert_eq!(bad_ean.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad_ean.problem().errors.unwrap()[0].code, "invalid_ean");
-    let unknown_rate = app.post(&uri, &token, json!({"external_id": "p", "name": "P", "vat_rate_id": Uuid::new_v4()})).await;
+    let unknown_rate = app
+        .post(
+            &uri,
+            &token,
+            json!({"external_id": "p", "name": "P", "vat_rate_id": Uuid::new_v4()}),
+        )
+        .await;
     assert_eq!(unknown_rate.status, StatusCode::BAD_REQUEST);
     let error = &unknown_rate.problem().errors.unwrap()[0];
-    assert_eq!((error.pointer.as_str(), error.code.as_str()), ("/vat_rate_id", "unknown_vat_rate"));
+    assert_eq!(
+        (error.pointer.as_str(), error.code.as_str()),
+        ("/vat_rate_id", "unknown_vat_rate")
+    );
 }

@@ -5,6 +5,7 @@
 mod auth;
 mod customers_products;
 mod errors;
+mod events;
 mod harness;
 mod limits;
 mod operations;
