@@ -51,6 +51,15 @@ pub enum ApiError {
     /// The path exists, the method does not.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// An idempotency key was used before with another request.
+    #[error("idempotency key reused")]
+    IdempotencyKeyReused,
+    /// An earlier request with the same idempotency key is still running.
+    #[error("idempotency key in use")]
+    IdempotencyKeyInUse {
+        /// Whole seconds after which to try again.
+        retry_after: u64,
+    },
     /// The client's rate limit is spent.
     #[error("rate limited")]
     RateLimited {
@@ -112,6 +121,12 @@ pub const CODES: &[CodeInfo] = &[
         title_nl: "Het toegangstoken mist een vereiste scope",
     },
     CodeInfo {
+        code: "idempotency_key_reused",
+        status: 400,
+        title_en: "The idempotency key was used with another request",
+        title_nl: "De idempotency-sleutel is al gebruikt voor een ander verzoek",
+    },
+    CodeInfo {
         code: "not_found",
         status: 404,
         title_en: "The resource was not found",
@@ -122,6 +137,12 @@ pub const CODES: &[CodeInfo] = &[
         status: 405,
         title_en: "The method is not allowed for this resource",
         title_nl: "Deze methode is niet toegestaan voor deze resource",
+    },
+    CodeInfo {
+        code: "idempotency_key_in_use",
+        status: 409,
+        title_en: "A request with this idempotency key is still running",
+        title_nl: "Een verzoek met deze idempotency-sleutel loopt nog",
     },
     CodeInfo {
         code: "payload_too_large",
@@ -176,6 +197,8 @@ impl ApiError {
             ApiError::InsufficientScope(_) => "insufficient_scope",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
+            ApiError::IdempotencyKeyInUse { .. } => "idempotency_key_in_use",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable => "service_unavailable",
             ApiError::Internal => "internal_error",
@@ -271,6 +294,24 @@ impl ApiError {
                     "deze methode wordt op dit pad niet ondersteund".to_owned()
                 } else {
                     "this method is not supported on this path".to_owned()
+                }
+            }
+            ApiError::IdempotencyKeyReused => {
+                if nl {
+                    "deze Idempotency-Key hoort bij een verzoek met een andere methode, pad of body; gebruik een nieuwe sleutel voor een nieuw verzoek".to_owned()
+                } else {
+                    "this Idempotency-Key belongs to a request with another method, path or body; use a new key for a new request".to_owned()
+                }
+            }
+            ApiError::IdempotencyKeyInUse { retry_after } => {
+                if nl {
+                    format!(
+                        "een eerder verzoek met deze Idempotency-Key loopt nog; probeer het over {retry_after} seconden opnieuw"
+                    )
+                } else {
+                    format!(
+                        "an earlier request with this Idempotency-Key is still running; retry in {retry_after} seconds"
+                    )
                 }
             }
             ApiError::RateLimited { retry_after } => {
@@ -403,7 +444,9 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, value);
         }
-        if let ApiError::RateLimited { retry_after } = self {
+        if let ApiError::RateLimited { retry_after }
+        | ApiError::IdempotencyKeyInUse { retry_after } = self
+        {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));

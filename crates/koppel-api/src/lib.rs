@@ -14,6 +14,7 @@ pub mod events;
 pub mod extract;
 pub mod gcra;
 pub mod health;
+pub mod idempotency;
 pub mod language;
 pub mod metrics;
 pub mod oauth;
@@ -41,6 +42,10 @@ use crate::metrics::Metrics;
 use crate::openapi::Document;
 
 /// The largest request body accepted: room for a batch of 1000 orders.
+///
+/// Measured: 1000 orders of 5 lines, with a customer, an address, a shipping
+/// cost and a payment, are 3.4 MB as compact JSON and 4.7 MB pretty-printed,
+/// so 16 MiB leaves room for about 25 lines an order. More is refused with 413.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// Settings of the API that do not come from the database.
@@ -138,6 +143,11 @@ pub fn router(app: App) -> Router {
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(app.config.max_body_bytes))
+        // Inside the rate limit, which authenticates the client it keys by.
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            idempotency::idempotency,
+        ))
         // Inside `observe`, so that a 429 gets its problem body and request id.
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),

@@ -66,6 +66,11 @@ pub async fn serve_on(
         })
     };
 
+    // Keys are kept a week; without this the table would only grow.
+    let key_cleaner = tokio::spawn(koppel_api::idempotency::clean_up_expired_keys(
+        store.clone(),
+    ));
+
     let address = listener.local_addr()?;
     tracing::info!(%address, "listening");
     let router = koppel_api::router(app);
@@ -77,6 +82,7 @@ pub async fn serve_on(
     .await
     .context("serving")?;
     reloader.abort();
+    key_cleaner.abort();
     tracing::info!("stopped");
     Ok(())
 }

@@ -240,3 +240,51 @@ async fn asking_for_the_rate_limit_spends_none_of_it(pool: PgPool) {
     assert_eq!(body["retry_after_seconds"], 1);
     assert_eq!(body["policy"], "client");
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_body_the_size_of_a_batch_of_1000_orders_is_within_the_limit(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let admin = app.admin_token().await;
+    // 1000 orders of 5 lines measure 4.7 MB pretty-printed (docs/limits.md);
+    // a body that large must reach the handler, which then refuses the field.
+    let padding = "x".repeat(5_000_000);
+    for key in [None, Some("big")] {
+        let mut builder = axum::http::Request::post("/v1/admin/companies")
+            .header("authorization", format!("Bearer {admin}"))
+            .header("content-type", "application/json");
+        if let Some(key) = key {
+            builder = builder.header("idempotency-key", key);
+        }
+        let body = json!({"name": "Groot", "padding": padding}).to_string();
+        let response = app
+            .send(builder.body(axum::body::Body::from(body)).unwrap())
+            .await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST, "key {key:?}");
+        assert_eq!(response.problem().errors.unwrap()[0].pointer, "/padding");
+    }
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_body_over_the_limit_is_a_413_with_or_without_an_idempotency_key(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let admin = app.admin_token().await;
+    let padding = "x".repeat(koppel_api::MAX_BODY_BYTES);
+    for key in [None, Some("huge")] {
+        let mut builder = axum::http::Request::post("/v1/admin/companies")
+            .header("authorization", format!("Bearer {admin}"))
+            .header("content-type", "application/json");
+        if let Some(key) = key {
+            builder = builder.header("idempotency-key", key);
+        }
+        let body = json!({"name": "Te Groot", "padding": padding}).to_string();
+        let response = app
+            .send(builder.body(axum::body::Body::from(body)).unwrap())
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "key {key:?}"
+        );
+        assert_eq!(response.problem().code, "payload_too_large");
+    }
+}

@@ -7,6 +7,7 @@ mod customers_products;
 mod errors;
 mod events;
 mod harness;
+mod idempotency;
 mod limits;
 mod operations;
 mod outage;
