@@ -9,6 +9,7 @@ pub mod admin;
 pub mod auth;
 pub mod companies;
 pub mod customers;
+pub mod daily_revenue;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -24,6 +25,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod products;
 pub mod ratelimit;
+pub mod receipts;
 pub mod settings;
 
 use std::sync::Arc;
@@ -105,6 +107,7 @@ impl App {
         (name = "settings", description = "VAT rates, payment methods and categories"),
         (name = "customers", description = "Customers (debiteuren)"),
         (name = "products", description = "Products"),
+        (name = "receipts", description = "POS receipts and the daily revenue (dagomzet)"),
         (name = "events", description = "The change feed for bookkeeping connectors"),
         (name = "operations", description = "Health and metrics"),
         (name = "limits", description = "Rate limits: what a client may send and what is left"),
@@ -125,6 +128,8 @@ fn api_router() -> OpenApiRouter<App> {
         .merge(settings::router())
         .merge(customers::router())
         .merge(products::router())
+        .merge(receipts::router())
+        .merge(daily_revenue::router())
         .merge(events::router())
 }
 

@@ -8,10 +8,12 @@
 mod clients;
 mod companies;
 pub mod customers;
+pub mod daily_revenue;
 mod error;
 pub mod events;
 mod idempotency;
 pub mod products;
+pub mod receipts;
 pub mod references;
 pub mod settings;
 
@@ -103,6 +105,16 @@ impl Store {
     /// Customers.
     pub fn customers(&self) -> customers::Customers<'_> {
         customers::Customers::new(&self.pool)
+    }
+
+    /// POS receipts.
+    pub fn receipts(&self) -> receipts::Receipts<'_> {
+        receipts::Receipts::new(&self.pool)
+    }
+
+    /// The daily revenue of receipts.
+    pub fn daily_revenue(&self) -> daily_revenue::DailyRevenue<'_> {
+        daily_revenue::DailyRevenue::new(&self.pool)
     }
 
     /// Products.

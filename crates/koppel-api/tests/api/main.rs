@@ -4,6 +4,7 @@
 
 mod auth;
 mod customers_products;
+mod daily_revenue;
 mod errors;
 mod events;
 mod harness;
@@ -11,5 +12,6 @@ mod idempotency;
 mod limits;
 mod operations;
 mod outage;
+mod receipts;
 mod settings;
 mod spec;

@@ -1,0 +1,516 @@
+//! The daily revenue (dagomzet, K5): per business day, for the whole company or one location,
+//! the figures a bookkeeping connector posts, kept up to date as receipts arrive; its status
+//! (`open`, `final` at 05:00 the next morning or when the vendor closes the day, `revised`
+//! when a late receipt changed it), and the close (the Z-report).
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, NaiveDate, Utc};
+use koppel_domain::business_day;
+use koppel_store::daily_revenue::{COMPANY_WIDE, DayFilter, DayKey, DayRecord};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::App;
+use crate::auth::extract::{CompanyAccess, ReceiptsRead, ReceiptsWrite};
+use crate::error::{ApiError, Problem};
+use crate::extract::{AppPath, AppQuery};
+use crate::pagination::{Cursor, Page, PageParams};
+use crate::receipts::{Clock, company_clock};
+
+/// The daily revenue routes.
+pub fn router() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(list_daily_revenue))
+        .routes(routes!(get_daily_revenue))
+        .routes(routes!(close_daily_revenue))
+}
+
+/// Amounts excluding VAT, VAT and including VAT.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DayTotals {
+    /// Excluding VAT.
+    #[schema(value_type = String, example = "1834.86")]
+    pub total_excl_vat: Decimal,
+    /// VAT.
+    #[schema(value_type = String, example = "165.14")]
+    pub total_vat: Decimal,
+    /// Including VAT.
+    #[schema(value_type = String, example = "2000.00")]
+    pub total_incl_vat: Decimal,
+}
+
+impl DayTotals {
+    fn new(excl: Decimal, vat: Decimal) -> Self {
+        Self {
+            total_excl_vat: excl,
+            total_vat: vat,
+            total_incl_vat: excl + vat,
+        }
+    }
+}
+
+/// Revenue and VAT of one rate on the day.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DayVatRateFigures {
+    /// The VAT category.
+    #[schema(example = "reduced")]
+    pub category: String,
+    /// The rate in percent.
+    #[schema(value_type = String, example = "9")]
+    pub percentage: Decimal,
+    /// ISO 3166-1 country whose rate applies.
+    #[schema(example = "NL")]
+    pub country: String,
+    /// Revenue excluding VAT.
+    #[schema(value_type = String, example = "1834.86")]
+    pub base: Decimal,
+    /// VAT.
+    #[schema(value_type = String, example = "165.14")]
+    pub vat: Decimal,
+}
+
+/// Revenue of one category on the day.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DayCategoryFigures {
+    /// The category.
+    pub category_id: Uuid,
+    /// The category's name.
+    pub name: String,
+    /// Revenue excluding VAT.
+    #[schema(value_type = String, example = "917.43")]
+    pub total_excl_vat: Decimal,
+    /// VAT on it.
+    #[schema(value_type = String, example = "82.57")]
+    pub total_vat: Decimal,
+    /// Revenue including VAT.
+    #[schema(value_type = String, example = "1000.00")]
+    pub total_incl_vat: Decimal,
+}
+
+/// What one payment method took on the day.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DayPaymentFigures {
+    /// The payment method.
+    pub method_id: Uuid,
+    /// The method's name.
+    pub name: String,
+    /// The method's kind, e.g. `cash`, `debit_card` or `gift_card` (a gift card redeemed).
+    pub kind: String,
+    /// The amount, net of cash change.
+    #[schema(value_type = String, example = "640.50")]
+    pub amount: Decimal,
+}
+
+/// Gift cards on the day, apart from revenue.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DayGiftCards {
+    /// Multi-purpose gift cards sold: not revenue until redeemed, no VAT.
+    #[schema(value_type = String, example = "50.00")]
+    pub sold_multi_purpose: Decimal,
+    /// Gift cards taken as payment (payment methods of kind `gift_card`).
+    #[schema(value_type = String, example = "25.00")]
+    pub redeemed: Decimal,
+}
+
+/// The check that the payments equal what was sold.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DayPaymentsCheck {
+    /// The payments of every method, net of change.
+    #[schema(value_type = String, example = "2070.00")]
+    pub payments_total: Decimal,
+    /// Cash rounding added to the payments.
+    #[schema(value_type = String, example = "0.00")]
+    pub cash_rounding: Decimal,
+    /// What the payments must make: revenue including VAT plus tips, multi-purpose gift cards
+    /// sold and deposits.
+    #[schema(value_type = String, example = "2070.00")]
+    pub expected: Decimal,
+    /// `payments_total + cash_rounding − expected`: 0.00 on a sound day.
+    #[schema(value_type = String, example = "0.00")]
+    pub difference: Decimal,
+    /// Whether the difference is zero.
+    pub balanced: bool,
+}
+
+/// One business day's revenue (dagomzet).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DailyRevenue {
+    /// The day's id, as the event feed names it; null while no receipt counted in the day
+    /// and it was never closed.
+    pub id: Option<Uuid>,
+    /// The business date: from that date at the company's cutoff to the next date at the
+    /// cutoff, local time.
+    #[schema(value_type = String, example = "2026-03-29")]
+    pub date: NaiveDate,
+    /// The location these figures are of; null for the whole company.
+    pub location_id: Option<String>,
+    /// `open`, `final` (at `final_at`, or when closed) or `revised` (changed by a late
+    /// receipt after it was final).
+    #[schema(example = "final")]
+    pub status: String,
+    /// 1, plus one for every revision after the day was final.
+    pub revision: i32,
+    /// When the day becomes or became final: 05:00 local time the next day, or the moment
+    /// the vendor closed it if that was earlier.
+    pub final_at: DateTime<Utc>,
+    /// When the vendor closed the day, if it did before 05:00.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// ISO 4217 currency of every amount.
+    pub currency: String,
+    /// How many receipts count in the day, refunds included.
+    pub receipt_count: i64,
+    /// How many of them arrived after the day was final.
+    pub late_receipt_count: i64,
+    /// Totals of every line, revenue or not.
+    pub totals: DayTotals,
+    /// Revenue: sales and single-purpose gift cards.
+    pub revenue: DayTotals,
+    /// Revenue and VAT per category, rate and country.
+    pub by_vat_rate: Vec<DayVatRateFigures>,
+    /// Revenue per category.
+    pub by_category: Vec<DayCategoryFigures>,
+    /// Payments per method, net of change.
+    pub by_payment_method: Vec<DayPaymentFigures>,
+    /// Tips (fooi): not revenue, no VAT.
+    #[schema(value_type = String, example = "20.00")]
+    pub tips: Decimal,
+    /// Gift cards sold and redeemed.
+    pub gift_cards: DayGiftCards,
+    /// Deposits (statiegeld): kept apart from revenue.
+    #[schema(value_type = String, example = "0.00")]
+    pub deposits: Decimal,
+    /// Cash rounding.
+    #[schema(value_type = String, example = "0.00")]
+    pub cash_rounding: Decimal,
+    /// The check that the payments equal what was sold.
+    pub payments_check: DayPaymentsCheck,
+}
+
+fn location_id(key: &str) -> Option<String> {
+    (key != COMPANY_WIDE).then(|| key.to_owned())
+}
+
+impl DailyRevenue {
+    fn from_record(d: DayRecord, currency: &str) -> Self {
+        let final_at = match d.closed_at {
+            Some(closed) if closed < d.final_at => closed,
+            _ => d.final_at,
+        };
+        let redeemed = d
+            .by_payment_method
+            .0
+            .iter()
+            .filter(|p| p.kind == "gift_card")
+            .map(|p| p.amount)
+            .sum();
+        let payments_total: Decimal = d.by_payment_method.0.iter().map(|p| p.amount).sum();
+        let expected =
+            d.revenue_excl_vat + d.revenue_vat + d.tips + d.gift_cards_multi_purpose + d.deposits;
+        let difference = payments_total + d.cash_rounding - expected;
+        Self {
+            id: Some(d.id),
+            date: d.business_date,
+            location_id: location_id(&d.location_key),
+            status: d.status,
+            revision: d.revision,
+            final_at,
+            closed_at: d.closed_at,
+            currency: currency.to_owned(),
+            receipt_count: d.receipt_count,
+            late_receipt_count: d.late_receipt_count,
+            totals: DayTotals::new(d.total_excl_vat, d.total_vat),
+            revenue: DayTotals::new(d.revenue_excl_vat, d.revenue_vat),
+            by_vat_rate: d
+                .by_vat_rate
+                .0
+                .into_iter()
+                .map(|r| DayVatRateFigures {
+                    category: r.category,
+                    percentage: r.percentage.normalize(),
+                    country: r.country,
+                    base: r.base,
+                    vat: r.vat,
+                })
+                .collect(),
+            by_category: d
+                .by_category
+                .0
+                .into_iter()
+                .map(|c| DayCategoryFigures {
+                    category_id: c.category_id,
+                    name: c.name,
+                    total_excl_vat: c.total_excl_vat,
+                    total_vat: c.total_vat,
+                    total_incl_vat: c.total_excl_vat + c.total_vat,
+                })
+                .collect(),
+            by_payment_method: d
+                .by_payment_method
+                .0
+                .into_iter()
+                .map(|p| DayPaymentFigures {
+                    method_id: p.method_id,
+                    name: p.name,
+                    kind: p.kind,
+                    amount: p.amount,
+                })
+                .collect(),
+            tips: d.tips,
+            gift_cards: DayGiftCards {
+                sold_multi_purpose: d.gift_cards_multi_purpose,
+                redeemed,
+            },
+            deposits: d.deposits,
+            cash_rounding: d.cash_rounding,
+            payments_check: DayPaymentsCheck {
+                payments_total,
+                cash_rounding: d.cash_rounding,
+                expected,
+                difference,
+                balanced: difference.is_zero(),
+            },
+        }
+    }
+
+    /// A day no receipt counted in yet: all zero, final once its final_at has passed.
+    fn empty(key: DayKey, final_at: DateTime<Utc>, now: DateTime<Utc>, currency: &str) -> Self {
+        let zero = Decimal::new(0, 2);
+        Self {
+            id: None,
+            date: key.business_date,
+            location_id: location_id(&key.location_key),
+            status: if now >= final_at { "final" } else { "open" }.to_owned(),
+            revision: 1,
+            final_at,
+            closed_at: None,
+            currency: currency.to_owned(),
+            receipt_count: 0,
+            late_receipt_count: 0,
+            totals: DayTotals::new(zero, zero),
+            revenue: DayTotals::new(zero, zero),
+            by_vat_rate: Vec::new(),
+            by_category: Vec::new(),
+            by_payment_method: Vec::new(),
+            tips: zero,
+            gift_cards: DayGiftCards {
+                sold_multi_purpose: zero,
+                redeemed: zero,
+            },
+            deposits: zero,
+            cash_rounding: zero,
+            payments_check: DayPaymentsCheck {
+                payments_total: zero,
+                cash_rounding: zero,
+                expected: zero,
+                difference: zero,
+                balanced: true,
+            },
+        }
+    }
+}
+
+/// A page of days.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DailyRevenueList {
+    /// The days on this page, oldest first.
+    pub data: Vec<DailyRevenue>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The `company_id` and `date` path parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DayPath {
+    /// The company's id.
+    pub company_id: Uuid,
+    /// The business date (YYYY-MM-DD), or the day's `id` from the event feed.
+    pub date: String,
+}
+
+/// Which location's figures.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LocationQuery {
+    /// The vendor's location id; the whole company's figures when left out.
+    pub location_id: Option<String>,
+}
+
+/// Filters of the list of days.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DayListQuery {
+    /// The first business date (inclusive), YYYY-MM-DD.
+    #[param(value_type = Option<String>, example = "2026-03-01")]
+    pub from: Option<NaiveDate>,
+    /// The business date to stop before (exclusive), YYYY-MM-DD.
+    #[param(value_type = Option<String>, example = "2026-04-01")]
+    pub to: Option<NaiveDate>,
+    /// The vendor's location id; the whole company's days when left out.
+    pub location_id: Option<String>,
+    /// How many days to answer, 1 to 1000; default 100.
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+fn key_of(date: NaiveDate, location: Option<String>) -> Result<DayKey, ApiError> {
+    let location_key = match location {
+        None => COMPANY_WIDE.to_owned(),
+        Some(l) if l.trim().is_empty() => {
+            return Err(ApiError::InvalidParameter(
+                "location_id must not be empty".to_owned(),
+            ));
+        }
+        Some(l) => l.trim().to_owned(),
+    };
+    Ok(DayKey {
+        location_key,
+        business_date: date,
+    })
+}
+
+fn date_of(raw: &str) -> Result<NaiveDate, ApiError> {
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| ApiError::NotFound)
+}
+
+fn final_at(clock: Clock, date: NaiveDate) -> DateTime<Utc> {
+    business_day::final_at(date, clock.tz, clock.cutoff)
+}
+
+/// Get one business day's revenue, for the whole company or one location.
+///
+/// The figures count every receipt of the day, late ones included; the status is as of now
+/// (a day past 05:00 the next morning is `final` even if nothing else happened).
+#[utoipa::path(get, path = "/v1/companies/{company_id}/daily-revenue/{date}", tag = "receipts",
+    params(DayPath, LocationQuery),
+    security(("oauth2" = ["receipts:read"])),
+    responses(
+        (status = 200, description = "The day's revenue", body = DailyRevenue),
+        (status = "4XX", description = "The request was refused", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_daily_revenue(
+    State(app): State<App>,
+    access: CompanyAccess<ReceiptsRead>,
+    AppPath(path): AppPath<DayPath>,
+    AppQuery(query): AppQuery<LocationQuery>,
+) -> Result<Json<DailyRevenue>, ApiError> {
+    let company_id = access.company_id;
+    let (company, clock) = company_clock(&app, company_id).await?;
+    let now = Utc::now();
+    let days = app.store.daily_revenue();
+    if let Ok(id) = Uuid::parse_str(&path.date) {
+        let day = days
+            .find_by_id(company_id, id, now)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        return Ok(Json(DailyRevenue::from_record(day, &company.currency)));
+    }
+    let key = key_of(date_of(&path.date)?, query.location_id)?;
+    let day = match days.find(company_id, &key, now).await? {
+        Some(day) => DailyRevenue::from_record(day, &company.currency),
+        None => {
+            let final_at = final_at(clock, key.business_date);
+            DailyRevenue::empty(key, final_at, now, &company.currency)
+        }
+    };
+    Ok(Json(day))
+}
+
+/// List the business days with revenue from `from` (inclusive) to `to` (exclusive).
+///
+/// Only days in which a receipt counted (or that were closed) are listed, oldest first.
+#[utoipa::path(get, path = "/v1/companies/{company_id}/daily-revenue", tag = "receipts",
+    params(crate::companies::CompanyPath, DayListQuery),
+    security(("oauth2" = ["receipts:read"])),
+    responses(
+        (status = 200, description = "A page of days, oldest first", body = DailyRevenueList),
+        (status = "4XX", description = "The request was refused", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_daily_revenue(
+    State(app): State<App>,
+    access: CompanyAccess<ReceiptsRead>,
+    AppQuery(query): AppQuery<DayListQuery>,
+) -> Result<Json<DailyRevenueList>, ApiError> {
+    let company_id = access.company_id;
+    let page = PageParams {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    };
+    let limit = page.limit()?;
+    let (company, _) = company_clock(&app, company_id).await?;
+    let location_key = key_of(NaiveDate::MIN, query.location_id)?.location_key;
+    let filter = DayFilter {
+        location_key,
+        from: query.from,
+        to: query.to,
+        after: page.cursor::<NaiveDate>()?,
+        limit: i64::from(limit) + 1,
+    };
+    let rows = app
+        .store
+        .daily_revenue()
+        .list(company_id, &filter, Utc::now())
+        .await?;
+    let Page { items, next } = Page::from_overfetch(rows, limit, |d: &DayRecord| {
+        Cursor::encode(&d.business_date)
+    });
+    Ok(Json(DailyRevenueList {
+        data: items
+            .into_iter()
+            .map(|d| DailyRevenue::from_record(d, &company.currency))
+            .collect(),
+        next_cursor: next,
+    }))
+}
+
+/// Close a business day (the Z-report): it is final from now on.
+///
+/// Without `location_id` the whole company's day closes, every location's with it; with it,
+/// only that location's. A receipt that arrives for the day afterwards is still stored,
+/// marked `late`, and revises the day. Closing a day that is already final changes nothing.
+#[utoipa::path(post, path = "/v1/companies/{company_id}/daily-revenue/{date}/close", tag = "receipts",
+    params(DayPath, LocationQuery),
+    security(("oauth2" = ["receipts:write"])),
+    responses(
+        (status = 200, description = "The day, now final", body = DailyRevenue),
+        (status = "4XX", description = "The request was refused", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn close_daily_revenue(
+    State(app): State<App>,
+    access: CompanyAccess<ReceiptsWrite>,
+    AppPath(path): AppPath<DayPath>,
+    AppQuery(query): AppQuery<LocationQuery>,
+) -> Result<Json<DailyRevenue>, ApiError> {
+    let company_id = access.company_id;
+    let (company, clock) = company_clock(&app, company_id).await?;
+    let key = key_of(date_of(&path.date)?, query.location_id)?;
+    let now = Utc::now();
+    let (start, _) = business_day::day_bounds(key.business_date, clock.tz, clock.cutoff);
+    if now < start {
+        return Err(ApiError::invalid(
+            "#date",
+            "day_not_started",
+            format!(
+                "business day {} has not started yet, so it cannot be closed",
+                key.business_date
+            ),
+            format!(
+                "bedrijfsdag {} is nog niet begonnen en kan dus niet worden afgesloten",
+                key.business_date
+            ),
+        ));
+    }
+    let days = app.store.daily_revenue();
+    days.close(company_id, &key, final_at(clock, key.business_date), now)
+        .await?;
+    let day = days
+        .find(company_id, &key, now)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(DailyRevenue::from_record(day, &company.currency)))
+}

@@ -1,0 +1,718 @@
+//! The daily revenue: figures kept up to date as receipts arrive and equal to an independent
+//! recomputation, final at 05:00 the next morning (by a finaliser that misses nothing after a
+//! restart) or when closed, and revised by a late receipt.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Europe::Amsterdam;
+use koppel_domain::business_day;
+use koppel_domain::document::KnownReferences;
+use koppel_domain::receipt::{ReceiptDraft, validate_receipt};
+use koppel_store::daily_revenue::DayKey;
+use koppel_store::receipts::{InsertOutcome, NewReceipt};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+use crate::receipts::{Setup, receipt, setup};
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// A local time in Amsterdam on `date`, as RFC 3339 with its offset.
+fn local(date: NaiveDate, h: u32, m: u32) -> String {
+    business_day::first_instant_at_or_after(Amsterdam, date.and_hms_opt(h, m, 0).unwrap())
+        .with_timezone(&Amsterdam)
+        .to_rfc3339()
+}
+
+fn today() -> NaiveDate {
+    Utc::now().with_timezone(&Amsterdam).date_naive()
+}
+
+/// A receipt as the API would store it, for writing through the store with a chosen `now`.
+fn new_receipt(s: &Setup, body: &Value) -> NewReceipt {
+    // Through text, as the API reads it: a JSON number is then read exactly.
+    let draft: ReceiptDraft = serde_json::from_str(&body.to_string()).unwrap();
+    let mut known = KnownReferences::default();
+    known
+        .categories
+        .extend([s.food.clone(), s.drinks.clone(), s.other.clone()]);
+    known
+        .payment_methods
+        .extend([s.cash.clone(), s.pin.clone(), s.gift_card.clone()]);
+    let valid = validate_receipt(&draft, &known).unwrap();
+    let business_date = valid.business_date(Amsterdam, NaiveTime::MIN);
+    NewReceipt {
+        id: uuid::Uuid::now_v7(),
+        final_at: business_day::final_at(business_date, Amsterdam, NaiveTime::MIN),
+        business_date,
+        content_hash: Sha256::digest(body.to_string()).to_vec(),
+        receipt: valid,
+    }
+}
+
+async fn events(s: &Setup, event_type: &str) -> Vec<(uuid::Uuid, i32)> {
+    sqlx::query_as(
+        "select resource_id, version from events where company_id = $1 and type = $2
+          order by txid, seq",
+    )
+    .bind(s.company)
+    .bind(event_type)
+    .fetch_all(s.app.app.store.pool())
+    .await
+    .unwrap()
+}
+
+fn key(location: &str, date: &str) -> DayKey {
+    DayKey {
+        location_key: location.to_owned(),
+        business_date: date.parse().unwrap(),
+    }
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn the_finaliser_makes_days_final_at_five_and_after_a_restart_misses_none(pool: PgPool) {
+    let s = setup(pool).await;
+    let receipts = s.app.app.store.receipts();
+    let days = s.app.app.store.daily_revenue();
+    let store = |external: &str, created: &str, now: &str| {
+        let new = new_receipt(&s, &receipt(&s, external, created));
+        let receipts = &receipts;
+        let now = at(now);
+        let company = s.company;
+        async move { receipts.insert(company, &[new], now).await.unwrap()[0] }
+    };
+    assert!(matches!(
+        store(
+            "r1",
+            "2026-06-10T12:00:00+02:00",
+            "2026-06-10T12:00:05+02:00"
+        )
+        .await,
+        InsertOutcome::Created { late: false, .. }
+    ));
+    let day = key("", "2026-06-10");
+
+    assert_eq!(
+        days.finalise_due(at("2026-06-11T04:59:59+02:00"))
+            .await
+            .unwrap(),
+        0
+    );
+    let before = days
+        .find(s.company, &day, at("2026-06-11T04:59:59+02:00"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(before.status, "open");
+    // Past final_at a day reads as final even before the finaliser ran.
+    let read = days
+        .find(s.company, &day, at("2026-06-11T05:00:00+02:00"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.status, "final");
+    assert!(events(&s, "daily_revenue.final").await.is_empty());
+
+    assert_eq!(
+        days.finalise_due(at("2026-06-11T05:00:00+02:00"))
+            .await
+            .unwrap(),
+        2,
+        "the company's row and the location's"
+    );
+    assert_eq!(
+        days.finalise_due(at("2026-06-11T05:00:10+02:00"))
+            .await
+            .unwrap(),
+        0,
+        "once only"
+    );
+    let finals = events(&s, "daily_revenue.final").await;
+    assert_eq!(finals.len(), 2);
+    assert!(finals.iter().all(|(_, version)| *version == 1));
+
+    // Koppel is down from the 11th to the 14th: the 11th and 12th pass 05:00 unseen.
+    store(
+        "r2",
+        "2026-06-11T10:00:00+02:00",
+        "2026-06-11T10:00:01+02:00",
+    )
+    .await;
+    store(
+        "r3",
+        "2026-06-12T10:00:00+02:00",
+        "2026-06-12T10:00:01+02:00",
+    )
+    .await;
+    assert_eq!(
+        days.finalise_due(at("2026-06-14T10:00:00+02:00"))
+            .await
+            .unwrap(),
+        4
+    );
+    for date in ["2026-06-11", "2026-06-12"] {
+        let day = days
+            .find(
+                s.company,
+                &key("centrum", date),
+                at("2026-06-14T10:00:00+02:00"),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(day.status, "final", "{date}");
+        assert_eq!(day.revision, 1);
+    }
+    assert_eq!(events(&s, "daily_revenue.final").await.len(), 6);
+
+    // A receipt for the 10th that arrives on the 14th is late and revises both rows.
+    assert!(matches!(
+        store(
+            "r4",
+            "2026-06-10T18:00:00+02:00",
+            "2026-06-14T10:00:05+02:00"
+        )
+        .await,
+        InsertOutcome::Created { late: true, .. }
+    ));
+    let revised = days
+        .find(s.company, &day, at("2026-06-14T10:00:06+02:00"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((revised.status.as_str(), revised.revision), ("revised", 2));
+    assert_eq!((revised.receipt_count, revised.late_receipt_count), (2, 1));
+    let revisions = events(&s, "daily_revenue.revised").await;
+    assert_eq!(revisions.len(), 2);
+    assert!(revisions.contains(&(revised.id, 2)));
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_late_receipt_for_a_day_past_five_that_was_never_finalised_writes_final_then_revised(
+    pool: PgPool,
+) {
+    let s = setup(pool).await;
+    let receipts = s.app.app.store.receipts();
+    let first = new_receipt(&s, &receipt(&s, "a", "2026-06-10T12:00:00+02:00"));
+    receipts
+        .insert(s.company, &[first], at("2026-06-10T12:00:01+02:00"))
+        .await
+        .unwrap();
+    // The finaliser never ran; the late receipt finalises the day before revising it, so the
+    // feed tells a connector both.
+    let late = new_receipt(&s, &receipt(&s, "b", "2026-06-10T13:00:00+02:00"));
+    receipts
+        .insert(s.company, &[late], at("2026-06-11T09:00:00+02:00"))
+        .await
+        .unwrap();
+    let id = s
+        .app
+        .app
+        .store
+        .daily_revenue()
+        .find(s.company, &key("", "2026-06-10"), Utc::now())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let finals = events(&s, "daily_revenue.final").await;
+    let revisions = events(&s, "daily_revenue.revised").await;
+    assert!(finals.contains(&(id, 1)), "{finals:?}");
+    assert!(revisions.contains(&(id, 2)), "{revisions:?}");
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_past_day_is_final_and_a_late_receipt_revises_it_with_revision_2(pool: PgPool) {
+    let s = setup(pool).await;
+    let date = today() - Duration::days(3);
+    // Sold and sent on that day, through the store with the clock of that day.
+    for (i, hour) in [9, 17].iter().enumerate() {
+        let sold = local(date, *hour, 0);
+        let new = new_receipt(&s, &receipt(&s, &format!("p-{i}"), &sold));
+        s.app
+            .app
+            .store
+            .receipts()
+            .insert(s.company, &[new], at(&sold) + Duration::seconds(5))
+            .await
+            .unwrap();
+    }
+    let uri = s.day(&date.to_string());
+    let day = s.app.get(&uri, &s.connector).await;
+    assert_eq!(day.status, StatusCode::OK, "{}", day.text);
+    let day = day.json();
+    assert_eq!(day["status"], "final");
+    assert_eq!(day["revision"], 1);
+    assert_eq!(day["receipt_count"], 2);
+    assert_eq!(day["revenue"]["total_incl_vat"], "12.60");
+    assert_eq!(day["location_id"], Value::Null);
+
+    // A day without receipts long past is final too, and empty.
+    let empty = s
+        .app
+        .get(
+            &s.day(&(date - Duration::days(30)).to_string()),
+            &s.connector,
+        )
+        .await
+        .json();
+    assert_eq!(empty["status"], "final");
+    assert_eq!(empty["receipt_count"], 0);
+    assert_eq!(empty["id"], Value::Null);
+
+    let late = s
+        .post_receipt(&receipt(&s, "p-late", &local(date, 20, 0)))
+        .await;
+    assert_eq!(late.status, StatusCode::CREATED, "{}", late.text);
+    assert_eq!(late.json()["late"], true);
+    let day = s.app.get(&uri, &s.connector).await.json();
+    assert_eq!(day["status"], "revised");
+    assert_eq!(day["revision"], 2);
+    assert_eq!(day["receipt_count"], 3);
+    assert_eq!(day["late_receipt_count"], 1);
+    assert_eq!(day["revenue"]["total_incl_vat"], "18.90");
+    let id: uuid::Uuid = day["id"].as_str().unwrap().parse().unwrap();
+    assert!(events(&s, "daily_revenue.revised").await.contains(&(id, 2)));
+    // The feed's id finds the day.
+    let by_id = s
+        .app
+        .get(&s.day(&id.to_string()), &s.connector)
+        .await
+        .json();
+    assert_eq!(by_id, day);
+    let location = s
+        .app
+        .get(&format!("{uri}?location_id=centrum"), &s.connector)
+        .await
+        .json();
+    assert_eq!(location["location_id"], "centrum");
+    assert_eq!(location["status"], "revised");
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn closing_a_day_early_makes_it_final_and_a_receipt_after_that_revises_it(pool: PgPool) {
+    let s = setup(pool).await;
+    let sold = (Utc::now() - Duration::minutes(1)).with_timezone(&Amsterdam);
+    let mut first = receipt(&s, "c-1", &sold.to_rfc3339());
+    first["location_id"] = json!("noord");
+    let stored = s.post_receipt(&first).await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+    let date = stored.json()["business_date"].as_str().unwrap().to_owned();
+    let uri = s.day(&date);
+    let open = s.app.get(&uri, &s.connector).await.json();
+    assert_eq!(open["status"], "open");
+
+    // Closing one location leaves the company's day open.
+    let closed = s
+        .app
+        .post(
+            &format!("{uri}/close?location_id=noord"),
+            &s.vendor,
+            json!({}),
+        )
+        .await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.text);
+    assert_eq!(closed.json()["status"], "final");
+    assert_eq!(s.app.get(&uri, &s.connector).await.json()["status"], "open");
+
+    let closed = s
+        .app
+        .post(&format!("{uri}/close"), &s.vendor, json!({}))
+        .await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.text);
+    let closed = closed.json();
+    assert_eq!(closed["status"], "final");
+    assert_eq!(closed["revision"], 1);
+    assert!(closed["closed_at"].is_string());
+    assert_eq!(closed["final_at"], closed["closed_at"]);
+    assert_eq!(events(&s, "daily_revenue.final").await.len(), 2);
+    // Closing again changes nothing.
+    let again = s
+        .app
+        .post(&format!("{uri}/close"), &s.vendor, json!({}))
+        .await
+        .json();
+    assert_eq!(again, closed);
+    assert_eq!(events(&s, "daily_revenue.final").await.len(), 2);
+
+    let mut after = receipt(
+        &s,
+        "c-2",
+        &Utc::now().with_timezone(&Amsterdam).to_rfc3339(),
+    );
+    after["location_id"] = json!("zuid");
+    let late = s.post_receipt(&after).await.json();
+    if late["business_date"] == date.as_str() {
+        assert_eq!(late["late"], true);
+        let day = s.app.get(&uri, &s.connector).await.json();
+        assert_eq!(
+            (day["status"].as_str(), day["revision"].as_i64()),
+            (Some("revised"), Some(2))
+        );
+        // A location that first sells after the whole day was closed is late as well.
+        let zuid = s
+            .app
+            .get(&format!("{uri}?location_id=zuid"), &s.connector)
+            .await
+            .json();
+        assert_eq!(zuid["status"], "revised");
+    }
+
+    // A day that has not started cannot be closed; a connector may not close at all.
+    let tomorrow = s.day(&(today() + Duration::days(2)).to_string());
+    let refused = s
+        .app
+        .post(&format!("{tomorrow}/close"), &s.vendor, json!({}))
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let forbidden = s
+        .app
+        .post(&format!("{uri}/close"), &s.connector, json!({}))
+        .await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+}
+
+/// One generated line: what the test knows about it, independent of Koppel.
+#[derive(Debug, Clone)]
+struct GenLine {
+    kind: &'static str,
+    category: usize,
+    rate: i64,
+    quantity: i64,
+    unit_cents: i64,
+}
+
+impl GenLine {
+    fn gross(&self) -> i64 {
+        self.quantity * self.unit_cents
+    }
+
+    /// VAT in cents, rounded half away from zero, on the gross of the line.
+    fn vat(&self) -> i64 {
+        let numerator = self.gross() * self.rate;
+        let denominator = 100 + self.rate;
+        let rounded = (2 * numerator.abs() + denominator) / (2 * denominator);
+        rounded * numerator.signum()
+    }
+
+    fn is_revenue(&self) -> bool {
+        matches!(self.kind, "sale" | "gift_card_single_purpose")
+    }
+}
+
+fn money(cents: i64) -> String {
+    Decimal::new(cents, 2).to_string()
+}
+
+fn amount(value: &Value) -> Decimal {
+    Decimal::from_str(
+        value
+            .as_str()
+            .unwrap_or_else(|| panic!("not an amount: {value}")),
+    )
+    .unwrap()
+}
+
+/// The expected figures of one day row, summed straight from the generated numbers.
+#[derive(Debug, Default)]
+struct Expected {
+    count: i64,
+    excl: i64,
+    vat: i64,
+    revenue_excl: i64,
+    revenue_vat: i64,
+    by_rate: BTreeMap<(String, String), (i64, i64)>,
+    by_category: BTreeMap<String, (i64, i64)>,
+    by_method: BTreeMap<String, i64>,
+    tips: i64,
+    gift_cards: i64,
+    deposits: i64,
+    cash_rounding: i64,
+}
+
+fn check_day(day: &Value, e: &Expected) {
+    assert_eq!(day["receipt_count"], e.count);
+    assert_eq!(
+        amount(&day["totals"]["total_excl_vat"]),
+        Decimal::new(e.excl, 2)
+    );
+    assert_eq!(amount(&day["totals"]["total_vat"]), Decimal::new(e.vat, 2));
+    assert_eq!(
+        amount(&day["revenue"]["total_excl_vat"]),
+        Decimal::new(e.revenue_excl, 2)
+    );
+    assert_eq!(
+        amount(&day["revenue"]["total_vat"]),
+        Decimal::new(e.revenue_vat, 2)
+    );
+    assert_eq!(amount(&day["tips"]), Decimal::new(e.tips, 2));
+    assert_eq!(
+        amount(&day["gift_cards"]["sold_multi_purpose"]),
+        Decimal::new(e.gift_cards, 2)
+    );
+    assert_eq!(amount(&day["deposits"]), Decimal::new(e.deposits, 2));
+    assert_eq!(
+        amount(&day["cash_rounding"]),
+        Decimal::new(e.cash_rounding, 2)
+    );
+    let rates: BTreeMap<(String, String), (Decimal, Decimal)> = day["by_vat_rate"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let key = (
+                r["category"].as_str().unwrap().to_owned(),
+                r["percentage"].as_str().unwrap().to_owned(),
+            );
+            (key, (amount(&r["base"]), amount(&r["vat"])))
+        })
+        .collect();
+    let expected: BTreeMap<(String, String), (Decimal, Decimal)> = e
+        .by_rate
+        .iter()
+        .map(|(k, (b, v))| (k.clone(), (Decimal::new(*b, 2), Decimal::new(*v, 2))))
+        .collect();
+    assert_eq!(rates, expected);
+    let categories: BTreeMap<String, (Decimal, Decimal)> = day["by_category"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["category_id"].as_str().unwrap().to_owned(),
+                (amount(&c["total_excl_vat"]), amount(&c["total_vat"])),
+            )
+        })
+        .collect();
+    let expected: BTreeMap<String, (Decimal, Decimal)> = e
+        .by_category
+        .iter()
+        .map(|(k, (x, v))| (k.clone(), (Decimal::new(*x, 2), Decimal::new(*v, 2))))
+        .collect();
+    assert_eq!(categories, expected);
+    let methods: BTreeMap<String, Decimal> = day["by_payment_method"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["method_id"].as_str().unwrap().to_owned(),
+                amount(&p["amount"]),
+            )
+        })
+        .collect();
+    let expected: BTreeMap<String, Decimal> = e
+        .by_method
+        .iter()
+        .map(|(k, v)| (k.clone(), Decimal::new(*v, 2)))
+        .collect();
+    assert_eq!(methods, expected);
+    assert_eq!(
+        day["payments_check"]["balanced"], true,
+        "{}",
+        day["payments_check"]
+    );
+    assert_eq!(amount(&day["payments_check"]["difference"]), Decimal::ZERO);
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn the_figures_of_a_generated_day_equal_an_independent_recomputation(pool: PgPool) {
+    let s = setup(pool).await;
+    let date = today() + Duration::days(400);
+    let categories = [s.food.clone(), s.drinks.clone(), s.other.clone()];
+    let mut rng = StdRng::seed_from_u64(20_261_025);
+    let mut bodies = Vec::new();
+    let mut expected: BTreeMap<&str, Expected> = BTreeMap::new();
+    for n in 0..200 {
+        let lines: Vec<GenLine> = (0..rng.random_range(1..5))
+            .map(|_| {
+                let kind = *[
+                    "sale",
+                    "sale",
+                    "sale",
+                    "sale",
+                    "sale",
+                    "tip",
+                    "gift_card_multi_purpose",
+                    "gift_card_single_purpose",
+                    "deposit",
+                ]
+                .get(rng.random_range(0..9))
+                .unwrap();
+                let revenue = matches!(kind, "sale" | "gift_card_single_purpose");
+                GenLine {
+                    kind,
+                    category: rng.random_range(0..3),
+                    rate: if revenue {
+                        [21, 9, 9, 0][rng.random_range(0..4)]
+                    } else {
+                        0
+                    },
+                    quantity: if revenue && rng.random_bool(0.1) {
+                        -rng.random_range(1..3)
+                    } else if revenue {
+                        rng.random_range(1..6)
+                    } else {
+                        1
+                    },
+                    unit_cents: rng.random_range(5..4000),
+                }
+            })
+            .collect();
+        let total: i64 = lines.iter().map(GenLine::gross).sum();
+        // Cash rounds to 5 cents and is handed over in notes; a card pays exactly; a gift
+        // card pays part, the card the rest; refunds go back to the card.
+        let method = rng.random_range(0..3);
+        let (payments, rounding, nets): (Vec<Value>, i64, Vec<(String, i64)>) = if total >= 100
+            && method == 0
+        {
+            let rounded = (total + 2) / 5 * 5;
+            let handed = (rounded / 1000 + 1) * 1000;
+            (
+                vec![
+                    json!({"method_id": s.cash, "amount": money(handed), "change": money(handed - rounded)}),
+                ],
+                total - rounded,
+                vec![(s.cash.clone(), rounded)],
+            )
+        } else if total >= 200 && method == 1 {
+            let part = total / 2;
+            (
+                vec![
+                    json!({"method_id": s.gift_card, "amount": money(part)}),
+                    json!({"method_id": s.pin, "amount": money(total - part), "reference": format!("T{n}")}),
+                ],
+                0,
+                vec![(s.gift_card.clone(), part), (s.pin.clone(), total - part)],
+            )
+        } else {
+            (
+                vec![json!({"method_id": s.pin, "amount": money(total)})],
+                0,
+                vec![(s.pin.clone(), total)],
+            )
+        };
+        let location = ["centrum", "noord", ""][rng.random_range(0..3)];
+        let minute = rng.random_range(0..24 * 60);
+        let mut body = json!({
+            "external_id": format!("gen-{n}"),
+            "created_at": local(date, minute / 60, minute % 60),
+            "currency": "EUR",
+            "prices_include_vat": true,
+            "cash_rounding": money(rounding),
+            "lines": lines.iter().map(|l| {
+                let category = if l.rate == 21 { "standard" } else if l.rate == 9 { "reduced" } else if l.is_revenue() { "zero" } else { "outside_scope" };
+                json!({
+                    "kind": l.kind, "product_code": format!("P{}", l.unit_cents),
+                    "category_id": categories[l.category], "quantity": l.quantity,
+                    "unit_price": money(l.unit_cents), "total_incl_vat": money(l.gross()),
+                    "vat": {"percentage": l.rate, "category": category, "amount": money(l.vat())}
+                })
+            }).collect::<Vec<_>>(),
+            "payments": payments,
+        });
+        if !location.is_empty() {
+            body["location_id"] = json!(location);
+        }
+        let rows: &[&str] = if location.is_empty() {
+            &[""]
+        } else {
+            &["", location]
+        };
+        for row in rows {
+            let e = expected.entry(*row).or_default();
+            e.count += 1;
+            for l in &lines {
+                e.excl += l.gross() - l.vat();
+                e.vat += l.vat();
+                match l.kind {
+                    "tip" => e.tips += l.gross(),
+                    "gift_card_multi_purpose" => e.gift_cards += l.gross(),
+                    "deposit" => e.deposits += l.gross(),
+                    _ => {
+                        e.revenue_excl += l.gross() - l.vat();
+                        e.revenue_vat += l.vat();
+                        let category = if l.rate == 21 {
+                            "standard"
+                        } else if l.rate == 9 {
+                            "reduced"
+                        } else {
+                            "zero"
+                        };
+                        let rate = e
+                            .by_rate
+                            .entry((category.to_owned(), l.rate.to_string()))
+                            .or_default();
+                        rate.0 += l.gross() - l.vat();
+                        rate.1 += l.vat();
+                        let c = e
+                            .by_category
+                            .entry(categories[l.category].clone())
+                            .or_default();
+                        c.0 += l.gross() - l.vat();
+                        c.1 += l.vat();
+                    }
+                }
+            }
+            for (method, net) in &nets {
+                *e.by_method.entry(method.clone()).or_default() += net;
+            }
+            e.cash_rounding += rounding;
+        }
+        bodies.push(body);
+    }
+    // Three batches and fifty single receipts: both write paths add to the same day.
+    for chunk in bodies[..150].chunks(50) {
+        let response = s
+            .app
+            .post(
+                &format!("{}/batch", s.receipts()),
+                &s.vendor,
+                json!({"receipts": chunk}),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+        for item in response.json()["data"].as_array().unwrap() {
+            assert_eq!(item["success"], true, "{item}");
+        }
+    }
+    for body in &bodies[150..] {
+        let response = s.post_receipt(body).await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
+    }
+    let uri = s.day(&date.to_string());
+    let company_day = s.app.get(&uri, &s.connector).await.json();
+    assert_eq!(company_day["status"], "open");
+    check_day(&company_day, &expected[""]);
+    for location in ["centrum", "noord"] {
+        let day = s
+            .app
+            .get(&format!("{uri}?location_id={location}"), &s.connector)
+            .await
+            .json();
+        check_day(&day, &expected[location]);
+    }
+    let list = s
+        .app
+        .get(
+            &format!(
+                "/v1/companies/{}/daily-revenue?from={date}&to={}",
+                s.company,
+                date + Duration::days(1)
+            ),
+            &s.connector,
+        )
+        .await
+        .json();
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    assert_eq!(list["data"][0], company_day);
+}
