@@ -12,6 +12,7 @@ pub mod daily_revenue;
 mod error;
 pub mod events;
 mod idempotency;
+pub mod orders;
 pub mod products;
 pub mod receipts;
 pub mod references;
@@ -115,6 +116,11 @@ impl Store {
     /// The daily revenue of receipts.
     pub fn daily_revenue(&self) -> daily_revenue::DailyRevenue<'_> {
         daily_revenue::DailyRevenue::new(&self.pool)
+    }
+
+    /// Sales orders and their versions.
+    pub fn orders(&self) -> orders::Orders<'_> {
+        orders::Orders::new(&self.pool)
     }
 
     /// Products.

@@ -1,0 +1,1093 @@
+//! Sales orders: append-only versions under a stable id (see
+//! `migrations/0006_orders.sql`).
+//!
+//! A write of any number of orders takes a constant number of round trips:
+//! one multi-row upsert of the heads (`insert … select from unnest(…) on
+//! conflict`), then one statement whose data-modifying CTEs insert the new
+//! versions with all their lines, costs, payments, VAT groups and events, all
+//! in one transaction. The upsert is what makes concurrent sends of the same
+//! order safe: the second waits on the first's row lock, then finds the same
+//! content hash (nothing to do) or appends the next version; it never creates
+//! a second order.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, FixedOffset, Offset as _, Utc};
+use koppel_domain::order::{CostKind, OrderStatus, ValidOrder};
+use rust_decimal::Decimal;
+use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use crate::StoreError;
+pub use crate::settings::Outcome;
+
+/// An order to store: validated, with the hash of its canonical form.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderWrite<'a> {
+    /// The order. Its references (customer, products, rates, categories,
+    /// payment methods, `credit_of`) are our ids, checked to exist.
+    pub order: &'a ValidOrder,
+    /// SHA-256 of the canonical document; equal hashes mean an identical resend.
+    pub content_hash: &'a [u8],
+}
+
+/// What a write did to one order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    /// The order's id, the same for every version.
+    pub id: Uuid,
+    /// The order's version after the write.
+    pub version: i32,
+    /// Created (version 1), updated (a new version) or unchanged.
+    pub outcome: Outcome,
+}
+
+/// The VAT of a stored line or cost.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct VatRecord {
+    /// The company's VAT rate, when the document named one.
+    #[sqlx(rename = "vat_rate_id")]
+    pub rate_id: Option<Uuid>,
+    /// The rate in percent.
+    #[sqlx(rename = "vat_percentage")]
+    pub percentage: Decimal,
+    /// The VAT category, e.g. `standard`.
+    #[sqlx(rename = "vat_category")]
+    pub category: String,
+    /// The country whose rate applies.
+    #[sqlx(rename = "vat_country")]
+    pub country: String,
+    /// The VAT amount.
+    #[sqlx(rename = "vat_amount")]
+    pub amount: Decimal,
+    /// Why the line is exempt.
+    pub exemption_reason: Option<String>,
+}
+
+/// A stored order line.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LineRecord {
+    /// The product.
+    pub product_id: Option<Uuid>,
+    /// The product's SKU as sent.
+    pub sku: Option<String>,
+    /// What was sold.
+    pub description: Option<String>,
+    /// How many.
+    pub quantity: Decimal,
+    /// Price per unit in the order's basis.
+    pub unit_price: Decimal,
+    /// Discount on the whole line.
+    pub discount: Decimal,
+    /// The VAT.
+    #[sqlx(flatten)]
+    pub vat: VatRecord,
+    /// Line total excluding VAT.
+    pub total_excl_vat: Decimal,
+    /// Line total including VAT.
+    pub total_incl_vat: Decimal,
+    /// The revenue category.
+    pub category_id: Option<Uuid>,
+}
+
+/// A stored cost.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CostRecord {
+    /// What the cost is for, e.g. `shipping`.
+    pub kind: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// Amount excluding VAT.
+    pub amount_excl_vat: Decimal,
+    /// The VAT.
+    #[sqlx(flatten)]
+    pub vat: VatRecord,
+    /// Amount including VAT.
+    pub amount_incl_vat: Decimal,
+}
+
+/// A stored payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRecord {
+    /// The payment method.
+    pub method_id: Uuid,
+    /// Amount; negative for money paid back.
+    pub amount: Decimal,
+    /// The provider's reference.
+    pub reference: Option<String>,
+    /// When it was paid, with the offset it was sent with.
+    pub paid_at: Option<DateTime<FixedOffset>>,
+}
+
+/// One group of a stored VAT breakdown.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct VatGroupRecord {
+    /// The category.
+    pub category: String,
+    /// The rate in percent.
+    pub percentage: Decimal,
+    /// The country whose rate applies.
+    pub country: String,
+    /// The sum of the amounts excluding VAT.
+    pub base: Decimal,
+    /// The sum of the VAT amounts.
+    pub vat: Decimal,
+}
+
+/// One version of an order, complete.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderRecord {
+    /// Our id.
+    pub id: Uuid,
+    /// The vendor's id.
+    pub external_id: String,
+    /// This version's number, starting at 1.
+    pub version: i32,
+    /// The order number.
+    pub number: Option<String>,
+    /// Status, e.g. `open`.
+    pub status: String,
+    /// When the order was placed, with the offset it was sent with.
+    pub order_date: DateTime<FixedOffset>,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// Whether unit prices include VAT.
+    pub prices_include_vat: bool,
+    /// The customer in Koppel.
+    pub customer_id: Option<Uuid>,
+    /// The buyer as on the order: the domain's validated customer as JSON.
+    pub customer: Option<serde_json::Value>,
+    /// The order this one corrects.
+    pub credit_of: Option<Uuid>,
+    /// Sum of the amounts excluding VAT.
+    pub total_excl_vat: Decimal,
+    /// Sum of the VAT.
+    pub total_vat: Decimal,
+    /// Sum of the amounts including VAT.
+    pub total_incl_vat: Decimal,
+    /// When the order was first stored.
+    pub created_at: DateTime<Utc>,
+    /// When this version was stored.
+    pub recorded_at: DateTime<Utc>,
+    /// When the order last changed (the head's time; equals `recorded_at`
+    /// for the current version).
+    pub updated_at: DateTime<Utc>,
+    /// The lines, in the order sent.
+    pub lines: Vec<LineRecord>,
+    /// The costs, in the order sent.
+    pub costs: Vec<CostRecord>,
+    /// The payments, in the order sent.
+    pub payments: Vec<PaymentRecord>,
+    /// Base and VAT per category, rate and country.
+    pub vat_breakdown: Vec<VatGroupRecord>,
+}
+
+/// How a list of orders is sorted; each has an index behind it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum OrderSort {
+    /// By (updated_at, id): the default, and what `updated_since` needs.
+    #[serde(rename = "u")]
+    UpdatedAt,
+    /// By (order_date, id): for a period filter.
+    #[serde(rename = "d")]
+    OrderDate,
+}
+
+/// Filters and page position of an order list; every filter is optional.
+#[derive(Debug, Clone)]
+pub struct OrderFilter {
+    /// Only orders with this number.
+    pub number: Option<String>,
+    /// Only orders placed at or after this moment.
+    pub from: Option<DateTime<Utc>>,
+    /// Only orders placed before this moment.
+    pub to: Option<DateTime<Utc>>,
+    /// Only orders changed at or after this moment.
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Only orders with this external id or payment reference.
+    pub reference: Option<String>,
+    /// Only orders of this customer.
+    pub customer_id: Option<Uuid>,
+    /// Only orders with this status.
+    pub status: Option<String>,
+    /// The sort order.
+    pub sort: OrderSort,
+    /// The sort key (time, id) of the last item of the previous page.
+    pub after: Option<(DateTime<Utc>, Uuid)>,
+    /// Page size.
+    pub limit: i64,
+}
+
+/// Queries on orders.
+#[derive(Debug)]
+pub struct Orders<'a> {
+    pool: &'a PgPool,
+}
+
+fn status_str(status: OrderStatus) -> &'static str {
+    match status {
+        OrderStatus::Open => "open",
+        OrderStatus::Paid => "paid",
+        OrderStatus::Shipped => "shipped",
+        OrderStatus::Completed => "completed",
+        OrderStatus::Cancelled => "cancelled",
+        OrderStatus::Refunded => "refunded",
+    }
+}
+
+fn cost_kind_str(kind: CostKind) -> &'static str {
+    match kind {
+        CostKind::Shipping => "shipping",
+        CostKind::Payment => "payment",
+        CostKind::Discount => "discount",
+        CostKind::Surcharge => "surcharge",
+        CostKind::Other => "other",
+        CostKind::Rounding => "rounding",
+    }
+}
+
+/// Splits a batch into rounds in which every external id occurs once, each
+/// round sorted by external id. One statement cannot upsert a row twice, and
+/// locking heads in one global order keeps concurrent batches from
+/// deadlocking each other. A later item for the same order lands in a later
+/// round, so it becomes the later version.
+fn rounds(orders: &[OrderWrite<'_>]) -> Vec<Vec<usize>> {
+    let mut rounds: Vec<Vec<usize>> = Vec::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, w) in orders.iter().enumerate() {
+        let n = seen.entry(w.order.external_id.as_str()).or_insert(0);
+        if rounds.len() <= *n {
+            rounds.push(Vec::new());
+        }
+        rounds[*n].push(i);
+        *n += 1;
+    }
+    for round in &mut rounds {
+        round.sort_by(|a, b| {
+            orders[*a]
+                .order
+                .external_id
+                .cmp(&orders[*b].order.external_id)
+        });
+    }
+    rounds
+}
+
+#[derive(sqlx::FromRow)]
+struct HeadRow {
+    id: Uuid,
+    external_id: String,
+    version: i32,
+    inserted: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct ExistingRow {
+    id: Uuid,
+    external_id: String,
+    version: i32,
+}
+
+/// Upserts the heads of one round; returns what happened to each item.
+async fn write_round(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    items: &[OrderWrite<'_>],
+) -> Result<Vec<Written>, StoreError> {
+    let n = items.len();
+    let mut ids = Vec::with_capacity(n);
+    let mut external_ids = Vec::with_capacity(n);
+    let mut numbers = Vec::with_capacity(n);
+    let mut statuses = Vec::with_capacity(n);
+    let mut dates = Vec::with_capacity(n);
+    let mut currencies = Vec::with_capacity(n);
+    let mut customers = Vec::with_capacity(n);
+    let mut credits = Vec::with_capacity(n);
+    let mut excl = Vec::with_capacity(n);
+    let mut vat = Vec::with_capacity(n);
+    let mut incl = Vec::with_capacity(n);
+    let mut hashes = Vec::with_capacity(n);
+    for w in items {
+        let o = w.order;
+        ids.push(Uuid::now_v7());
+        external_ids.push(o.external_id.as_str());
+        numbers.push(o.number.as_deref());
+        statuses.push(status_str(o.status));
+        dates.push(o.order_date.with_timezone(&Utc));
+        currencies.push(o.currency.as_str());
+        customers.push(o.customer.as_ref().and_then(|c| c.id.as_deref()));
+        credits.push(o.credit_of.as_deref());
+        excl.push(o.totals.total_excl_vat);
+        vat.push(o.totals.total_vat);
+        incl.push(o.totals.total_incl_vat);
+        hashes.push(w.content_hash);
+    }
+    // Only a different hash updates the head, so an identical resend returns
+    // no row and writes nothing.
+    let heads = sqlx::query_as::<_, HeadRow>(
+        "insert into orders as o (company_id, id, external_id, number, version, status, order_date,
+                currency, customer_id, credit_of, total_excl_vat, total_vat, total_incl_vat, content_hash)
+         select $1, t.id, t.external_id, t.number, 1, t.status, t.order_date, t.currency,
+                t.customer_id::uuid, t.credit_of::uuid, t.total_excl_vat, t.total_vat, t.total_incl_vat,
+                t.content_hash
+           from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[],
+                       $8::text[], $9::text[], $10::numeric[], $11::numeric[], $12::numeric[], $13::bytea[])
+                with ordinality
+                as t(id, external_id, number, status, order_date, currency, customer_id, credit_of,
+                     total_excl_vat, total_vat, total_incl_vat, content_hash, n)
+          order by t.n
+         on conflict (company_id, external_id) do update
+            set number = excluded.number, version = o.version + 1, status = excluded.status,
+                order_date = excluded.order_date, currency = excluded.currency,
+                customer_id = excluded.customer_id, credit_of = excluded.credit_of,
+                total_excl_vat = excluded.total_excl_vat, total_vat = excluded.total_vat,
+                total_incl_vat = excluded.total_incl_vat, content_hash = excluded.content_hash,
+                updated_at = now()
+          where o.content_hash <> excluded.content_hash
+         returning o.id, o.external_id, o.version, (o.xmax = 0) as inserted",
+    )
+    .bind(company_id)
+    .bind(&ids)
+    .bind(&external_ids)
+    .bind(&numbers)
+    .bind(&statuses)
+    .bind(&dates)
+    .bind(&currencies)
+    .bind(&customers)
+    .bind(&credits)
+    .bind(&excl)
+    .bind(&vat)
+    .bind(&incl)
+    .bind(&hashes)
+    .fetch_all(&mut *conn)
+    .await?;
+
+    let mut done: HashMap<String, Written> = heads
+        .into_iter()
+        .map(|h| {
+            let outcome = if h.inserted {
+                Outcome::Created
+            } else {
+                Outcome::Updated
+            };
+            (
+                h.external_id,
+                Written {
+                    id: h.id,
+                    version: h.version,
+                    outcome,
+                },
+            )
+        })
+        .collect();
+
+    // Identical resends: their ids, in a statement of its own so that it sees
+    // a head that a concurrent transaction committed while this one waited.
+    let unchanged: Vec<&str> = external_ids
+        .iter()
+        .copied()
+        .filter(|e| !done.contains_key(*e))
+        .collect();
+    if !unchanged.is_empty() {
+        let rows = sqlx::query_as::<_, ExistingRow>(
+            "select id, external_id, version from orders
+             where company_id = $1 and external_id = any($2)",
+        )
+        .bind(company_id)
+        .bind(&unchanged)
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in rows {
+            done.entry(r.external_id).or_insert(Written {
+                id: r.id,
+                version: r.version,
+                outcome: Outcome::Unchanged,
+            });
+        }
+    }
+
+    let changed: Vec<(&OrderWrite<'_>, Written)> = items
+        .iter()
+        .filter_map(|w| {
+            done.get(&w.order.external_id)
+                .filter(|d| d.outcome != Outcome::Unchanged)
+                .map(|d| (w, *d))
+        })
+        .collect();
+    if !changed.is_empty() {
+        insert_versions(conn, company_id, &changed).await?;
+    }
+
+    items
+        .iter()
+        .map(|w| {
+            done.get(&w.order.external_id)
+                .copied()
+                .ok_or(StoreError::NotFound)
+        })
+        .collect()
+}
+
+/// The columns of a line's or cost's VAT, as arrays.
+#[derive(Default)]
+struct VatColumns {
+    rate_ids: Vec<Option<String>>,
+    percentages: Vec<Decimal>,
+    categories: Vec<&'static str>,
+    countries: Vec<&'static str>,
+    amounts: Vec<Decimal>,
+    reasons: Vec<Option<String>>,
+}
+
+impl VatColumns {
+    fn push(&mut self, v: &koppel_domain::document::ValidVat) {
+        self.rate_ids.push(v.rate_id.clone());
+        self.percentages.push(v.percentage);
+        self.categories.push(v.category.as_str());
+        self.countries.push(v.country.as_str());
+        self.amounts.push(v.amount);
+        self.reasons.push(v.exemption_reason.clone());
+    }
+}
+
+/// Inserts the version rows of every changed order, and their events, in one
+/// statement.
+async fn insert_versions(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    changed: &[(&OrderWrite<'_>, Written)],
+) -> Result<(), StoreError> {
+    // Versions.
+    let mut v_ids = Vec::new();
+    let mut v_versions = Vec::new();
+    let mut v_numbers = Vec::new();
+    let mut v_statuses = Vec::new();
+    let mut v_dates = Vec::new();
+    let mut v_offsets = Vec::new();
+    let mut v_currencies = Vec::new();
+    let mut v_incl_basis = Vec::new();
+    let mut v_customer_ids = Vec::new();
+    let mut v_customers = Vec::new();
+    let mut v_credits = Vec::new();
+    let mut v_excl = Vec::new();
+    let mut v_vat = Vec::new();
+    let mut v_incl = Vec::new();
+    let mut v_hashes = Vec::new();
+    // Lines.
+    let mut l_ids = Vec::new();
+    let mut l_versions = Vec::new();
+    let mut l_positions = Vec::new();
+    let mut l_products = Vec::new();
+    let mut l_skus = Vec::new();
+    let mut l_descriptions = Vec::new();
+    let mut l_quantities = Vec::new();
+    let mut l_prices = Vec::new();
+    let mut l_discounts = Vec::new();
+    let mut l_vat = VatColumns::default();
+    let mut l_excl = Vec::new();
+    let mut l_incl = Vec::new();
+    let mut l_categories = Vec::new();
+    // Costs.
+    let mut c_ids = Vec::new();
+    let mut c_versions = Vec::new();
+    let mut c_positions = Vec::new();
+    let mut c_kinds = Vec::new();
+    let mut c_descriptions = Vec::new();
+    let mut c_excl = Vec::new();
+    let mut c_vat = VatColumns::default();
+    let mut c_incl = Vec::new();
+    // Payments.
+    let mut p_ids = Vec::new();
+    let mut p_versions = Vec::new();
+    let mut p_positions = Vec::new();
+    let mut p_methods = Vec::new();
+    let mut p_amounts = Vec::new();
+    let mut p_references = Vec::new();
+    let mut p_paid_at = Vec::new();
+    let mut p_offsets = Vec::new();
+    // VAT breakdown.
+    let mut b_ids = Vec::new();
+    let mut b_versions = Vec::new();
+    let mut b_positions = Vec::new();
+    let mut b_categories = Vec::new();
+    let mut b_percentages = Vec::new();
+    let mut b_countries = Vec::new();
+    let mut b_bases = Vec::new();
+    let mut b_vat = Vec::new();
+
+    for (w, done) in changed {
+        let o = w.order;
+        let (id, version) = (done.id, done.version);
+        v_ids.push(id);
+        v_versions.push(version);
+        v_numbers.push(o.number.as_deref());
+        v_statuses.push(status_str(o.status));
+        v_dates.push(o.order_date.with_timezone(&Utc));
+        v_offsets.push(o.order_date.offset().local_minus_utc());
+        v_currencies.push(o.currency.as_str());
+        v_incl_basis.push(o.prices_include_vat);
+        v_customer_ids.push(o.customer.as_ref().and_then(|c| c.id.as_deref()));
+        v_customers.push(
+            o.customer
+                .as_ref()
+                .map(|c| serde_json::to_string(c).unwrap_or_default()),
+        );
+        v_credits.push(o.credit_of.as_deref());
+        v_excl.push(o.totals.total_excl_vat);
+        v_vat.push(o.totals.total_vat);
+        v_incl.push(o.totals.total_incl_vat);
+        v_hashes.push(w.content_hash);
+        for (i, l) in (0i32..).zip(&o.lines) {
+            l_ids.push(id);
+            l_versions.push(version);
+            l_positions.push(i);
+            l_products.push(l.product_id.as_deref());
+            l_skus.push(l.sku.as_deref());
+            l_descriptions.push(l.description.as_deref());
+            l_quantities.push(l.quantity);
+            l_prices.push(l.unit_price);
+            l_discounts.push(l.discount);
+            l_vat.push(&l.vat);
+            l_excl.push(l.total_excl_vat);
+            l_incl.push(l.total_incl_vat);
+            l_categories.push(l.category_id.as_deref());
+        }
+        for (i, k) in (0i32..).zip(&o.costs) {
+            c_ids.push(id);
+            c_versions.push(version);
+            c_positions.push(i);
+            c_kinds.push(cost_kind_str(k.kind));
+            c_descriptions.push(k.description.as_deref());
+            c_excl.push(k.amount_excl_vat);
+            c_vat.push(&k.vat);
+            c_incl.push(k.amount_incl_vat);
+        }
+        for (i, p) in (0i32..).zip(&o.payments) {
+            p_ids.push(id);
+            p_versions.push(version);
+            p_positions.push(i);
+            p_methods.push(p.method_id.as_str());
+            p_amounts.push(p.amount);
+            p_references.push(p.reference.as_deref());
+            p_paid_at.push(p.paid_at.map(|t| t.with_timezone(&Utc)));
+            p_offsets.push(p.paid_at.map(|t| t.offset().local_minus_utc()));
+        }
+        for (i, g) in (0i32..).zip(&o.vat_breakdown) {
+            b_ids.push(id);
+            b_versions.push(version);
+            b_positions.push(i);
+            b_categories.push(g.category.as_str());
+            b_percentages.push(g.percentage);
+            b_countries.push(g.country.as_str());
+            b_bases.push(g.base);
+            b_vat.push(g.vat);
+        }
+    }
+
+    sqlx::query(
+        "with v as (
+            insert into order_versions (company_id, order_id, version, number, status, order_date,
+                   order_date_offset, currency, prices_include_vat, customer_id, customer, credit_of,
+                   total_excl_vat, total_vat, total_incl_vat, content_hash)
+            select $1, t.order_id, t.version, t.number, t.status, t.order_date, t.order_date_offset,
+                   t.currency, t.prices_include_vat, t.customer_id::uuid, t.customer::jsonb,
+                   t.credit_of::uuid, t.total_excl_vat, t.total_vat, t.total_incl_vat, t.content_hash
+              from unnest($2::uuid[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::int[],
+                          $8::text[], $9::bool[], $10::text[], $11::text[], $12::text[], $13::numeric[],
+                          $14::numeric[], $15::numeric[], $16::bytea[])
+                   as t(order_id, version, number, status, order_date, order_date_offset, currency,
+                        prices_include_vat, customer_id, customer, credit_of, total_excl_vat,
+                        total_vat, total_incl_vat, content_hash)
+         ), l as (
+            insert into order_lines (company_id, order_id, version, position, product_id, sku,
+                   description, quantity, unit_price, discount, vat_rate_id, vat_percentage,
+                   vat_category, vat_country, vat_amount, exemption_reason, total_excl_vat,
+                   total_incl_vat, category_id)
+            select $1, t.order_id, t.version, t.position, t.product_id::uuid, t.sku, t.description,
+                   t.quantity, t.unit_price, t.discount, t.vat_rate_id::uuid, t.vat_percentage,
+                   t.vat_category, t.vat_country, t.vat_amount, t.exemption_reason, t.total_excl_vat,
+                   t.total_incl_vat, t.category_id::uuid
+              from unnest($17::uuid[], $18::int[], $19::int[], $20::text[], $21::text[], $22::text[],
+                          $23::numeric[], $24::numeric[], $25::numeric[], $26::text[], $27::numeric[],
+                          $28::text[], $29::text[], $30::numeric[], $31::text[], $32::numeric[],
+                          $33::numeric[], $34::text[])
+                   as t(order_id, version, position, product_id, sku, description, quantity,
+                        unit_price, discount, vat_rate_id, vat_percentage, vat_category, vat_country,
+                        vat_amount, exemption_reason, total_excl_vat, total_incl_vat, category_id)
+         ), c as (
+            insert into order_costs (company_id, order_id, version, position, kind, description,
+                   amount_excl_vat, vat_rate_id, vat_percentage, vat_category, vat_country, vat_amount,
+                   exemption_reason, amount_incl_vat)
+            select $1, t.order_id, t.version, t.position, t.kind, t.description, t.amount_excl_vat,
+                   t.vat_rate_id::uuid, t.vat_percentage, t.vat_category, t.vat_country, t.vat_amount,
+                   t.exemption_reason, t.amount_incl_vat
+              from unnest($35::uuid[], $36::int[], $37::int[], $38::text[], $39::text[], $40::numeric[],
+                          $41::text[], $42::numeric[], $43::text[], $44::text[], $45::numeric[],
+                          $46::text[], $47::numeric[])
+                   as t(order_id, version, position, kind, description, amount_excl_vat, vat_rate_id,
+                        vat_percentage, vat_category, vat_country, vat_amount, exemption_reason,
+                        amount_incl_vat)
+         ), p as (
+            insert into order_payments (company_id, order_id, version, position, method_id, amount,
+                   reference, paid_at, paid_at_offset)
+            select $1, t.order_id, t.version, t.position, t.method_id::uuid, t.amount, t.reference,
+                   t.paid_at, t.paid_at_offset
+              from unnest($48::uuid[], $49::int[], $50::int[], $51::text[], $52::numeric[], $53::text[],
+                          $54::timestamptz[], $55::int[])
+                   as t(order_id, version, position, method_id, amount, reference, paid_at,
+                        paid_at_offset)
+         ), b as (
+            insert into order_vat_breakdown (company_id, order_id, version, position, category,
+                   percentage, country, base, vat)
+            select $1, t.order_id, t.version, t.position, t.category, t.percentage, t.country, t.base,
+                   t.vat
+              from unnest($56::uuid[], $57::int[], $58::int[], $59::text[], $60::numeric[], $61::text[],
+                          $62::numeric[], $63::numeric[])
+                   as t(order_id, version, position, category, percentage, country, base, vat)
+         )
+         insert into events (company_id, type, resource, resource_id, version)
+         select $1, case when t.version = 1 then 'order.created' else 'order.updated' end, 'orders',
+                t.order_id, t.version
+           from unnest($2::uuid[], $3::int[]) with ordinality as t(order_id, version, n)
+          order by t.n",
+    )
+    .bind(company_id)
+    .bind(&v_ids)
+    .bind(&v_versions)
+    .bind(&v_numbers)
+    .bind(&v_statuses)
+    .bind(&v_dates)
+    .bind(&v_offsets)
+    .bind(&v_currencies)
+    .bind(&v_incl_basis)
+    .bind(&v_customer_ids)
+    .bind(&v_customers)
+    .bind(&v_credits)
+    .bind(&v_excl)
+    .bind(&v_vat)
+    .bind(&v_incl)
+    .bind(&v_hashes)
+    .bind(&l_ids)
+    .bind(&l_versions)
+    .bind(&l_positions)
+    .bind(&l_products)
+    .bind(&l_skus)
+    .bind(&l_descriptions)
+    .bind(&l_quantities)
+    .bind(&l_prices)
+    .bind(&l_discounts)
+    .bind(&l_vat.rate_ids)
+    .bind(&l_vat.percentages)
+    .bind(&l_vat.categories)
+    .bind(&l_vat.countries)
+    .bind(&l_vat.amounts)
+    .bind(&l_vat.reasons)
+    .bind(&l_excl)
+    .bind(&l_incl)
+    .bind(&l_categories)
+    .bind(&c_ids)
+    .bind(&c_versions)
+    .bind(&c_positions)
+    .bind(&c_kinds)
+    .bind(&c_descriptions)
+    .bind(&c_excl)
+    .bind(&c_vat.rate_ids)
+    .bind(&c_vat.percentages)
+    .bind(&c_vat.categories)
+    .bind(&c_vat.countries)
+    .bind(&c_vat.amounts)
+    .bind(&c_vat.reasons)
+    .bind(&c_incl)
+    .bind(&p_ids)
+    .bind(&p_versions)
+    .bind(&p_positions)
+    .bind(&p_methods)
+    .bind(&p_amounts)
+    .bind(&p_references)
+    .bind(&p_paid_at)
+    .bind(&p_offsets)
+    .bind(&b_ids)
+    .bind(&b_versions)
+    .bind(&b_positions)
+    .bind(&b_categories)
+    .bind(&b_percentages)
+    .bind(&b_countries)
+    .bind(&b_bases)
+    .bind(&b_vat)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct HeaderRow {
+    id: Uuid,
+    external_id: String,
+    version: i32,
+    number: Option<String>,
+    status: String,
+    order_date: DateTime<Utc>,
+    order_date_offset: i32,
+    currency: String,
+    prices_include_vat: bool,
+    customer_id: Option<Uuid>,
+    customer: Option<serde_json::Value>,
+    credit_of: Option<Uuid>,
+    total_excl_vat: Decimal,
+    total_vat: Decimal,
+    total_incl_vat: Decimal,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    recorded_at: DateTime<Utc>,
+}
+
+/// The columns of an order version joined to its head, as `HeaderRow` reads them.
+const HEADER_COLUMNS: &str = "o.id, o.external_id, v.version, v.number, v.status, v.order_date,
+    v.order_date_offset, v.currency, v.prices_include_vat, v.customer_id, v.customer, v.credit_of,
+    v.total_excl_vat, v.total_vat, v.total_incl_vat, o.created_at, o.updated_at, v.recorded_at";
+
+/// A stored instant with the offset it was sent with; the migration keeps
+/// offsets within a day, so the fallback to UTC is never taken.
+fn with_offset(at: DateTime<Utc>, offset: i32) -> DateTime<FixedOffset> {
+    let offset = FixedOffset::east_opt(offset).unwrap_or_else(|| Utc.fix());
+    at.with_timezone(&offset)
+}
+
+#[derive(sqlx::FromRow)]
+struct Keyed<T> {
+    order_id: Uuid,
+    version: i32,
+    #[sqlx(flatten)]
+    record: T,
+}
+
+#[derive(sqlx::FromRow)]
+struct PaymentRow {
+    method_id: Uuid,
+    amount: Decimal,
+    reference: Option<String>,
+    paid_at: Option<DateTime<Utc>>,
+    paid_at_offset: Option<i32>,
+}
+
+type Key = (Uuid, i32);
+
+fn group<T>(rows: Vec<Keyed<T>>) -> HashMap<Key, Vec<T>> {
+    let mut map: HashMap<Key, Vec<T>> = HashMap::new();
+    for row in rows {
+        map.entry((row.order_id, row.version))
+            .or_default()
+            .push(row.record);
+    }
+    map
+}
+
+/// Loads the lines, costs, payments and VAT groups of the given versions:
+/// one query per table, whatever the number of versions.
+async fn complete(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    headers: Vec<HeaderRow>,
+) -> Result<Vec<OrderRecord>, StoreError> {
+    if headers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = headers.iter().map(|h| h.id).collect();
+    let versions: Vec<i32> = headers.iter().map(|h| h.version).collect();
+    // The pairs join on the primary keys' leading columns; `order by position`
+    // keeps each document's parts in the order sent.
+    let keys = "(order_id, version) in (select * from unnest($2::uuid[], $3::int[]))";
+    let lines = sqlx::query_as::<_, Keyed<LineRecord>>(AssertSqlSafe(format!(
+        "select order_id, version, product_id, sku, description, quantity, unit_price, discount,
+                vat_rate_id, vat_percentage, vat_category, vat_country, vat_amount, exemption_reason,
+                total_excl_vat, total_incl_vat, category_id
+           from order_lines where company_id = $1 and {keys} order by order_id, version, position"
+    )))
+    .bind(company_id)
+    .bind(&ids)
+    .bind(&versions)
+    .fetch_all(&mut *conn)
+    .await?;
+    let costs = sqlx::query_as::<_, Keyed<CostRecord>>(AssertSqlSafe(format!(
+        "select order_id, version, kind, description, amount_excl_vat, vat_rate_id, vat_percentage,
+                vat_category, vat_country, vat_amount, exemption_reason, amount_incl_vat
+           from order_costs where company_id = $1 and {keys} order by order_id, version, position"
+    )))
+    .bind(company_id)
+    .bind(&ids)
+    .bind(&versions)
+    .fetch_all(&mut *conn)
+    .await?;
+    let payments = sqlx::query_as::<_, Keyed<PaymentRow>>(AssertSqlSafe(format!(
+        "select order_id, version, method_id, amount, reference, paid_at, paid_at_offset
+           from order_payments where company_id = $1 and {keys} order by order_id, version, position"
+    )))
+    .bind(company_id)
+    .bind(&ids)
+    .bind(&versions)
+    .fetch_all(&mut *conn)
+    .await?;
+    let groups = sqlx::query_as::<_, Keyed<VatGroupRecord>>(AssertSqlSafe(format!(
+        "select order_id, version, category, percentage, country, base, vat
+           from order_vat_breakdown where company_id = $1 and {keys}
+          order by order_id, version, position"
+    )))
+    .bind(company_id)
+    .bind(&ids)
+    .bind(&versions)
+    .fetch_all(&mut *conn)
+    .await?;
+
+    let mut lines = group(lines);
+    let mut costs = group(costs);
+    let mut payments = group(payments);
+    let mut groups = group(groups);
+    Ok(headers
+        .into_iter()
+        .map(|h| {
+            let key = (h.id, h.version);
+            OrderRecord {
+                id: h.id,
+                external_id: h.external_id,
+                version: h.version,
+                number: h.number,
+                status: h.status,
+                order_date: with_offset(h.order_date, h.order_date_offset),
+                currency: h.currency,
+                prices_include_vat: h.prices_include_vat,
+                customer_id: h.customer_id,
+                customer: h.customer,
+                credit_of: h.credit_of,
+                total_excl_vat: h.total_excl_vat,
+                total_vat: h.total_vat,
+                total_incl_vat: h.total_incl_vat,
+                created_at: h.created_at,
+                recorded_at: h.recorded_at,
+                updated_at: h.updated_at,
+                lines: lines.remove(&key).unwrap_or_default(),
+                costs: costs.remove(&key).unwrap_or_default(),
+                payments: payments
+                    .remove(&key)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|p| PaymentRecord {
+                        method_id: p.method_id,
+                        amount: p.amount,
+                        reference: p.reference,
+                        paid_at: p
+                            .paid_at
+                            .map(|at| with_offset(at, p.paid_at_offset.unwrap_or(0))),
+                    })
+                    .collect(),
+                vat_breakdown: groups.remove(&key).unwrap_or_default(),
+            }
+        })
+        .collect())
+}
+
+impl<'a> Orders<'a> {
+    pub(crate) fn new(pool: &'a PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Stores orders in one transaction: each new order as version 1, each
+    /// changed one as its next version, each identical resend not at all.
+    /// Answers one [`Written`] per item, in the order given. Items with the
+    /// same external id are applied in the order given.
+    pub async fn write(
+        &self,
+        company_id: Uuid,
+        orders: &[OrderWrite<'_>],
+    ) -> Result<Vec<Written>, StoreError> {
+        let mut results: Vec<Option<Written>> = vec![None; orders.len()];
+        if orders.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.pool.begin().await?;
+        for round in rounds(orders) {
+            let items: Vec<OrderWrite<'_>> = round.iter().map(|i| orders[*i]).collect();
+            let written = write_round(&mut tx, company_id, &items).await?;
+            for (i, w) in round.into_iter().zip(written) {
+                results[i] = Some(w);
+            }
+        }
+        tx.commit().await?;
+        results
+            .into_iter()
+            .map(|r| r.ok_or(StoreError::NotFound))
+            .collect()
+    }
+
+    /// The current version of one order.
+    pub async fn find(
+        &self,
+        company_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<OrderRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let headers = sqlx::query_as::<_, HeaderRow>(AssertSqlSafe(format!(
+            "select {HEADER_COLUMNS}
+               from orders o
+               join order_versions v
+                 on v.company_id = o.company_id and v.order_id = o.id and v.version = o.version
+              where o.company_id = $1 and o.id = $2"
+        )))
+        .bind(company_id)
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(complete(&mut conn, company_id, headers).await?.pop())
+    }
+
+    /// One version of one order.
+    pub async fn version(
+        &self,
+        company_id: Uuid,
+        id: Uuid,
+        version: i32,
+    ) -> Result<Option<OrderRecord>, StoreError> {
+        Ok(self.versions(company_id, id, version - 1, 1).await?.pop())
+    }
+
+    /// Every version of one order from `after_version` on, oldest first; empty
+    /// when the order does not exist.
+    pub async fn versions(
+        &self,
+        company_id: Uuid,
+        id: Uuid,
+        after_version: i32,
+        limit: i64,
+    ) -> Result<Vec<OrderRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let headers = sqlx::query_as::<_, HeaderRow>(AssertSqlSafe(format!(
+            "select {HEADER_COLUMNS}
+               from orders o
+               join order_versions v on v.company_id = o.company_id and v.order_id = o.id
+              where o.company_id = $1 and o.id = $2 and v.version > $3
+              order by v.version limit $4"
+        )))
+        .bind(company_id)
+        .bind(id)
+        .bind(after_version)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+        complete(&mut conn, company_id, headers).await
+    }
+
+    /// Finds orders by our id or the vendor's external id, as `credit_of` may
+    /// name them: each key found, with the order's id.
+    pub async fn resolve(
+        &self,
+        company_id: Uuid,
+        keys: &[String],
+    ) -> Result<HashMap<String, Uuid>, StoreError> {
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids: Vec<Uuid> = keys
+            .iter()
+            .filter_map(|k| Uuid::parse_str(k).ok())
+            .collect();
+        let rows = sqlx::query_as::<_, (String, Uuid)>(
+            "select id::text, id from orders where company_id = $1 and id = any($2)
+             union all
+             select external_id, id from orders where company_id = $1 and external_id = any($3)",
+        )
+        .bind(company_id)
+        .bind(&ids)
+        .bind(keys)
+        .fetch_all(self.pool)
+        .await?;
+        let mut found: HashMap<String, Uuid> = rows.into_iter().collect();
+        // A key may spell our id in capitals; it names the same order.
+        for key in keys {
+            if let Ok(id) = Uuid::parse_str(key)
+                && ids.contains(&id)
+                && found.values().any(|v| *v == id)
+            {
+                found.entry(key.clone()).or_insert(id);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Whether the order exists.
+    pub async fn exists(&self, company_id: Uuid, id: Uuid) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar::<_, bool>(
+            "select exists (select 1 from orders where company_id = $1 and id = $2)",
+        )
+        .bind(company_id)
+        .bind(id)
+        .fetch_one(self.pool)
+        .await?)
+    }
+
+    /// The current versions of the orders that match `filter`, in the sort
+    /// order it asks for. Only the filters given become SQL conditions, so
+    /// each combination gets a plan that uses its index.
+    pub async fn list(
+        &self,
+        company_id: Uuid,
+        filter: &OrderFilter,
+    ) -> Result<Vec<OrderRecord>, StoreError> {
+        let mut q = QueryBuilder::<Postgres>::new(format!(
+            "select {HEADER_COLUMNS}
+               from orders o
+               join order_versions v
+                 on v.company_id = o.company_id and v.order_id = o.id and v.version = o.version
+              where o.company_id = "
+        ));
+        q.push_bind(company_id);
+        if let Some(number) = &filter.number {
+            q.push(" and o.number = ").push_bind(number.clone());
+        }
+        if let Some(from) = filter.from {
+            q.push(" and o.order_date >= ").push_bind(from);
+        }
+        if let Some(to) = filter.to {
+            q.push(" and o.order_date < ").push_bind(to);
+        }
+        if let Some(since) = filter.updated_since {
+            q.push(" and o.updated_at >= ").push_bind(since);
+        }
+        if let Some(customer) = filter.customer_id {
+            q.push(" and o.customer_id = ").push_bind(customer);
+        }
+        if let Some(status) = &filter.status {
+            q.push(" and o.status = ").push_bind(status.clone());
+        }
+        if let Some(reference) = &filter.reference {
+            // A union of two index lookups: the external id on the heads, the
+            // payment reference on the payments of any version.
+            q.push(" and o.id in (select id from orders where company_id = ")
+                .push_bind(company_id)
+                .push(" and external_id = ")
+                .push_bind(reference.clone())
+                .push(" union select order_id from order_payments where company_id = ")
+                .push_bind(company_id)
+                .push(" and reference = ")
+                .push_bind(reference.clone())
+                .push(")");
+        }
+        let column = match filter.sort {
+            OrderSort::UpdatedAt => "o.updated_at",
+            OrderSort::OrderDate => "o.order_date",
+        };
+        if let Some((at, id)) = filter.after {
+            q.push(format!(" and ({column}, o.id) > ("))
+                .push_bind(at)
+                .push(", ")
+                .push_bind(id)
+                .push(")");
+        }
+        q.push(format!(" order by {column}, o.id limit "))
+            .push_bind(filter.limit);
+        let mut conn = self.pool.acquire().await?;
+        let headers = q
+            .build_query_as::<HeaderRow>()
+            .fetch_all(&mut *conn)
+            .await?;
+        complete(&mut conn, company_id, headers).await
+    }
+}
