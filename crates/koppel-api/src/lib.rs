@@ -22,6 +22,7 @@ pub mod oauth;
 pub mod observe;
 pub mod onboarding;
 pub mod openapi;
+pub mod orders;
 pub mod pagination;
 pub mod products;
 pub mod ratelimit;
@@ -107,6 +108,7 @@ impl App {
         (name = "settings", description = "VAT rates, payment methods and categories"),
         (name = "customers", description = "Customers (debiteuren)"),
         (name = "products", description = "Products"),
+        (name = "orders", description = "Sales orders: upserts, versions, search, batch and validation"),
         (name = "receipts", description = "POS receipts and the daily revenue (dagomzet)"),
         (name = "events", description = "The change feed for bookkeeping connectors"),
         (name = "operations", description = "Health and metrics"),
@@ -128,6 +130,7 @@ fn api_router() -> OpenApiRouter<App> {
         .merge(settings::router())
         .merge(customers::router())
         .merge(products::router())
+        .merge(orders::router())
         .merge(receipts::router())
         .merge(daily_revenue::router())
         .merge(events::router())

@@ -11,6 +11,7 @@ mod harness;
 mod idempotency;
 mod limits;
 mod operations;
+mod orders;
 mod outage;
 mod receipts;
 mod settings;

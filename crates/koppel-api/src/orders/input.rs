@@ -1,0 +1,267 @@
+//! The documented shape of an order as a vendor sends it.
+//!
+//! Requests are parsed straight into the domain's drafts
+//! (`koppel_domain::order::OrderDraft` and its parts), which refuse unknown
+//! fields and read amounts exactly; these types only describe that shape in
+//! the OpenAPI document, because the domain crate does not depend on utoipa.
+//! `tests/api/orders.rs` proves that the two agree: an example holding every
+//! documented property parses into a draft, and every field a draft accepts
+//! is documented.
+
+use chrono::{DateTime, FixedOffset};
+use utoipa::ToSchema;
+
+/// Where an order is in its life.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum OrderStatusInput {
+    /// Placed, not (fully) paid.
+    Open,
+    /// Paid.
+    Paid,
+    /// Shipped.
+    Shipped,
+    /// Done.
+    Completed,
+    /// Cancelled; the order stays, marked so.
+    Cancelled,
+    /// Refunded (the refund itself is a credit order).
+    Refunded,
+}
+
+/// What a cost is for.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum OrderCostKindInput {
+    /// Shipping.
+    Shipping,
+    /// A payment fee.
+    Payment,
+    /// An order-level discount: negative.
+    Discount,
+    /// A surcharge.
+    Surcharge,
+    /// Anything else.
+    Other,
+    /// The difference of a platform that rounds lines and totals
+    /// independently: `outside_scope`, no VAT, at most 0.99 either way.
+    Rounding,
+}
+
+/// A VAT category (`VAT.md`).
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum OrderVatCategoryInput {
+    /// Standard rate (NL 21%).
+    Standard,
+    /// Reduced rate (NL 9%).
+    Reduced,
+    /// Zero rate.
+    Zero,
+    /// Exempt; needs `exemption_reason`.
+    Exempt,
+    /// Domestic reverse charge: the buyer pays the VAT.
+    ReverseCharge,
+    /// Intra-EU supply (ICP); needs the buyer's VAT number.
+    IntraEu,
+    /// Export outside the EU.
+    Export,
+    /// EU distance sale under OSS, taxed at the destination rate; needs `country`.
+    Oss,
+    /// Outside the scope of VAT, e.g. a rounding cost.
+    OutsideScope,
+}
+
+/// The VAT of a line or cost: a `rate_id`, or a `percentage` and `category`; plus the `amount`.
+#[derive(Debug, Clone, ToSchema)]
+pub struct OrderVatInput {
+    /// A VAT rate of the company; its percentage, category and country then apply.
+    #[schema(example = "0190d4a2-8c1e-7b7e-9f0a-1c2d3e4f5a6b")]
+    pub rate_id: Option<String>,
+    /// The rate in percent, as a decimal string or JSON number (`21`, `9`, `5.5`); needed without `rate_id`.
+    #[schema(value_type = Option<String>, example = "21")]
+    pub percentage: Option<String>,
+    /// The VAT category; needed without `rate_id`.
+    pub category: Option<OrderVatCategoryInput>,
+    /// ISO 3166-1 alpha-2 country whose rate applies; `NL` when left out, except for `oss`, where it is the destination and must be sent.
+    #[schema(example = "NL")]
+    pub country: Option<String>,
+    /// The VAT amount, 2 decimals, as a decimal string or JSON number.
+    #[schema(value_type = String, example = "2.10")]
+    pub amount: String,
+    /// Why the line is exempt (the legal ground); required for category `exempt`.
+    pub exemption_reason: Option<String>,
+}
+
+/// An address as it was on the order.
+#[derive(Debug, Clone, ToSchema)]
+pub struct OrderAddressInput {
+    /// Street name.
+    #[schema(example = "Damrak")]
+    pub street: Option<String>,
+    /// House number.
+    #[schema(example = "1")]
+    pub house_number: Option<String>,
+    /// Addition to the house number (toevoeging).
+    #[schema(example = "A")]
+    pub house_number_addition: Option<String>,
+    /// Postal code.
+    #[schema(example = "1012 LG")]
+    pub postal_code: Option<String>,
+    /// City.
+    #[schema(example = "Amsterdam")]
+    pub city: Option<String>,
+    /// ISO 3166-1 alpha-2 country code.
+    #[schema(example = "NL")]
+    pub country: Option<String>,
+}
+
+/// The buyer: a reference to a customer in Koppel plus the details as they were on the order.
+#[derive(Debug, Clone, ToSchema)]
+pub struct OrderCustomerInput {
+    /// The customer's id in Koppel, when the vendor pushed the customer.
+    pub id: Option<String>,
+    /// The person's name.
+    #[schema(example = "Jan Jansen")]
+    pub name: Option<String>,
+    /// The business's name.
+    pub company_name: Option<String>,
+    /// E-mail address.
+    #[schema(example = "jan@example.nl")]
+    pub email: Option<String>,
+    /// Phone number, as typed.
+    pub phone: Option<String>,
+    /// The buyer's VAT number (checked; required for an intra-EU supply).
+    #[schema(example = "NL000099998B57")]
+    pub vat_number: Option<String>,
+    /// The buyer's KvK number: 8 digits.
+    #[schema(example = "12345678")]
+    pub coc_number: Option<String>,
+    /// Billing address.
+    pub billing_address: Option<OrderAddressInput>,
+    /// Shipping address.
+    pub shipping_address: Option<OrderAddressInput>,
+}
+
+/// One order line. Of `total_excl_vat` and `total_incl_vat` only the one in
+/// the order's price basis (`prices_include_vat`) is required; the other is
+/// derived, and must match exactly when sent.
+#[derive(Debug, Clone, ToSchema)]
+pub struct OrderLineInput {
+    /// The product's id in Koppel; a line needs a `product_id` or a `sku`.
+    pub product_id: Option<String>,
+    /// The product's SKU; without a `product_id` it must be a known product's SKU.
+    #[schema(example = "KOFFIE-250")]
+    pub sku: Option<String>,
+    /// What was sold.
+    #[schema(example = "Koffiebonen 250 g")]
+    pub description: Option<String>,
+    /// How many; negative on a refund line. Up to 6 decimals, as a decimal string or JSON number.
+    #[schema(value_type = String, example = "2")]
+    pub quantity: String,
+    /// Price per unit in the order's basis (incl. or excl. VAT). Up to 6 decimals.
+    #[schema(value_type = String, example = "5.00")]
+    pub unit_price: String,
+    /// Discount on the whole line, in the same basis as `unit_price`; 0 when left out.
+    #[schema(value_type = Option<String>, example = "0")]
+    pub discount: Option<String>,
+    /// The line's VAT.
+    pub vat: OrderVatInput,
+    /// Line total excluding VAT, 2 decimals: quantity × unit_price − discount for prices excluding VAT.
+    #[schema(value_type = Option<String>, example = "10.00")]
+    pub total_excl_vat: Option<String>,
+    /// Line total including VAT, 2 decimals: total_excl_vat + VAT.
+    #[schema(value_type = Option<String>, example = "12.10")]
+    pub total_incl_vat: Option<String>,
+    /// The revenue category's id in Koppel.
+    pub category_id: Option<String>,
+}
+
+/// A cost on the order: shipping, a fee, an order discount (negative), a surcharge, rounding.
+#[derive(Debug, Clone, ToSchema)]
+pub struct OrderCostInput {
+    /// What the cost is for.
+    pub kind: OrderCostKindInput,
+    /// Free text.
+    #[schema(example = "Verzending")]
+    pub description: Option<String>,
+    /// Amount excluding VAT, 2 decimals; required when prices exclude VAT.
+    #[schema(value_type = Option<String>, example = "4.13")]
+    pub amount_excl_vat: Option<String>,
+    /// The cost's VAT.
+    pub vat: OrderVatInput,
+    /// Amount including VAT, 2 decimals; required when prices include VAT.
+    #[schema(value_type = Option<String>, example = "5.00")]
+    pub amount_incl_vat: Option<String>,
+}
+
+/// A payment received on the order (negative for money paid back).
+#[derive(Debug, Clone, ToSchema)]
+pub struct OrderPaymentInput {
+    /// The payment method's id in Koppel.
+    pub method_id: String,
+    /// Amount, 2 decimals, as a decimal string or JSON number.
+    #[schema(value_type = String, example = "12.10")]
+    pub amount: String,
+    /// The payment provider's reference, e.g. a transaction id; `reference=` finds the order by it.
+    #[schema(example = "tr_WDqYK6vllg")]
+    pub reference: Option<String>,
+    /// When it was paid, RFC 3339 with offset.
+    pub paid_at: Option<DateTime<FixedOffset>>,
+}
+
+/// The totals as the vendor computed them; each one sent must equal Koppel's exactly.
+#[derive(Debug, Clone, ToSchema)]
+pub struct OrderTotalsInput {
+    /// The sum of the amounts excluding VAT.
+    #[schema(value_type = Option<String>, example = "10.00")]
+    pub total_excl_vat: Option<String>,
+    /// The sum of the VAT amounts.
+    #[schema(value_type = Option<String>, example = "2.10")]
+    pub total_vat: Option<String>,
+    /// The sum of the amounts including VAT.
+    #[schema(value_type = Option<String>, example = "12.10")]
+    pub total_incl_vat: Option<String>,
+}
+
+/// A sales order as a vendor sends it; upserted by `external_id`. Unknown
+/// fields are refused. Amounts are decimal strings or JSON numbers, read exactly.
+#[derive(Debug, Clone, ToSchema)]
+pub struct OrderInput {
+    /// The vendor's own id of the order; the upsert key.
+    #[schema(example = "shop-1001")]
+    pub external_id: String,
+    /// The order number the customer sees.
+    #[schema(example = "1001")]
+    pub number: Option<String>,
+    /// Where the order is in its life; a cancellation is a status, never a deletion.
+    pub status: OrderStatusInput,
+    /// When the order was placed, RFC 3339 with offset; the VAT rates are checked on this date.
+    pub order_date: DateTime<FixedOffset>,
+    /// ISO 4217 currency code.
+    #[schema(example = "EUR")]
+    pub currency: String,
+    /// Whether unit prices include VAT; decides which line totals are the basis.
+    pub prices_include_vat: bool,
+    /// The buyer.
+    pub customer: Option<OrderCustomerInput>,
+    /// The lines; at least one.
+    pub lines: Vec<OrderLineInput>,
+    /// Shipping, fees, order discounts, rounding; none when left out.
+    #[schema(required = false)]
+    pub costs: Vec<OrderCostInput>,
+    /// Payments received (or paid back); none when left out.
+    #[schema(required = false)]
+    pub payments: Vec<OrderPaymentInput>,
+    /// The totals as the vendor computed them; optional, checked exactly when sent.
+    pub totals: Option<OrderTotalsInput>,
+    /// For a credit order or refund: the order it corrects, by our id or the vendor's `external_id`.
+    pub credit_of: Option<String>,
+}
+
+/// Up to 1000 orders, each stored or refused on its own.
+#[derive(Debug, Clone, ToSchema)]
+pub struct OrderBatchInput {
+    /// The orders; at most 1000.
+    pub orders: Vec<OrderInput>,
+}

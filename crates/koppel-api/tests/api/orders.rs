@@ -1,0 +1,1028 @@
+//! Sales orders over HTTP: upserts under a stable id with versions, identical
+//! resends, concurrent sends, every search filter, batch and validate, the 400
+//! bodies with their pointers, credit orders, Mollie's sample order, and the
+//! documented request schema against what the API accepts.
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use koppel_api::auth::scopes::ClientKind;
+use koppel_domain::document::{TotalsDraft, VatDraft};
+use koppel_domain::order::{
+    AddressDraft, CostDraft, CostKind, CustomerDraft, LineDraft, OrderDraft, OrderStatus,
+    PaymentDraft,
+};
+use koppel_domain::vat::VatCategory;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+use crate::harness::TestApp;
+
+struct Setup {
+    app: TestApp,
+    company: Uuid,
+    vendor: String,
+    connector: String,
+    ideal: String,
+    toys: String,
+    standard: String,
+    customer: String,
+}
+
+async fn setup(pool: PgPool) -> Setup {
+    let app = TestApp::new(pool);
+    let company = app.company("Webwinkel B.V.").await;
+    let vendor = app.client(ClientKind::Vendor, &[company]).await;
+    let connector = app.client(ClientKind::Connector, &[company]).await;
+    let vendor = app.token(&vendor).await;
+    let connector = app.token(&connector).await;
+    let base = format!("/v1/companies/{company}");
+    let created = |r: crate::harness::TestResponse| {
+        assert!(r.status.is_success(), "{}", r.text);
+        r.json()["id"].as_str().unwrap().to_owned()
+    };
+    let ideal = created(
+        app.post(
+            &format!("{base}/payment-methods"),
+            &vendor,
+            json!({"external_id": "ideal", "name": "iDEAL", "kind": "ideal"}),
+        )
+        .await,
+    );
+    let toys = created(
+        app.post(
+            &format!("{base}/categories"),
+            &vendor,
+            json!({"external_id": "toys", "name": "Speelgoed"}),
+        )
+        .await,
+    );
+    let customer = created(
+        app.post(
+            &format!("{base}/customers"),
+            &vendor,
+            json!({"external_id": "c-1", "name": "Jan Jansen", "email": "jan@example.nl"}),
+        )
+        .await,
+    );
+    for (sku, name) in [
+        ("KOFFIE", "Koffiebonen"),
+        ("5702016116977", "LEGO 42083 Bugatti Chiron"),
+        ("5702015594028", "LEGO 42056 Porsche 911 GT3 RS"),
+    ] {
+        created(
+            app.post(
+                &format!("{base}/products"),
+                &vendor,
+                json!({"external_id": sku, "sku": sku, "name": name}),
+            )
+            .await,
+        );
+    }
+    let rates = app
+        .get(&format!("{base}/vat-rates"), &connector)
+        .await
+        .json();
+    let standard = rates["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["external_id"] == "nl-standard")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    Setup {
+        app,
+        company,
+        vendor,
+        connector,
+        ideal,
+        toys,
+        standard,
+        customer,
+    }
+}
+
+impl Setup {
+    fn uri(&self, rest: &str) -> String {
+        format!("/v1/companies/{}/orders{rest}", self.company)
+    }
+
+    /// 2 × 5.00 excl. 21% plus 5.00 shipping incl. VAT, paid in full: 17.10.
+    fn order(&self, external_id: &str) -> Value {
+        json!({
+            "external_id": external_id,
+            "number": format!("N-{external_id}"),
+            "status": "paid",
+            "order_date": "2026-01-15T10:00:00+01:00",
+            "currency": "EUR",
+            "prices_include_vat": false,
+            "customer": {"id": self.customer, "name": "Jan Jansen", "email": "jan@example.nl",
+                         "billing_address": {"street": "Damrak", "house_number": "1",
+                                             "postal_code": "1012 LG", "city": "Amsterdam",
+                                             "country": "NL"}},
+            "lines": [{
+                "sku": "KOFFIE", "description": "Koffiebonen", "quantity": 2, "unit_price": "5.00",
+                "vat": {"rate_id": self.standard, "amount": 2.1},
+                "total_excl_vat": 10, "category_id": self.toys
+            }],
+            "costs": [{
+                "kind": "shipping", "amount_excl_vat": "4.13",
+                "vat": {"percentage": 21, "category": "standard", "amount": "0.87"}
+            }],
+            "payments": [{"method_id": self.ideal, "amount": "17.10",
+                          "reference": format!("tr_{external_id}"),
+                          "paid_at": "2026-01-15T10:05:00+01:00"}],
+            "totals": {"total_incl_vat": "17.10"}
+        })
+    }
+
+    async fn post(&self, body: Value) -> crate::harness::TestResponse {
+        self.app.post(&self.uri(""), &self.vendor, body).await
+    }
+
+    async fn list(&self, query: &str) -> Value {
+        let response = self
+            .app
+            .get(&self.uri(&format!("?{query}")), &self.connector)
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "{query}: {}",
+            response.text
+        );
+        response.json()
+    }
+
+    /// The order events in feed order, read from the table: the feed itself
+    /// holds back events while any transaction in the cluster is running.
+    async fn events(&self) -> Vec<(String, i64)> {
+        sqlx::query_as::<_, (String, i32)>(
+            "select type, version from events
+              where company_id = $1 and resource = 'orders' order by txid, seq",
+        )
+        .bind(self.company)
+        .fetch_all(self.app.app.store.pool())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(t, v)| (t, i64::from(v)))
+        .collect()
+    }
+}
+
+fn external_ids(list: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["external_id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn pointers(problem_errors: &[koppel_api::error::ProblemItem]) -> Vec<(String, String)> {
+    problem_errors
+        .iter()
+        .map(|e| (e.pointer.clone(), e.code.clone()))
+        .collect()
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn an_order_is_stored_with_koppels_totals_and_answered_with_amounts_as_strings(pool: PgPool) {
+    let s = setup(pool).await;
+    let created = s.post(s.order("web-1")).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let order = created.json();
+    assert_eq!(order["version"], 1);
+    assert_eq!(order["status"], "paid");
+    assert_eq!(order["order_date"], "2026-01-15T10:00:00+01:00");
+    assert_eq!(
+        order["totals"],
+        json!({"total_excl_vat": "14.13", "total_vat": "2.97", "total_incl_vat": "17.10"})
+    );
+    assert_eq!(
+        order["vat_breakdown"],
+        json!([{"category": "standard", "percentage": "21", "country": "NL",
+                "base": "14.13", "vat": "2.97"}])
+    );
+    let line = &order["lines"][0];
+    assert_eq!(line["quantity"], "2");
+    assert_eq!(line["unit_price"], "5.00");
+    assert_eq!(line["vat"]["amount"], "2.10");
+    assert_eq!(line["vat"]["rate_id"], s.standard.as_str());
+    assert_eq!(line["total_excl_vat"], "10.00");
+    assert_eq!(line["total_incl_vat"], "12.10");
+    assert_eq!(line["category_id"], s.toys.as_str());
+    assert_eq!(order["costs"][0]["amount_incl_vat"], "5.00");
+    assert_eq!(order["payments"][0]["amount"], "17.10");
+    assert_eq!(order["payments"][0]["paid_at"], "2026-01-15T10:05:00+01:00");
+    assert_eq!(order["customer"]["id"], s.customer.as_str());
+    assert_eq!(order["customer"]["billing_address"]["city"], "Amsterdam");
+
+    let id = order["id"].as_str().unwrap();
+    let fetched = s.app.get(&s.uri(&format!("/{id}")), &s.connector).await;
+    assert_eq!(fetched.status, StatusCode::OK);
+    assert_eq!(fetched.json(), order);
+
+    let unknown = s
+        .app
+        .get(&s.uri(&format!("/{}", Uuid::new_v4())), &s.connector)
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_changed_resend_is_a_new_version_under_the_same_id_and_an_identical_one_changes_nothing(
+    pool: PgPool,
+) {
+    let s = setup(pool).await;
+    let first = s.post(s.order("web-1")).await.json();
+    let id = first["id"].as_str().unwrap().to_owned();
+
+    // The same order with its amounts spelt differently is the same order.
+    let mut same = s.order("web-1");
+    same["lines"][0]["vat"]["amount"] = json!("2.10");
+    same["lines"][0]["total_excl_vat"] = json!("10.0");
+    let again = s.post(same).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    assert_eq!(
+        again.json(),
+        first,
+        "an identical resend answers the stored order"
+    );
+    assert_eq!(s.events().await, [("order.created".to_owned(), 1)]);
+
+    let mut cancelled = s.order("web-1");
+    cancelled["status"] = json!("cancelled");
+    let second = s.post(cancelled).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.text);
+    let second = second.json();
+    assert_eq!(second["id"], id.as_str());
+    assert_eq!(second["version"], 2);
+    assert_eq!(second["status"], "cancelled");
+    assert_eq!(second["created_at"], first["created_at"]);
+    assert_eq!(
+        s.events().await,
+        [
+            ("order.created".to_owned(), 1),
+            ("order.updated".to_owned(), 2)
+        ]
+    );
+
+    let current = s
+        .app
+        .get(&s.uri(&format!("/{id}")), &s.connector)
+        .await
+        .json();
+    assert_eq!(current["version"], 2);
+
+    let history = s
+        .app
+        .get(&s.uri(&format!("/{id}/versions")), &s.connector)
+        .await;
+    assert_eq!(history.status, StatusCode::OK, "{}", history.text);
+    let history = history.json();
+    let versions: Vec<(i64, &str)> = history["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["version"].as_i64().unwrap(),
+                v["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(versions, [(1, "paid"), (2, "cancelled")]);
+    assert_eq!(history["data"][0], first, "version 1 is kept as it was");
+    assert_eq!(history["next_cursor"], Value::Null);
+
+    // Versions page like every list.
+    let page = s
+        .app
+        .get(&s.uri(&format!("/{id}/versions?limit=1")), &s.connector)
+        .await
+        .json();
+    assert_eq!(page["data"].as_array().unwrap().len(), 1);
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let rest = s
+        .app
+        .get(
+            &s.uri(&format!("/{id}/versions?limit=1&cursor={cursor}")),
+            &s.connector,
+        )
+        .await
+        .json();
+    assert_eq!(rest["data"][0]["version"], 2);
+
+    let unknown = s
+        .app
+        .get(
+            &s.uri(&format!("/{}/versions", Uuid::new_v4())),
+            &s.connector,
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn concurrent_sends_of_one_order_make_one_order_and_never_a_500(pool: PgPool) {
+    let s = setup(pool.clone()).await;
+    let send = |body: Value| {
+        let router = s.app.router.clone();
+        let request = Request::post(s.uri(""))
+            .header("authorization", format!("Bearer {}", s.vendor))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        tokio::spawn(async move {
+            let response = router.oneshot(request).await.unwrap();
+            let status = response.status();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            let body: Value = serde_json::from_slice(&bytes).unwrap();
+            (status, body)
+        })
+    };
+
+    // Eight identical sends: one creates, seven find it unchanged.
+    let tasks: Vec<_> = (0..8).map(|_| send(s.order("race-1"))).collect();
+    let mut statuses = Vec::new();
+    let mut ids = BTreeSet::new();
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        assert!(status.is_success(), "{status}: {body}");
+        statuses.push(status);
+        ids.insert(body["id"].as_str().unwrap().to_owned());
+        assert_eq!(body["version"], 1);
+    }
+    assert_eq!(ids.len(), 1, "one order, one id");
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        1
+    );
+
+    // Eight different sends: one order with eight versions, none lost.
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let mut body = s.order("race-2");
+            body["number"] = json!(format!("variant-{i}"));
+            send(body)
+        })
+        .collect();
+    let mut versions = BTreeSet::new();
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        assert!(status.is_success(), "{status}: {body}");
+        versions.insert(body["version"].as_i64().unwrap());
+    }
+    assert_eq!(versions, (1..=8).collect());
+    let (orders, stored_versions): (i64, i64) = sqlx::query_as(
+        "select (select count(*) from orders where external_id = 'race-2'),
+                (select count(*) from order_versions v join orders o on o.id = v.order_id
+                  where o.external_id = 'race-2')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((orders, stored_versions), (1, 8));
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn every_search_filter_finds_its_orders_and_pages_follow_the_cursor(pool: PgPool) {
+    let s = setup(pool.clone()).await;
+    let other_customer = s
+        .app
+        .post(
+            &format!("/v1/companies/{}/customers", s.company),
+            &s.vendor,
+            json!({"external_id": "c-2", "name": "Piet"}),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // a: 14 January 23:30 in Amsterdam (22:30 UTC), open
+    // b: 15 January 10:00, paid, other customer
+    // c: 16 January 00:30 in Amsterdam, paid, no payment reference
+    let mut a = s.order("a");
+    a["order_date"] = json!("2026-01-14T22:30:00Z");
+    a["status"] = json!("open");
+    let mut b = s.order("b");
+    b["customer"]["id"] = json!(other_customer);
+    let mut c = s.order("c");
+    c["order_date"] = json!("2026-01-16T00:30:00+01:00");
+    c["payments"][0]["reference"] = Value::Null;
+    for body in [a, b, c] {
+        let r = s.post(body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    let before_update = s.list("").await["data"][2]["updated_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // `b` changes later, so it alone is "updated since".
+    let mut b2 = s.order("b");
+    b2["customer"]["id"] = json!(other_customer);
+    b2["status"] = json!("shipped");
+    assert_eq!(s.post(b2).await.status, StatusCode::OK);
+    let b_updated = s.list("reference=b").await["data"][0]["updated_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(b_updated > before_update);
+
+    assert_eq!(external_ids(&s.list("").await), ["a", "b", "c"]);
+    assert_eq!(external_ids(&s.list("number=N-b").await), ["b"]);
+    assert_eq!(
+        external_ids(&s.list("number=none").await),
+        Vec::<String>::new()
+    );
+    // Bare dates are days in the company's timezone (Europe/Amsterdam).
+    assert_eq!(
+        external_ids(&s.list("from=2026-01-15&to=2026-01-16").await),
+        ["b"]
+    );
+    assert_eq!(
+        external_ids(&s.list("from=2026-01-14&to=2026-01-15").await),
+        ["a"]
+    );
+    assert_eq!(external_ids(&s.list("from=2026-01-16").await), ["c"]);
+    assert_eq!(
+        external_ids(&s.list("to=2026-01-15T09:30:00%2B00:00").await),
+        ["a", "b"]
+    );
+    let since = b_updated.replace('+', "%2B");
+    assert_eq!(
+        external_ids(&s.list(&format!("updated_since={since}")).await),
+        ["b"]
+    );
+    assert_eq!(external_ids(&s.list("reference=tr_a").await), ["a"]);
+    assert_eq!(external_ids(&s.list("reference=c").await), ["c"]);
+    assert_eq!(
+        external_ids(&s.list("reference=nothing").await),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        external_ids(&s.list(&format!("customer_id={}", s.customer)).await),
+        ["a", "c"]
+    );
+    assert_eq!(external_ids(&s.list("status=paid").await), ["c"]);
+    assert_eq!(external_ids(&s.list("status=open").await), ["a"]);
+    assert_eq!(
+        external_ids(&s.list("status=paid&from=2026-01-15").await),
+        ["c"]
+    );
+
+    // A period lists by order date; a page of one at a time walks a, b, c.
+    let mut seen = Vec::new();
+    let mut query = "from=2026-01-01&limit=1".to_owned();
+    loop {
+        let page = s.list(&query).await;
+        seen.extend(external_ids(&page));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => query = format!("from=2026-01-01&limit=1&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["a", "b", "c"]);
+    // By change time (the default) the updated `b` comes last.
+    let page = s.list("limit=2").await;
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let last = s.list(&format!("limit=2&cursor={cursor}")).await;
+    assert_eq!(external_ids(&last), ["b"]);
+    assert_eq!(last["next_cursor"], Value::Null);
+
+    for bad in [
+        "status=lost",
+        "from=yesterday",
+        "limit=1001",
+        "cursor=nonsense",
+        &format!("from=2026-01-01&cursor={cursor}"),
+    ] {
+        let r = s.app.get(&s.uri(&format!("?{bad}")), &s.connector).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.text);
+        r.problem();
+    }
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_broken_order_is_a_400_listing_every_problem_with_its_pointer(pool: PgPool) {
+    let s = setup(pool).await;
+    let mut broken = s.order("web-1");
+    broken["currency"] = json!("euro");
+    broken["lines"][0]["vat"]["amount"] = json!("3.10");
+    broken["costs"][0]["vat"] = Value::Null;
+    broken["payments"][0]["method_id"] = json!(Uuid::new_v4().to_string());
+    broken["credit_of"] = json!("no-such-order");
+    let response = s.post(broken).await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    let problem = response.problem();
+    assert_eq!(problem.code, "invalid_request");
+    let found = pointers(problem.errors.as_deref().unwrap());
+    for expected in [
+        ("/currency", "invalid_currency"),
+        ("/credit_of", "unknown_order"),
+        ("/lines/0/vat/amount", "vat_amount_mismatch"),
+        ("/costs/0/vat", "vat_missing"),
+        ("/payments/0/method_id", "unknown_payment_method"),
+    ] {
+        assert!(
+            found.contains(&(expected.0.to_owned(), expected.1.to_owned())),
+            "{expected:?} not in {found:?}"
+        );
+    }
+
+    // Dutch messages on request.
+    let mut wrong = s.order("web-1");
+    wrong["lines"][0]["vat"]["amount"] = json!("3.10");
+    let dutch = s
+        .app
+        .send(
+            Request::post(s.uri(""))
+                .header("authorization", format!("Bearer {}", s.vendor))
+                .header("content-type", "application/json")
+                .header("accept-language", "nl")
+                .body(Body::from(wrong.to_string()))
+                .unwrap(),
+        )
+        .await;
+    let problem = dutch.problem();
+    let errors = problem.errors.unwrap();
+    assert_eq!(errors[0].pointer, "/lines/0/vat/amount");
+    assert!(
+        errors[0].message.starts_with("btw is 3.10"),
+        "{}",
+        errors[0].message
+    );
+
+    // A misspelt field is refused with its name, never dropped.
+    let mut misspelt = s.order("web-1");
+    misspelt["lines"][0]["quantitty"] = json!(2);
+    let response = s.post(misspelt).await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        pointers(&response.problem().errors.unwrap()),
+        [("/lines/0/quantitty".to_owned(), "unknown_field".to_owned())]
+    );
+    assert_eq!(s.list("").await["data"], json!([]), "nothing was stored");
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn validate_checks_everything_and_stores_nothing(pool: PgPool) {
+    let s = setup(pool).await;
+    let ok = s
+        .app
+        .post(&s.uri("/validate"), &s.vendor, s.order("v-1"))
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    let ok = ok.json();
+    assert_eq!(ok["valid"], true);
+    assert_eq!(ok["totals"]["total_incl_vat"], "17.10");
+    assert_eq!(ok["vat_breakdown"][0]["vat"], "2.97");
+
+    let mut broken = s.order("v-1");
+    broken["lines"][0]["vat"]["amount"] = json!("3.10");
+    let refused = s.app.post(&s.uri("/validate"), &s.vendor, broken).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        pointers(&refused.problem().errors.unwrap()),
+        [(
+            "/lines/0/vat/amount".to_owned(),
+            "vat_amount_mismatch".to_owned()
+        )]
+    );
+
+    assert_eq!(s.list("").await["data"], json!([]));
+    assert_eq!(s.events().await, Vec::<(String, i64)>::new());
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_batch_stores_or_refuses_each_item_on_its_own(pool: PgPool) {
+    let s = setup(pool).await;
+    let existing = s.post(s.order("b-0")).await.json();
+    let mut wrong_vat = s.order("b-2");
+    wrong_vat["lines"][0]["vat"]["amount"] = json!("3.10");
+    let mut misspelt = s.order("b-3");
+    misspelt["nmuber"] = json!("x");
+    let mut second_version = s.order("b-1");
+    second_version["status"] = json!("shipped");
+    let batch = json!({"orders": [
+        s.order("b-1"),
+        wrong_vat,
+        misspelt,
+        s.order("b-0"),
+        second_version,
+    ]});
+    let response = s.app.post(&s.uri("/batch"), &s.vendor, batch).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+    let data = response.json()["data"].clone();
+    let summary: Vec<(i64, bool, Value, Value)> = data
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["index"].as_i64().unwrap(),
+                i["success"].as_bool().unwrap(),
+                i["version"].clone(),
+                i["outcome"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (0, true, json!(1), json!("created")),
+            (1, false, Value::Null, Value::Null),
+            (2, false, Value::Null, Value::Null),
+            (3, true, json!(1), json!("unchanged")),
+            (4, true, json!(2), json!("updated")),
+        ]
+    );
+    assert_eq!(data[0]["id"], data[4]["id"], "both items are one order");
+    assert_eq!(data[3]["id"], existing["id"]);
+    assert_eq!(data[1]["errors"][0]["pointer"], "/lines/0/vat/amount");
+    assert_eq!(data[1]["errors"][0]["code"], "vat_amount_mismatch");
+    assert_eq!(data[2]["errors"][0]["pointer"], "/nmuber");
+    assert_eq!(data[2]["errors"][0]["code"], "unknown_field");
+
+    assert_eq!(external_ids(&s.list("").await), ["b-0", "b-1"]);
+    let b1 = s.list("reference=b-1").await;
+    assert_eq!(b1["data"][0]["status"], "shipped");
+    assert_eq!(
+        s.events().await,
+        [
+            ("order.created".to_owned(), 1),
+            ("order.created".to_owned(), 1),
+            ("order.updated".to_owned(), 2)
+        ]
+    );
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_batch_of_a_thousand_is_stored_and_one_more_is_refused(pool: PgPool) {
+    let s = setup(pool).await;
+    let orders: Vec<Value> = (0..1000)
+        .map(|i| s.order(&format!("bulk-{i:04}")))
+        .collect();
+    let started = std::time::Instant::now();
+    let response = s
+        .app
+        .post(&s.uri("/batch"), &s.vendor, json!({"orders": orders}))
+        .await;
+    let elapsed = started.elapsed();
+    assert_eq!(response.status, StatusCode::OK, "{}", &response.text[..300]);
+    let data = response.json()["data"].as_array().unwrap().clone();
+    assert_eq!(data.len(), 1000);
+    assert!(data.iter().all(|i| i["success"] == true));
+    eprintln!("a batch of 1000 orders took {elapsed:?} (debug build)");
+    let page = s.list("limit=1000").await;
+    assert_eq!(page["data"].as_array().unwrap().len(), 1000);
+
+    let too_many: Vec<Value> = (0..1001).map(|i| s.order(&format!("x-{i}"))).collect();
+    let response = s
+        .app
+        .post(&s.uri("/batch"), &s.vendor, json!({"orders": too_many}))
+        .await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        pointers(&response.problem().errors.unwrap()),
+        [("/orders".to_owned(), "too_many_items".to_owned())]
+    );
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_credit_order_names_the_order_it_corrects_and_has_negative_amounts(pool: PgPool) {
+    let s = setup(pool).await;
+    let original = s.post(s.order("web-1")).await.json();
+    let credit = json!({
+        "external_id": "credit-1",
+        "status": "refunded",
+        "order_date": "2026-01-20T12:00:00+01:00",
+        "currency": "EUR",
+        "prices_include_vat": false,
+        // The vendor may name the order by its own id.
+        "credit_of": "web-1",
+        "lines": [{
+            "sku": "KOFFIE", "quantity": -1, "unit_price": "5.00",
+            "vat": {"percentage": "21", "category": "standard", "amount": "-1.05"},
+            "total_excl_vat": "-5.00"
+        }],
+        "payments": [{"method_id": s.ideal, "amount": "-6.05", "reference": "re_1"}]
+    });
+    let response = s.post(credit).await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
+    let credit = response.json();
+    assert_eq!(credit["credit_of"], original["id"]);
+    assert_eq!(credit["totals"]["total_incl_vat"], "-6.05");
+    assert_eq!(credit["vat_breakdown"][0]["vat"], "-1.05");
+
+    // By our id, with its amounts as numbers, it is the same order: the
+    // resend changes nothing.
+    let by_id = json!({
+        "external_id": "credit-1", "status": "refunded",
+        "order_date": "2026-01-20T12:00:00+01:00", "currency": "EUR",
+        "prices_include_vat": false, "credit_of": original["id"],
+        "lines": [{"sku": "KOFFIE", "quantity": "-1", "unit_price": 5,
+                   "vat": {"percentage": 21, "category": "standard", "amount": -1.05},
+                   "total_excl_vat": -5}],
+        "payments": [{"method_id": s.ideal, "amount": -6.05, "reference": "re_1"}]
+    });
+    let again = s.post(by_id).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    assert_eq!(again.json()["version"], 1);
+
+    // A negative order without credit_of is refused.
+    let mut negative = s.order("neg");
+    negative["lines"][0]["quantity"] = json!(-2);
+    negative["lines"][0]["vat"]["amount"] = json!("-2.10");
+    negative["lines"][0]["total_excl_vat"] = json!("-10.00");
+    negative["costs"] = json!([]);
+    negative["payments"] = json!([]);
+    negative["totals"] = Value::Null;
+    let refused = s.post(negative).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        pointers(&refused.problem().errors.unwrap()),
+        [(
+            "/credit_of".to_owned(),
+            "negative_total_without_credit_of".to_owned()
+        )]
+    );
+}
+
+/// Mollie's example order (`../shared/data/samples/mollie_order_single_with_embeds.json`),
+/// mapped to Koppel's JSON the way the domain test maps it to a draft.
+fn mollie(s: &Setup) -> (Value, Value) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../koppel-domain/tests/data/mollie_order_single_with_embeds.json"
+    );
+    let m: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let lines: Vec<Value> = m["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let mut line = json!({
+                "sku": l["sku"],
+                "description": l["name"],
+                "quantity": l["quantity"],
+                "unit_price": l["unitPrice"]["value"],
+                "vat": {"percentage": l["vatRate"], "category": "standard",
+                        "amount": l["vatAmount"]["value"]},
+                "total_incl_vat": l["totalAmount"]["value"],
+                "category_id": s.toys,
+            });
+            if let Some(discount) = l.get("discountAmount") {
+                line["discount"] = discount["value"].clone();
+            }
+            line
+        })
+        .collect();
+    let billing = &m["billingAddress"];
+    let payment = &m["_embedded"]["payments"][0];
+    let order = json!({
+        "external_id": m["id"],
+        "number": m["orderNumber"],
+        "status": "open",
+        "order_date": m["createdAt"],
+        "currency": m["amount"]["currency"],
+        "prices_include_vat": true,
+        "customer": {
+            "name": format!("{} {}", billing["givenName"].as_str().unwrap(),
+                            billing["familyName"].as_str().unwrap()),
+            "company_name": billing["organizationName"],
+            "email": billing["email"],
+            "billing_address": {"postal_code": billing["postalCode"], "city": billing["city"],
+                                "country": billing["country"].as_str().unwrap().to_uppercase()},
+        },
+        "lines": lines,
+        "payments": [{"method_id": s.ideal, "amount": payment["amount"]["value"],
+                      "reference": payment["id"], "paid_at": payment["createdAt"]}],
+        "totals": {"total_incl_vat": m["amount"]["value"]},
+    });
+    (m, order)
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn mollies_example_order_is_accepted_with_its_own_totals_and_vat(pool: PgPool) {
+    let s = setup(pool).await;
+    let (m, order) = mollie(&s);
+    let response = s.post(order).await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
+    let stored = response.json();
+    assert_eq!(stored["totals"]["total_incl_vat"], m["amount"]["value"]);
+    assert_eq!(
+        stored["totals"],
+        json!({"total_excl_vat": "849.58", "total_vat": "178.41", "total_incl_vat": "1027.99"})
+    );
+    assert_eq!(
+        stored["vat_breakdown"],
+        json!([{"category": "standard", "percentage": "21", "country": "NL",
+                "base": "849.58", "vat": "178.41"}])
+    );
+    for (line, sent) in stored["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(m["lines"].as_array().unwrap())
+    {
+        assert_eq!(line["vat"]["amount"], sent["vatAmount"]["value"]);
+        assert_eq!(line["total_incl_vat"], sent["totalAmount"]["value"]);
+    }
+    assert_eq!(stored["lines"][0]["total_excl_vat"], "576.86");
+    assert_eq!(stored["payments"][0]["reference"], "tr_ncaPcAhuUV");
+    let found = s.list("reference=tr_ncaPcAhuUV").await;
+    assert_eq!(external_ids(&found), ["ord_kEn1PlbGa"]);
+}
+
+// ------------------------------------------------ the documented request schema
+
+/// Resolves `$ref`s and the `oneOf`/type lists utoipa makes of optional fields.
+fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        let name = reference.rsplit('/').next().unwrap();
+        return resolve(spec, &spec["components"]["schemas"][name]);
+    }
+    for key in ["oneOf", "anyOf", "allOf"] {
+        if let Some(items) = schema.get(key).and_then(Value::as_array)
+            && let Some(item) = items.iter().find(|i| i.get("type") != Some(&json!("null")))
+        {
+            return resolve(spec, item);
+        }
+    }
+    schema
+}
+
+/// An example value holding every property the schema documents.
+fn example(spec: &Value, schema: &Value) -> Value {
+    let schema = resolve(spec, schema);
+    if let Some(example) = schema.get("example") {
+        return example.clone();
+    }
+    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+        return values[0].clone();
+    }
+    let kind = match &schema["type"] {
+        Value::Array(kinds) => kinds
+            .iter()
+            .find(|k| *k != "null")
+            .and_then(Value::as_str)
+            .unwrap_or("object"),
+        Value::String(kind) => kind.as_str(),
+        _ => "object",
+    };
+    match kind {
+        "object" => Value::Object(
+            schema["properties"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(name, property)| (name.clone(), example(spec, property)))
+                .collect(),
+        ),
+        "array" => json!([example(spec, &schema["items"])]),
+        "boolean" => json!(true),
+        "integer" | "number" => json!(1),
+        _ if schema.get("format") == Some(&json!("date-time")) => {
+            json!("2026-01-15T10:00:00+01:00")
+        }
+        _ => json!("x"),
+    }
+}
+
+fn keys(value: &Value, path: &str, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                let here = format!("{path}/{key}");
+                out.insert(here.clone());
+                keys(inner, &here, out);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                keys(item, &format!("{path}/*"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn the_documented_order_schema_and_the_accepted_fields_agree() {
+    let spec = serde_json::to_value(koppel_api::openapi()).unwrap();
+    let input = json!({"$ref": "#/components/schemas/OrderInput"});
+
+    // Every documented property is accepted: an example holding all of them
+    // parses into the domain's draft, which refuses unknown fields.
+    let documented = example(&spec, &input);
+    let parsed: OrderDraft = serde_json::from_value(documented.clone())
+        .unwrap_or_else(|e| panic!("the documented example does not parse: {e}\n{documented:#}"));
+    assert!(!parsed.lines.is_empty());
+    let mut documented_keys = BTreeSet::new();
+    keys(&documented, "", &mut documented_keys);
+
+    // Every field the draft accepts is documented: a draft with every field
+    // set, written out, has no key the schema lacks.
+    let vat = Some(VatDraft {
+        rate_id: Some("r".to_owned()),
+        percentage: Some(1.into()),
+        category: Some(VatCategory::Exempt),
+        country: Some("NL".to_owned()),
+        amount: Some(1.into()),
+        exemption_reason: Some("x".to_owned()),
+    });
+    let address = Some(AddressDraft {
+        street: Some("x".to_owned()),
+        house_number: Some("x".to_owned()),
+        house_number_addition: Some("x".to_owned()),
+        postal_code: Some("x".to_owned()),
+        city: Some("x".to_owned()),
+        country: Some("NL".to_owned()),
+    });
+    let full = OrderDraft {
+        external_id: Some("x".to_owned()),
+        number: Some("x".to_owned()),
+        status: Some(OrderStatus::Open),
+        order_date: Some(
+            chrono::DateTime::parse_from_rfc3339("2026-01-15T10:00:00+01:00").unwrap(),
+        ),
+        currency: Some("EUR".to_owned()),
+        prices_include_vat: Some(true),
+        customer: Some(CustomerDraft {
+            id: Some("x".to_owned()),
+            name: Some("x".to_owned()),
+            company_name: Some("x".to_owned()),
+            email: Some("x".to_owned()),
+            phone: Some("x".to_owned()),
+            vat_number: Some("x".to_owned()),
+            coc_number: Some("x".to_owned()),
+            billing_address: address.clone(),
+            shipping_address: address,
+        }),
+        lines: vec![LineDraft {
+            product_id: Some("x".to_owned()),
+            sku: Some("x".to_owned()),
+            description: Some("x".to_owned()),
+            quantity: Some(1.into()),
+            unit_price: Some(1.into()),
+            discount: Some(1.into()),
+            vat: vat.clone(),
+            total_excl_vat: Some(1.into()),
+            total_incl_vat: Some(1.into()),
+            category_id: Some("x".to_owned()),
+        }],
+        costs: vec![CostDraft {
+            kind: Some(CostKind::Shipping),
+            description: Some("x".to_owned()),
+            amount_excl_vat: Some(1.into()),
+            vat,
+            amount_incl_vat: Some(1.into()),
+        }],
+        payments: vec![PaymentDraft {
+            method_id: Some("x".to_owned()),
+            amount: Some(1.into()),
+            reference: Some("x".to_owned()),
+            paid_at: Some(
+                chrono::DateTime::parse_from_rfc3339("2026-01-15T10:00:00+01:00").unwrap(),
+            ),
+        }],
+        totals: Some(TotalsDraft {
+            total_excl_vat: Some(1.into()),
+            total_vat: Some(1.into()),
+            total_incl_vat: Some(1.into()),
+        }),
+        credit_of: Some("x".to_owned()),
+    };
+    let mut accepted_keys = BTreeSet::new();
+    keys(
+        &serde_json::to_value(&full).unwrap(),
+        "",
+        &mut accepted_keys,
+    );
+    assert_eq!(accepted_keys, documented_keys);
+
+    // The batch body is documented as the orders it holds.
+    let batch = example(
+        &spec,
+        &json!({"$ref": "#/components/schemas/OrderBatchInput"}),
+    );
+    assert_eq!(
+        batch.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["orders"]
+    );
+}
