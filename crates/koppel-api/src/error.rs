@@ -465,6 +465,7 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => ApiError::NotFound,
+            StoreError::InvalidValue(reason) => ApiError::InvalidParameter(reason),
             StoreError::Unavailable(cause) => {
                 tracing::warn!(error = %ErrorChain(&cause), "database unavailable");
                 ApiError::Unavailable

@@ -74,7 +74,27 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     deserializer
         .end()
         .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    if contains_escaped_nul(bytes) {
+        // PostgreSQL text cannot hold U+0000; refusing it here turns what
+        // would be a database error into a clear 400.
+        return Err(ApiError::InvalidRequest(vec![Violation {
+            pointer: String::new(),
+            code: "invalid_character",
+            message_en: "text must not contain the NUL character (\\u0000)".to_owned(),
+            message_nl: "tekst mag het NUL-teken (\\u0000) niet bevatten".to_owned(),
+        }]));
+    }
     Ok(value)
+}
+
+/// Whether a (valid) JSON document holds the escape `\u0000`: an unescaped
+/// NUL cannot occur in valid JSON, and an escape counts only when the
+/// backslash before it is not itself escaped.
+fn contains_escaped_nul(bytes: &[u8]) -> bool {
+    bytes.windows(6).enumerate().any(|(i, window)| {
+        window.eq_ignore_ascii_case(b"\\u0000")
+            && bytes[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
+    })
 }
 
 fn pointer_of(path: &serde_path_to_error::Path) -> String {
@@ -210,6 +230,13 @@ mod tests {
         let v = violation(r#"{"name": "x", "lines": [{"quantity": "three"}]}"#);
         assert_eq!(v.code, "invalid_type");
         assert_eq!(v.pointer, "/lines/0/quantity");
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_but_an_escaped_backslash_before_u0000_is_text() {
+        let nul = violation(r#"{"name": "a\u0000b", "lines": []}"#);
+        assert_eq!(nul.code, "invalid_character");
+        assert!(parse_json::<Doc>(br#"{"name": "a\\u0000b", "lines": []}"#).is_ok());
     }
 
     #[test]

@@ -24,6 +24,11 @@ pub enum StoreError {
         /// The constraint's name, as in the migrations.
         constraint: String,
     },
+    /// A value the database cannot hold (SQLSTATE class 22, "data exception"):
+    /// a NUL character in text, a number out of range for its column. The
+    /// request is wrong, not the server.
+    #[error("invalid value: {0}")]
+    InvalidValue(String),
     /// The database URL could not be parsed.
     #[error("invalid database url")]
     Config(#[source] sqlx::Error),
@@ -57,6 +62,7 @@ impl From<sqlx::Error> for StoreError {
                 match code.as_ref() {
                     "23505" => StoreError::UniqueViolation { constraint },
                     "23503" => StoreError::ForeignKeyViolation { constraint },
+                    c if c.starts_with("22") => StoreError::InvalidValue(db.message().to_owned()),
                     // Class 08 is "connection exception"; 57P01-57P03 are the
                     // server shutting down or not yet accepting connections.
                     c if c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03") => {

@@ -198,3 +198,17 @@ async fn a_product_with_a_bad_ean_or_an_unknown_vat_rate_is_refused(pool: PgPool
         ("/vat_rate_id", "unknown_vat_rate")
     );
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_nul_character_in_a_body_or_a_query_is_a_400_not_a_500(pool: PgPool) {
+    let (app, company, token) = setup(pool).await;
+    let uri = format!("/v1/companies/{company}/customers");
+    let body = app
+        .post(&uri, &token, json!({"external_id": "n", "name": "a\u{0}b"}))
+        .await;
+    assert_eq!(body.status, StatusCode::BAD_REQUEST);
+    assert_eq!(body.problem().errors.unwrap()[0].code, "invalid_character");
+    let query = app.get(&format!("{uri}?email=a%00b"), &token).await;
+    assert_eq!(query.status, StatusCode::BAD_REQUEST, "{}", query.text);
+    query.problem();
+}

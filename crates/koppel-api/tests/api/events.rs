@@ -42,7 +42,7 @@ async fn write_changes(pool: PgPool, company: Uuid, writer: usize) -> Vec<(Uuid,
             .unwrap();
         tx.commit().await.unwrap();
         written.push((resource_id, version));
-        if writer % 2 == 0 {
+        if writer.is_multiple_of(2) {
             tokio::task::yield_now().await;
         }
     }
