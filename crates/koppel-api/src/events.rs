@@ -26,8 +26,10 @@ pub fn router() -> OpenApiRouter<App> {
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// The `next_cursor` of the previous answer; from the beginning when absent.
+    #[param(min_length = 1)]
     pub after: Option<String>,
     /// How many events to answer, 1 to 1000; default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 

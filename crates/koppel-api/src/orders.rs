@@ -460,8 +460,10 @@ pub struct OrderQuery {
     #[param(value_type = Option<String>)]
     pub status: Option<OrderStatus>,
     /// How many orders to answer, 1 to 1000; default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(min_length = 1)]
     pub cursor: Option<String>,
 }
 
@@ -470,8 +472,10 @@ pub struct OrderQuery {
 #[into_params(parameter_in = Query)]
 pub struct VersionQuery {
     /// How many versions to answer, 1 to 1000; default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(min_length = 1)]
     pub cursor: Option<String>,
 }
 

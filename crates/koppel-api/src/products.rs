@@ -133,8 +133,10 @@ pub struct ProductQuery {
     /// Only products changed at or after this moment (RFC 3339 with offset).
     pub updated_since: Option<DateTime<Utc>>,
     /// How many items to answer, 1 to 1000; default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(min_length = 1)]
     pub cursor: Option<String>,
 }
 
