@@ -189,6 +189,12 @@ pub struct DailyRevenue {
     pub cash_rounding: Decimal,
     /// The check that the payments equal what was sold.
     pub payments_check: DayPaymentsCheck,
+    /// What bookkeeping connectors booked of these figures (this day, of the company or of
+    /// this location), oldest first; a booking's `version` is the `revision` booked.
+    pub bookings: Vec<crate::bookings::Booking>,
+    /// Whether the day was revised after it was booked: some package's latest booking is of
+    /// an older revision. Post a correction, then book the new revision.
+    pub needs_correction: bool,
 }
 
 fn location_id(key: &str) -> Option<String> {
@@ -208,6 +214,7 @@ impl DailyRevenue {
             .filter(|p| p.kind == "gift_card")
             .map(|p| p.amount)
             .sum();
+        let (bookings, needs_correction) = crate::bookings::bookings_of(d.revision, d.bookings.0);
         let payments_total: Decimal = d.by_payment_method.0.iter().map(|p| p.amount).sum();
         let expected =
             d.revenue_excl_vat + d.revenue_vat + d.tips + d.gift_cards_multi_purpose + d.deposits;
@@ -274,6 +281,8 @@ impl DailyRevenue {
                 difference,
                 balanced: difference.is_zero(),
             },
+            bookings,
+            needs_correction,
         }
     }
 
@@ -310,6 +319,8 @@ impl DailyRevenue {
                 difference: zero,
                 balanced: true,
             },
+            bookings: Vec::new(),
+            needs_correction: false,
         }
     }
 }
@@ -352,6 +363,13 @@ pub struct DayListQuery {
     pub to: Option<NaiveDate>,
     /// The vendor's location id; the whole company's days when left out.
     pub location_id: Option<String>,
+    /// Only days this accounting package (a booking's `package`) has never booked.
+    #[param(min_length = 1, example = "exact-online")]
+    pub not_booked_by: Option<String>,
+    /// Only days this accounting package booked in an older revision than the current one:
+    /// the corrections it still has to post.
+    #[param(min_length = 1, example = "exact-online")]
+    pub changed_since_booked: Option<String>,
     /// How many days to answer, 1 to 1000; default 100.
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
@@ -450,6 +468,10 @@ pub async fn list_daily_revenue(
         to: query.to,
         after: page.cursor::<NaiveDate>()?,
         limit: i64::from(limit) + 1,
+        bookings: koppel_store::bookings::BookingFilter {
+            not_booked_by: query.not_booked_by,
+            changed_since_booked: query.changed_since_booked,
+        },
     };
     let rows = app
         .store
@@ -513,4 +535,25 @@ pub async fn close_daily_revenue(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(Json(DailyRevenue::from_record(day, &company.currency)))
+}
+
+/// How often `koppel serve` finalises the days that passed 05:00: a day reads as final from
+/// its `final_at` on anyway, so this only bounds how late its `daily_revenue.final` event
+/// reaches the feed.
+pub const FINALISE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Finalises every due day, every [`FINALISE_INTERVAL`], for as long as the server runs. The
+/// first run happens at once, so days that passed 05:00 while no server ran are finalised on
+/// start-up.
+pub async fn finalise_days(store: koppel_store::Store) {
+    let mut tick = tokio::time::interval(FINALISE_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match store.daily_revenue().finalise_due(Utc::now()).await {
+            Ok(0) => {}
+            Ok(days) => tracing::info!(days, "finalised business days"),
+            Err(e) => tracing::warn!(error = %e, "could not finalise business days"),
+        }
+    }
 }

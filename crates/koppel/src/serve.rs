@@ -71,6 +71,10 @@ pub async fn serve_on(
         store.clone(),
     ));
 
+    // A business day turns final at 05:00 whether or not anyone asks, so the change feed
+    // reports it; the first run catches up on days that passed while no server ran.
+    let finaliser = tokio::spawn(koppel_api::daily_revenue::finalise_days(store.clone()));
+
     let address = listener.local_addr()?;
     tracing::info!(%address, "listening");
     let router = koppel_api::router(app);
@@ -83,6 +87,7 @@ pub async fn serve_on(
     .context("serving")?;
     reloader.abort();
     key_cleaner.abort();
+    finaliser.abort();
     tracing::info!("stopped");
     Ok(())
 }

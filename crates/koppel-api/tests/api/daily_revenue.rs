@@ -716,3 +716,42 @@ async fn the_figures_of_a_generated_day_equal_an_independent_recomputation(pool:
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
     assert_eq!(list["data"][0], company_day);
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn the_finaliser_task_of_koppel_serve_catches_up_on_its_first_run(pool: PgPool) {
+    let s = setup(pool).await;
+    let date = today() - Duration::days(2);
+    let sold = local(date, 12, 0);
+    let new = new_receipt(&s, &receipt(&s, "t-1", &sold));
+    s.app
+        .app
+        .store
+        .receipts()
+        .insert(s.company, &[new], at(&sold))
+        .await
+        .unwrap();
+    // As a server that was down at 05:00 starts: the task's first run finalises the day.
+    let task = tokio::spawn(koppel_api::daily_revenue::finalise_days(
+        s.app.app.store.clone(),
+    ));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let stored: Vec<String> = sqlx::query_scalar(
+            "select status from daily_revenue where company_id = $1 order by location_key",
+        )
+        .bind(s.company)
+        .fetch_all(s.app.app.store.pool())
+        .await
+        .unwrap();
+        if stored == ["final", "final"] {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still {stored:?} after 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    task.abort();
+    assert_eq!(events(&s, "daily_revenue.final").await.len(), 2);
+}
