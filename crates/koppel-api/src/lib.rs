@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod bookings;
 pub mod companies;
 pub mod customers;
 pub mod daily_revenue;
@@ -27,7 +28,9 @@ pub mod pagination;
 pub mod products;
 pub mod ratelimit;
 pub mod receipts;
+pub mod search;
 pub mod settings;
+pub mod vat_return;
 
 use std::sync::Arc;
 
@@ -111,6 +114,7 @@ impl App {
         (name = "orders", description = "Sales orders: upserts, versions, search, batch and validation"),
         (name = "receipts", description = "POS receipts and the daily revenue (dagomzet)"),
         (name = "events", description = "The change feed for bookkeeping connectors"),
+        (name = "connectors", description = "Bookings, search by any reference and the VAT return, for bookkeeping connectors"),
         (name = "operations", description = "Health and metrics"),
         (name = "limits", description = "Rate limits: what a client may send and what is left"),
     )
@@ -134,6 +138,9 @@ fn api_router() -> OpenApiRouter<App> {
         .merge(receipts::router())
         .merge(daily_revenue::router())
         .merge(events::router())
+        .merge(bookings::router())
+        .merge(search::router())
+        .merge(vat_return::router())
 }
 
 /// The OpenAPI document the server serves.

@@ -333,10 +333,17 @@ pub struct Order {
     pub created_at: DateTime<Utc>,
     /// When this version was stored.
     pub updated_at: DateTime<Utc>,
+    /// What bookkeeping connectors booked of the order (any version), oldest first.
+    pub bookings: Vec<crate::bookings::Booking>,
+    /// Whether the order changed after it was booked: some package's latest booking is of a
+    /// version older than the order's current one. Find your own with `changed_since_booked`.
+    pub needs_correction: bool,
 }
 
 impl From<OrderRecord> for Order {
     fn from(r: OrderRecord) -> Self {
+        let (bookings, needs_correction) =
+            crate::bookings::bookings_of(r.current_version, r.bookings);
         Self {
             id: r.id,
             external_id: r.external_id,
@@ -365,6 +372,8 @@ impl From<OrderRecord> for Order {
             credit_of: r.credit_of,
             created_at: r.created_at,
             updated_at: r.recorded_at,
+            bookings,
+            needs_correction,
         }
     }
 }
@@ -459,6 +468,13 @@ pub struct OrderQuery {
     /// Only orders with this status: `open`, `paid`, `shipped`, `completed`, `cancelled`, `refunded`.
     #[param(value_type = Option<String>)]
     pub status: Option<OrderStatus>,
+    /// Only orders this accounting package (a booking's `package`) has never booked.
+    #[param(min_length = 1, example = "exact-online")]
+    pub not_booked_by: Option<String>,
+    /// Only orders this accounting package booked in an older version than the current
+    /// one: the corrections it still has to post.
+    #[param(min_length = 1, example = "exact-online")]
+    pub changed_since_booked: Option<String>,
     /// How many orders to answer, 1 to 1000; default 100.
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
@@ -990,6 +1006,10 @@ pub async fn list_orders(
         reference: query.reference,
         customer_id: query.customer_id,
         status: query.status.map(|s| status_str(s).to_owned()),
+        bookings: koppel_store::bookings::BookingFilter {
+            not_booked_by: query.not_booked_by,
+            changed_since_booked: query.changed_since_booked,
+        },
         sort,
         after,
         limit: i64::from(limit) + 1,

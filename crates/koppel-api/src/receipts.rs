@@ -259,10 +259,15 @@ pub struct Receipt {
     pub received_at: DateTime<Utc>,
     /// When it last changed; equal to `received_at`.
     pub updated_at: DateTime<Utc>,
+    /// What bookkeeping connectors booked of the receipt, oldest first.
+    pub bookings: Vec<crate::bookings::Booking>,
+    /// Always false: a receipt never changes after it was booked.
+    pub needs_correction: bool,
 }
 
 impl From<ReceiptRecord> for Receipt {
     fn from(r: ReceiptRecord) -> Self {
+        let (bookings, needs_correction) = crate::bookings::bookings_of(r.version, r.bookings);
         let mut groups: BTreeMap<(String, Decimal, String), (Decimal, Decimal)> = BTreeMap::new();
         for l in &r.lines {
             let key = (
@@ -316,6 +321,8 @@ impl From<ReceiptRecord> for Receipt {
             version: r.version,
             received_at: r.received_at,
             updated_at: r.updated_at,
+            bookings,
+            needs_correction,
         }
     }
 }
@@ -415,6 +422,13 @@ pub struct ReceiptQuery {
     pub updated_since: Option<DateTime<Utc>>,
     /// Only receipts with this `external_id` or a payment with this `reference`.
     pub reference: Option<String>,
+    /// Only receipts this accounting package (a booking's `package`) has never booked.
+    #[param(min_length = 1, example = "exact-online")]
+    pub not_booked_by: Option<String>,
+    /// Only receipts this accounting package booked in an older version than the current
+    /// one; as receipts never change, always none. Accepted so every list filters alike.
+    #[param(min_length = 1, example = "exact-online")]
+    pub changed_since_booked: Option<String>,
     /// How many receipts to answer, 1 to 1000; default 100.
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
@@ -921,6 +935,10 @@ pub async fn list_receipts(
         location_id: query.location_id,
         updated_since: query.updated_since,
         reference: query.reference,
+        bookings: koppel_store::bookings::BookingFilter {
+            not_booked_by: query.not_booked_by,
+            changed_since_booked: query.changed_since_booked,
+        },
         order,
         after,
         limit: i64::from(limit) + 1,

@@ -13,6 +13,7 @@ use sqlx::{AssertSqlSafe, PgPool};
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::bookings::{BookingFilter, BookingRecord, DAY_BOOKINGS_JSON};
 
 /// The `location_key` of the row for the whole company; a location's row has its id.
 pub const COMPANY_WIDE: &str = "";
@@ -112,6 +113,9 @@ pub struct DayRecord {
     pub by_category: Json<Vec<DayCategory>>,
     /// Payments per method.
     pub by_payment_method: Json<Vec<DayPayment>>,
+    /// What connectors booked of the day (this row: the company's or one location's),
+    /// oldest first.
+    pub bookings: Json<Vec<BookingRecord>>,
 }
 
 /// The day columns with the status as of `$now` and the breakdowns as JSON (amounts as text,
@@ -153,14 +157,19 @@ pub struct DayFilter {
     pub to: Option<NaiveDate>,
     /// The last date of the previous page.
     pub after: Option<NaiveDate>,
+    /// Only days a package never booked, or booked in an earlier revision.
+    pub bookings: BookingFilter,
     /// Page size.
     pub limit: i64,
 }
 
 fn day_query(condition: &str) -> String {
     // `$now` is always the second parameter.
-    format!("select {DAY_COLUMNS} from daily_revenue d where d.company_id = $1 and {condition}")
-        .replace("$now", "$2")
+    format!(
+        "select {DAY_COLUMNS}, {DAY_BOOKINGS_JSON} from daily_revenue d
+          where d.company_id = $1 and {condition}"
+    )
+    .replace("$now", "$2")
 }
 
 /// The most days one run of the finaliser finalises in one statement; it repeats until none
@@ -226,7 +235,15 @@ impl<'a> DailyRevenue<'a> {
                 "d.location_key = $3
                  and ($4::date is null or d.business_date >= $4)
                  and ($5::date is null or d.business_date < $5)
-                 and ($6::date is null or d.business_date > $6)"
+                 and ($6::date is null or d.business_date > $6)
+                 and ($8::text is null or not exists (
+                        select 1 from bookings b
+                         where b.company_id = d.company_id and b.resource = 'daily_revenue'
+                           and b.resource_id = d.id and b.package = $8))
+                 and ($9::text is null or d.revision > (
+                        select max(b.version) from bookings b
+                         where b.company_id = d.company_id and b.resource = 'daily_revenue'
+                           and b.resource_id = d.id and b.package = $9))"
             )
         )))
         .bind(company_id)
@@ -236,6 +253,8 @@ impl<'a> DailyRevenue<'a> {
         .bind(filter.to)
         .bind(filter.after)
         .bind(filter.limit)
+        .bind(filter.bookings.not_booked_by.as_deref())
+        .bind(filter.bookings.changed_since_booked.as_deref())
         .fetch_all(self.pool)
         .await?)
     }

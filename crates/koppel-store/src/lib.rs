@@ -5,6 +5,7 @@
 //! (not found, unavailable, a named constraint), so no other crate has to
 //! inspect database errors.
 
+pub mod bookings;
 mod clients;
 mod companies;
 pub mod customers;
@@ -16,7 +17,9 @@ pub mod orders;
 pub mod products;
 pub mod receipts;
 pub mod references;
+pub mod search;
 pub mod settings;
+pub mod vat_return;
 
 use std::time::Duration;
 
@@ -150,5 +153,32 @@ impl Store {
     /// OAuth clients and their company grants.
     pub fn clients(&self) -> Clients<'_> {
         Clients::new(&self.pool)
+    }
+
+    /// What connectors booked.
+    pub fn bookings(&self) -> bookings::Bookings<'_> {
+        bookings::Bookings::new(&self.pool)
+    }
+
+    /// Finds orders, receipts, customers and booked days by any reference (see
+    /// [`search::search`]).
+    pub async fn search(
+        &self,
+        company_id: uuid::Uuid,
+        reference: &str,
+        within: search::SearchIn,
+        after: Option<&search::SearchAfter>,
+        limit: i64,
+    ) -> Result<Vec<search::SearchHit>, StoreError> {
+        search::search(&self.pool, company_id, reference, within, after, limit).await
+    }
+
+    /// The grouped lines of a period's VAT return (see [`vat_return::lines`]).
+    pub async fn vat_return_lines(
+        &self,
+        company_id: uuid::Uuid,
+        period: &vat_return::VatPeriod,
+    ) -> Result<vat_return::ReturnLines, StoreError> {
+        vat_return::lines(&self.pool, company_id, period).await
     }
 }

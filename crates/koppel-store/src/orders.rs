@@ -19,6 +19,7 @@ use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::bookings::{self, BookedResource, BookingFilter, BookingRecord};
 pub use crate::settings::Outcome;
 
 /// An order to store: validated, with the hash of its canonical form.
@@ -180,6 +181,10 @@ pub struct OrderRecord {
     pub payments: Vec<PaymentRecord>,
     /// Base and VAT per category, rate and country.
     pub vat_breakdown: Vec<VatGroupRecord>,
+    /// The order's current version (the head's), whichever version this record is.
+    pub current_version: i32,
+    /// What connectors booked of the order, any version, oldest first.
+    pub bookings: Vec<BookingRecord>,
 }
 
 /// How a list of orders is sorted; each has an index behind it.
@@ -210,6 +215,8 @@ pub struct OrderFilter {
     pub customer_id: Option<Uuid>,
     /// Only orders with this status.
     pub status: Option<String>,
+    /// Only orders a package never booked, or booked in an earlier version.
+    pub bookings: BookingFilter,
     /// The sort order.
     pub sort: OrderSort,
     /// The sort key (time, id) of the last item of the previous page.
@@ -739,12 +746,14 @@ struct HeaderRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     recorded_at: DateTime<Utc>,
+    current_version: i32,
 }
 
 /// The columns of an order version joined to its head, as `HeaderRow` reads them.
 const HEADER_COLUMNS: &str = "o.id, o.external_id, v.version, v.number, v.status, v.order_date,
     v.order_date_offset, v.currency, v.prices_include_vat, v.customer_id, v.customer, v.credit_of,
-    v.total_excl_vat, v.total_vat, v.total_incl_vat, o.created_at, o.updated_at, v.recorded_at";
+    v.total_excl_vat, v.total_vat, v.total_incl_vat, o.created_at, o.updated_at, v.recorded_at,
+    o.version as current_version";
 
 /// A stored instant with the offset it was sent with; the migration keeps
 /// offsets within a day, so the fallback to UTC is never taken.
@@ -838,6 +847,8 @@ async fn complete(
     .fetch_all(&mut *conn)
     .await?;
 
+    let bookings = bookings::load(&mut *conn, company_id, BookedResource::Orders, &ids).await?;
+
     let mut lines = group(lines);
     let mut costs = group(costs);
     let mut payments = group(payments);
@@ -880,6 +891,9 @@ async fn complete(
                     })
                     .collect(),
                 vat_breakdown: groups.remove(&key).unwrap_or_default(),
+                current_version: h.current_version,
+                // Every version of an order shows the order's bookings.
+                bookings: bookings.get(&h.id).cloned().unwrap_or_default(),
             }
         })
         .collect())
@@ -1057,6 +1071,13 @@ impl<'a> Orders<'a> {
         if let Some(status) = &filter.status {
             q.push(" and o.status = ").push_bind(status.clone());
         }
+        filter.bookings.push(
+            &mut q,
+            company_id,
+            BookedResource::Orders,
+            "o.id",
+            "o.version",
+        );
         if let Some(reference) = &filter.reference {
             // A union of two index lookups: the external id on the heads, the
             // payment reference on the payments of any version.

@@ -18,6 +18,7 @@ use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::bookings::{self, BookedResource, BookingFilter, BookingRecord};
 use crate::daily_revenue::{COMPANY_WIDE, DayKey};
 
 /// A validated receipt to store, with what the caller derived from the company's timezone.
@@ -207,6 +208,8 @@ pub struct ReceiptRecord {
     pub lines: Vec<ReceiptLineRecord>,
     /// The payments, in the order sent.
     pub payments: Vec<ReceiptPaymentRecord>,
+    /// What connectors booked of the receipt, oldest first.
+    pub bookings: Vec<BookingRecord>,
 }
 
 fn with_offset(at: DateTime<Utc>, offset_seconds: i32) -> DateTime<FixedOffset> {
@@ -219,6 +222,7 @@ impl ReceiptRow {
         self,
         lines: Vec<ReceiptLineRecord>,
         payments: Vec<ReceiptPaymentRecord>,
+        bookings: Vec<BookingRecord>,
     ) -> ReceiptRecord {
         ReceiptRecord {
             id: self.id,
@@ -245,6 +249,7 @@ impl ReceiptRow {
             updated_at: self.updated_at,
             lines,
             payments,
+            bookings,
         }
     }
 }
@@ -276,6 +281,9 @@ pub struct ReceiptFilter {
     pub updated_since: Option<DateTime<Utc>>,
     /// Only receipts with this external id or payment reference.
     pub reference: Option<String>,
+    /// Only receipts a package never booked (or booked in an earlier version, which for an
+    /// immutable receipt is none).
+    pub bookings: BookingFilter,
     /// The order.
     pub order: ReceiptOrder,
     /// The sort key (the order's timestamp, id) of the previous page's last receipt.
@@ -966,6 +974,13 @@ impl<'a> Receipts<'a> {
                 .push_bind(reference)
                 .push(")");
         }
+        filter.bookings.push(
+            &mut q,
+            company_id,
+            BookedResource::Receipts,
+            "r.id",
+            "r.version",
+        );
         let column = match filter.order {
             ReceiptOrder::Updated => "r.updated_at",
             ReceiptOrder::Created => "r.created_at",
@@ -1020,6 +1035,8 @@ impl<'a> Receipts<'a> {
         for line in lines {
             lines_of.entry(line.receipt_id).or_default().push(line);
         }
+        let mut bookings_of =
+            bookings::load(self.pool, company_id, BookedResource::Receipts, &ids).await?;
         let mut payments_of: HashMap<Uuid, Vec<ReceiptPaymentRecord>> = HashMap::new();
         for payment in payments {
             payments_of
@@ -1032,7 +1049,8 @@ impl<'a> Receipts<'a> {
             .map(|row| {
                 let lines = lines_of.remove(&row.id).unwrap_or_default();
                 let payments = payments_of.remove(&row.id).unwrap_or_default();
-                row.into_record(lines, payments)
+                let bookings = bookings_of.remove(&row.id).unwrap_or_default();
+                row.into_record(lines, payments, bookings)
             })
             .collect())
     }

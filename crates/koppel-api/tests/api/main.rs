@@ -3,6 +3,7 @@
 //! started (`DATABASE_URL`).
 
 mod auth;
+mod connectors;
 mod customers_products;
 mod daily_revenue;
 mod errors;
