@@ -502,6 +502,9 @@ async fn insert_receipts(
                    i.revenue_excl_vat, i.revenue_vat, i.tips, i.gift_cards_multi_purpose,
                    i.deposits, i.content_hash, $2, $2
               from input i
+             -- One order for every writer, so two batches holding the same receipts wait
+             -- for each other instead of deadlocking on the external id index.
+             order by i.external_id
             on conflict (company_id, external_id) do nothing
             returning id, external_id
          ), lines as (

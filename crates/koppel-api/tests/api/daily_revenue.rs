@@ -755,3 +755,72 @@ async fn the_finaliser_task_of_koppel_serve_catches_up_on_its_first_run(pool: Pg
     task.abort();
     assert_eq!(events(&s, "daily_revenue.final").await.len(), 2);
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn concurrent_writers_of_one_day_lose_no_receipt_and_no_cent(pool: PgPool) {
+    let s = setup(pool).await;
+    let date = today() + Duration::days(30);
+    let singles = (0..16).map(|i| {
+        let body = receipt(&s, &format!("s-{i}"), &local(date, 10, i));
+        let s = &s;
+        async move { s.post_receipt(&body).await.status }
+    });
+    // Two batches that overlap in half their receipts, sent at once.
+    let batch = |from: u32| {
+        let items: Vec<Value> = (from..from + 40)
+            .map(|i| receipt(&s, &format!("b-{i}"), &local(date, 12, i % 60)))
+            .collect();
+        let s = &s;
+        async move {
+            s.app
+                .post(
+                    &format!("{}/batch", s.receipts()),
+                    &s.vendor,
+                    json!({"receipts": items}),
+                )
+                .await
+                .status
+        }
+    };
+    let (statuses, first, second) =
+        tokio::join!(futures_join_all(singles.collect()), batch(0), batch(20));
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::CREATED),
+        "{statuses:?}"
+    );
+    assert_eq!((first, second), (StatusCode::OK, StatusCode::OK));
+    let day = s
+        .app
+        .get(&s.day(&date.to_string()), &s.connector)
+        .await
+        .json();
+    assert_eq!(day["receipt_count"], 16 + 60);
+    assert_eq!(
+        amount(&day["revenue"]["total_incl_vat"]),
+        Decimal::new(630 * 76, 2)
+    );
+    assert_eq!(day["payments_check"]["balanced"], true);
+}
+
+/// Runs futures concurrently on this task and collects their outputs in order.
+async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pending: Vec<_> = futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    let mut results: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        for (slot, result) in pending.iter_mut().zip(results.iter_mut()) {
+            if let Some(f) = slot
+                && let std::task::Poll::Ready(v) = f.as_mut().poll(cx)
+            {
+                *result = Some(v);
+                *slot = None;
+            }
+        }
+        if pending.iter().all(Option::is_none) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    results.into_iter().flatten().collect()
+}
