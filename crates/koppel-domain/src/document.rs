@@ -104,27 +104,54 @@ pub struct KnownReferences {
     pub orders: HashSet<String>,
 }
 
+/// Ids are UUIDs, stored and loaded in their lower-case form; a vendor may send
+/// them in capitals, which name the same thing (RFC 9562 §4).
+fn id_key(id: &str) -> std::borrow::Cow<'_, str> {
+    if id.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(id.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(id)
+    }
+}
+
 impl References for KnownReferences {
     fn vat_rate(&self, id: &str) -> Option<VatRateRef> {
-        self.vat_rates.get(id).cloned()
+        self.vat_rates.get(id_key(id).as_ref()).cloned()
     }
     fn product_exists(&self, id: &str) -> bool {
-        self.products.contains(id)
+        self.products.contains(id_key(id).as_ref())
     }
     fn sku_exists(&self, sku: &str) -> bool {
+        // SKUs are the vendor's text, compared exactly.
         self.skus.contains(sku)
     }
     fn payment_method_exists(&self, id: &str) -> bool {
-        self.payment_methods.contains(id)
+        self.payment_methods.contains(id_key(id).as_ref())
     }
     fn category_exists(&self, id: &str) -> bool {
-        self.categories.contains(id)
+        self.categories.contains(id_key(id).as_ref())
     }
     fn customer_exists(&self, id: &str) -> bool {
-        self.customers.contains(id)
+        self.customers.contains(id_key(id).as_ref())
     }
     fn order_exists(&self, id: &str) -> bool {
-        self.orders.contains(id)
+        self.orders.contains(id_key(id).as_ref())
+    }
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use super::*;
+
+    #[test]
+    fn an_id_in_capitals_names_the_same_reference_but_a_sku_is_exact() {
+        let mut known = KnownReferences::default();
+        known
+            .categories
+            .insert("0190d4a2-8c1e-7b7e-9f0a-1c2d3e4f5a6b".to_owned());
+        known.skus.insert("abc".to_owned());
+        assert!(known.category_exists("0190D4A2-8C1E-7B7E-9F0A-1C2D3E4F5A6B"));
+        assert!(!known.sku_exists("ABC"));
     }
 }
 

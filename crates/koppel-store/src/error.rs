@@ -62,6 +62,9 @@ impl From<sqlx::Error> for StoreError {
                 match code.as_ref() {
                     "23505" => StoreError::UniqueViolation { constraint },
                     "23503" => StoreError::ForeignKeyViolation { constraint },
+                    // A deadlock or serialization failure: the transaction was
+                    // rolled back and the same request will succeed when retried.
+                    "40001" | "40P01" => StoreError::Unavailable(error),
                     c if c.starts_with("22") => StoreError::InvalidValue(db.message().to_owned()),
                     // Class 08 is "connection exception"; 57P01-57P03 are the
                     // server shutting down or not yet accepting connections.
