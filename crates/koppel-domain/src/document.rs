@@ -8,7 +8,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::identifiers::{CountryCode, VatNumber};
-use crate::money::{group_tolerance, has_at_most_decimals, line_tolerance, round_cents};
+use crate::money::{
+    MAX_INPUT_SCALE, group_tolerance, has_at_most_decimals, line_tolerance, round_cents,
+};
 use crate::problem::{Violation, codes};
 use crate::vat::{self, VatCategory};
 
@@ -106,8 +108,17 @@ pub struct KnownReferences {
 
 /// Ids are UUIDs, stored and loaded in their lower-case form; a vendor may send
 /// them in capitals, which name the same thing (RFC 9562 §4).
+/// Other ids (tests and callers may use any text) are compared exactly.
 fn id_key(id: &str) -> std::borrow::Cow<'_, str> {
-    if id.bytes().any(|b| b.is_ascii_uppercase()) {
+    let uuid_shaped = id.len() == 36
+        && id.bytes().enumerate().all(|(i, b)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                b == b'-'
+            } else {
+                b.is_ascii_hexdigit()
+            }
+        });
+    if uuid_shaped && id.bytes().any(|b| b.is_ascii_uppercase()) {
         std::borrow::Cow::Owned(id.to_ascii_lowercase())
     } else {
         std::borrow::Cow::Borrowed(id)
@@ -150,7 +161,10 @@ mod reference_tests {
             .categories
             .insert("0190d4a2-8c1e-7b7e-9f0a-1c2d3e4f5a6b".to_owned());
         known.skus.insert("abc".to_owned());
+        known.orders.insert("ord_kEn1PlbGa".to_owned());
         assert!(known.category_exists("0190D4A2-8C1E-7B7E-9F0A-1C2D3E4F5A6B"));
+        assert!(known.order_exists("ord_kEn1PlbGa"));
+        assert!(!known.order_exists("ORD_KEN1PLBGA"));
         assert!(!known.sku_exists("ABC"));
     }
 }
@@ -322,6 +336,7 @@ pub(crate) struct LineInput<'a> {
 
 /// A line's quantity, unit price and discount (an amount for the whole line, in the same
 /// basis as the unit price).
+#[derive(Debug, Clone)]
 pub(crate) struct Priced {
     pub quantity: Decimal,
     pub unit_price: Decimal,
@@ -386,6 +401,54 @@ impl<'a> Checker<'a> {
                 None
             }
         }
+    }
+
+    /// Checks a priced line (an order line or a receipt line): its quantity (not zero), unit
+    /// price and discount, then its totals and VAT against them. Answers the figures and the
+    /// prices separately, so that a caller can still check the rest of the line when one of
+    /// them is missing and report every problem at once.
+    pub fn priced_line(
+        &mut self,
+        p: &str,
+        quantity: Option<Decimal>,
+        unit_price: Option<Decimal>,
+        discount: Option<Decimal>,
+        totals: (Option<Decimal>, Option<Decimal>),
+        vat: Option<&VatDraft>,
+    ) -> (Option<LineFigures>, Option<Priced>) {
+        let quantity = self.amount(format!("{p}/quantity"), quantity, MAX_INPUT_SCALE);
+        if quantity.is_some_and(|q| q.is_zero()) {
+            self.push(
+                format!("{p}/quantity"),
+                codes::QUANTITY_ZERO,
+                "quantity must not be zero".to_owned(),
+                "quantity mag niet nul zijn".to_owned(),
+            );
+        }
+        let unit_price = self.amount(format!("{p}/unit_price"), unit_price, MAX_INPUT_SCALE);
+        let discount = match discount {
+            Some(d) => self.bounded(format!("{p}/discount"), d, MAX_INPUT_SCALE),
+            None => Some(Decimal::ZERO),
+        };
+        let priced = match (quantity, unit_price, discount) {
+            (Some(quantity), Some(unit_price), Some(discount)) => Some(Priced {
+                quantity,
+                unit_price,
+                discount,
+            }),
+            _ => None,
+        };
+        let figures = self.line(LineInput {
+            pointer: p.to_owned(),
+            excl_field: "total_excl_vat",
+            incl_field: "total_incl_vat",
+            quantity: quantity.unwrap_or(Decimal::ONE),
+            priced: priced.clone(),
+            excl: totals.0,
+            incl: totals.1,
+            vat,
+        });
+        (figures, priced.filter(|p| !p.quantity.is_zero()))
     }
 
     /// A required amount with at most `scale` decimals and within the range any sale fits.

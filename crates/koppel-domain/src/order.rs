@@ -29,7 +29,7 @@ use crate::document::{
     VatGroup,
 };
 use crate::identifiers::{CountryCode, KvkNumber, VatNumber, email_is_valid};
-use crate::money::{MAX_INPUT_SCALE, max_group_tolerance};
+use crate::money::max_group_tolerance;
 use crate::problem::{Violation, codes};
 use crate::vat::VatCategory;
 
@@ -498,42 +498,20 @@ fn line(c: &mut Checker<'_>, groups: &mut Groups, i: usize, l: &LineDraft) -> Op
         "category",
         "categorie",
     );
-    let quantity = c.amount(format!("{p}/quantity"), l.quantity, MAX_INPUT_SCALE);
-    if quantity.is_some_and(|q| q.is_zero()) {
-        c.push(
-            format!("{p}/quantity"),
-            codes::QUANTITY_ZERO,
-            "quantity must not be zero".to_owned(),
-            "quantity mag niet nul zijn".to_owned(),
-        );
-    }
-    let unit_price = c.amount(format!("{p}/unit_price"), l.unit_price, MAX_INPUT_SCALE);
-    let discount = match l.discount {
-        Some(d) => c.bounded(format!("{p}/discount"), d, MAX_INPUT_SCALE),
-        None => Some(Decimal::ZERO),
-    };
-    let priced = match (quantity, unit_price, discount) {
-        (Some(quantity), Some(unit_price), Some(discount)) => Some(Priced {
-            quantity,
-            unit_price,
-            discount,
-        }),
-        _ => None,
-    };
-    let figures = c.line(LineInput {
-        pointer: p.clone(),
-        excl_field: "total_excl_vat",
-        incl_field: "total_incl_vat",
-        quantity: quantity.unwrap_or(Decimal::ONE),
-        priced,
-        excl: l.total_excl_vat,
-        incl: l.total_incl_vat,
-        vat: l.vat.as_ref(),
-    })?;
-    let (quantity, unit_price, discount) = (quantity?, unit_price?, discount?);
-    if quantity.is_zero() {
-        return None;
-    }
+    let (figures, priced) = c.priced_line(
+        &p,
+        l.quantity,
+        l.unit_price,
+        l.discount,
+        (l.total_excl_vat, l.total_incl_vat),
+        l.vat.as_ref(),
+    );
+    let figures = figures?;
+    let Priced {
+        quantity,
+        unit_price,
+        discount,
+    } = priced?;
     groups.add(&figures, quantity, &p);
     Some(ValidLine {
         product_id: l.product_id.clone(),
