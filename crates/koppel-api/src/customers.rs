@@ -20,6 +20,7 @@ use crate::auth::extract::{CompanyAccess, CustomersRead, CustomersWrite};
 use crate::error::{ApiError, Problem};
 use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::pagination::{Cursor, Page, PageParams};
+use crate::validate::{check_external_id_and_name, violation};
 
 /// The customer routes.
 pub fn router() -> OpenApiRouter<App> {
@@ -199,20 +200,6 @@ pub struct CustomerPath {
     pub customer_id: Uuid,
 }
 
-pub(crate) fn violation(
-    pointer: &str,
-    code: &'static str,
-    en: impl Into<String>,
-    nl: impl Into<String>,
-) -> Violation {
-    Violation {
-        pointer: pointer.to_owned(),
-        code,
-        message_en: en.into(),
-        message_nl: nl.into(),
-    }
-}
-
 fn check_address(
     pointer: &str,
     address: &Option<Address>,
@@ -237,22 +224,7 @@ fn check_address(
 /// Checks and normalises a customer, listing every problem.
 fn parse_customer(input: CustomerInput) -> Result<NewCustomer, ApiError> {
     let mut errors = Vec::new();
-    if input.external_id.trim().is_empty() || input.external_id.len() > 255 {
-        errors.push(violation(
-            "/external_id",
-            "invalid_external_id",
-            "external_id must be 1 to 255 characters",
-            "external_id moet 1 tot 255 tekens lang zijn",
-        ));
-    }
-    if input.name.trim().is_empty() {
-        errors.push(violation(
-            "/name",
-            "required",
-            "the name must not be empty",
-            "de naam mag niet leeg zijn",
-        ));
-    }
+    check_external_id_and_name(&input.external_id, &input.name, &mut errors);
     let email = input
         .email
         .map(|e| e.trim().to_owned())

@@ -30,6 +30,7 @@ pub mod ratelimit;
 pub mod receipts;
 pub mod search;
 pub mod settings;
+mod validate;
 pub mod vat_return;
 
 use std::sync::Arc;

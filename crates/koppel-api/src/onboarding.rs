@@ -2,7 +2,6 @@
 //! that both apply the same rules.
 
 use chrono::NaiveTime;
-use koppel_domain::problem::Violation;
 use koppel_store::settings::NewVatRate;
 use koppel_store::{ClientRecord, CompanyRecord, NewClient, NewCompany, Store, StoreError};
 use serde::{Deserialize, Serialize};
@@ -12,6 +11,7 @@ use uuid::Uuid;
 use crate::auth::scopes::{ClientKind, is_known_scope};
 use crate::auth::secrets::{generate_secret, hash_secret};
 use crate::error::ApiError;
+use crate::validate::violation;
 
 /// A company to create.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -58,15 +58,6 @@ impl From<CompanyRecord> for Company {
             business_day_cutoff: r.business_day_cutoff.format("%H:%M").to_string(),
             created_at: r.created_at,
         }
-    }
-}
-
-fn violation(pointer: &str, code: &'static str, en: &str, nl: &str) -> Violation {
-    Violation {
-        pointer: pointer.to_owned(),
-        code,
-        message_en: en.to_owned(),
-        message_nl: nl.to_owned(),
     }
 }
 
@@ -254,8 +245,8 @@ pub async fn create_client(
                     errors.push(violation(
                         &format!("/scopes/{i}"),
                         "scope_not_allowed",
-                        &format!("a {} client cannot hold this scope", input.kind.as_str()),
-                        &format!(
+                        format!("a {} client cannot hold this scope", input.kind.as_str()),
+                        format!(
                             "een {}-client kan deze scope niet krijgen",
                             input.kind.as_str()
                         ),

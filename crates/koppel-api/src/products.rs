@@ -19,10 +19,10 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::auth::extract::{CompanyAccess, ProductsRead, ProductsWrite};
-use crate::customers::violation;
 use crate::error::{ApiError, Problem};
 use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::pagination::{Cursor, Page, PageParams};
+use crate::validate::{check_external_id_and_name, violation};
 
 /// The product routes.
 pub fn router() -> OpenApiRouter<App> {
@@ -165,22 +165,7 @@ pub async fn upsert_product(
     AppJson(input): AppJson<ProductInput>,
 ) -> Result<(StatusCode, Json<Product>), ApiError> {
     let mut errors = Vec::new();
-    if input.external_id.trim().is_empty() || input.external_id.len() > 255 {
-        errors.push(violation(
-            "/external_id",
-            "invalid_external_id",
-            "external_id must be 1 to 255 characters",
-            "external_id moet 1 tot 255 tekens lang zijn",
-        ));
-    }
-    if input.name.trim().is_empty() {
-        errors.push(violation(
-            "/name",
-            "required",
-            "the name must not be empty",
-            "de naam mag niet leeg zijn",
-        ));
-    }
+    check_external_id_and_name(&input.external_id, &input.name, &mut errors);
     if let Some(ean) = &input.ean
         && !gtin_is_valid(ean)
     {

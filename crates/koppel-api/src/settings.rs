@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use koppel_domain::identifiers::CountryCode;
-use koppel_domain::problem::Violation;
 use koppel_domain::vat::VatCategory;
 use koppel_store::StoreError;
 use koppel_store::settings::{
@@ -26,6 +25,7 @@ use crate::auth::extract::{CompanyAccess, SettingsRead, SettingsWrite};
 use crate::error::{ApiError, Problem};
 use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::pagination::{Cursor, Page, PageParams};
+use crate::validate::{check_external_id_and_name, violation};
 
 /// The settings routes.
 pub fn router() -> OpenApiRouter<App> {
@@ -84,40 +84,6 @@ fn status(outcome: Outcome) -> StatusCode {
     match outcome {
         Outcome::Created => StatusCode::CREATED,
         Outcome::Updated | Outcome::Unchanged => StatusCode::OK,
-    }
-}
-
-fn violation(
-    pointer: &str,
-    code: &'static str,
-    en: impl Into<String>,
-    nl: impl Into<String>,
-) -> Violation {
-    Violation {
-        pointer: pointer.to_owned(),
-        code,
-        message_en: en.into(),
-        message_nl: nl.into(),
-    }
-}
-
-/// Checks the fields every setting has.
-fn check_common(external_id: &str, name: &str, errors: &mut Vec<Violation>) {
-    if external_id.trim().is_empty() || external_id.len() > 255 {
-        errors.push(violation(
-            "/external_id",
-            "invalid_external_id",
-            "external_id must be 1 to 255 characters",
-            "external_id moet 1 tot 255 tekens lang zijn",
-        ));
-    }
-    if name.trim().is_empty() {
-        errors.push(violation(
-            "/name",
-            "required",
-            "the name must not be empty",
-            "de naam mag niet leeg zijn",
-        ));
     }
 }
 
@@ -224,7 +190,7 @@ pub async fn upsert_vat_rate(
     AppJson(input): AppJson<VatRateInput>,
 ) -> Result<(StatusCode, Json<VatRate>), ApiError> {
     let mut errors = Vec::new();
-    check_common(&input.external_id, &input.name, &mut errors);
+    check_external_id_and_name(&input.external_id, &input.name, &mut errors);
     let country = input.country.unwrap_or_else(|| "NL".to_owned());
     if CountryCode::parse(&country).is_err() {
         errors.push(violation(
@@ -458,7 +424,7 @@ pub async fn upsert_payment_method(
     AppJson(input): AppJson<PaymentMethodInput>,
 ) -> Result<(StatusCode, Json<PaymentMethod>), ApiError> {
     let mut errors = Vec::new();
-    check_common(&input.external_id, &input.name, &mut errors);
+    check_external_id_and_name(&input.external_id, &input.name, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::InvalidRequest(errors));
     }
@@ -609,7 +575,7 @@ pub async fn upsert_category(
     AppJson(input): AppJson<CategoryInput>,
 ) -> Result<(StatusCode, Json<Category>), ApiError> {
     let mut errors = Vec::new();
-    check_common(&input.external_id, &input.name, &mut errors);
+    check_external_id_and_name(&input.external_id, &input.name, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::InvalidRequest(errors));
     }
