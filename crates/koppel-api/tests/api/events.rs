@@ -59,9 +59,7 @@ async fn a_reader_following_the_cursor_sees_every_change_once_while_many_writers
     let token = app.token(&connector).await;
     let feed = format!("/v1/companies/{company}/events");
 
-    // Skip the events of the company's creation so that only the writers' remain.
-    let start = app.get(&format!("{feed}?limit=1000"), &token).await.json();
-    let mut cursor = start["next_cursor"].as_str().map(str::to_owned);
+    let mut cursor: Option<String> = None;
 
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| tokio::spawn(write_changes(pool.clone(), company, w)))
@@ -82,6 +80,12 @@ async fn a_reader_following_the_cursor_sees_every_change_once_while_many_writers
         assert_eq!(response.status, StatusCode::OK, "{}", response.text);
         let page = response.json();
         for event in page["data"].as_array().unwrap() {
+            // The company's own creation events may arrive late too (the
+            // feed waits for every older transaction in the cluster, and
+            // other tests run beside this one); only the writers' count.
+            if event["resource"] != "tests" {
+                continue;
+            }
             let id = Uuid::parse_str(event["resource_id"].as_str().unwrap()).unwrap();
             let version = i32::try_from(event["version"].as_i64().unwrap()).unwrap();
             seen.push((id, version, event["id"].as_str().unwrap().to_owned()));
@@ -121,5 +125,11 @@ async fn a_reader_following_the_cursor_sees_every_change_once_while_many_writers
         .get(&format!("{feed}?after={}", cursor.unwrap()), &token)
         .await
         .json();
-    assert!(rest["data"].as_array().unwrap().is_empty());
+    assert!(
+        rest["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["resource"] != "tests")
+    );
 }
