@@ -123,7 +123,7 @@ impl App {
 struct ApiDoc;
 
 fn api_router() -> OpenApiRouter<App> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(oauth::issue_token))
         .routes(routes!(oauth::server_metadata))
         .routes(routes!(health::live))
@@ -141,7 +141,9 @@ fn api_router() -> OpenApiRouter<App> {
         .merge(events::router())
         .merge(bookings::router())
         .merge(search::router())
-        .merge(vat_return::router())
+        .merge(vat_return::router());
+    openapi::document_idempotency_key(router.get_openapi_mut());
+    router
 }
 
 /// The OpenAPI document the server serves.

@@ -108,3 +108,21 @@ fn the_oauth2_scheme_is_client_credentials_at_the_token_endpoint() {
     assert_eq!(flow["tokenUrl"], "/oauth/token");
     assert!(flow["scopes"].get("orders:write").is_some());
 }
+
+#[test]
+fn every_post_but_the_token_endpoint_documents_the_idempotency_key() {
+    let spec = serde_json::to_value(koppel_api::openapi()).unwrap();
+    let mut posts = 0;
+    for (path, operations) in spec["paths"].as_object().unwrap() {
+        let Some(post) = operations.get("post") else {
+            continue;
+        };
+        let documented = post["parameters"].as_array().is_some_and(|ps| {
+            ps.iter()
+                .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header")
+        });
+        assert_eq!(documented, !path.starts_with("/oauth"), "POST {path}");
+        posts += 1;
+    }
+    assert!(posts > 10);
+}
