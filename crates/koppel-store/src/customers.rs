@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::settings::{Outcome, Upserted};
+use crate::settings::{Outcome, Upserted, WithFlag, outcome};
 
 /// A customer as stored.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -105,13 +105,6 @@ pub struct Customers<'a> {
     pool: &'a PgPool,
 }
 
-#[derive(sqlx::FromRow)]
-struct Flagged {
-    #[sqlx(flatten)]
-    record: CustomerRecord,
-    inserted: bool,
-}
-
 impl<'a> Customers<'a> {
     pub(crate) fn new(pool: &'a PgPool) -> Self {
         Self { pool }
@@ -123,7 +116,7 @@ impl<'a> Customers<'a> {
         company_id: Uuid,
         new: &NewCustomer,
     ) -> Result<Upserted<CustomerRecord>, StoreError> {
-        let row = sqlx::query_as::<_, Flagged>(
+        let row = sqlx::query_as::<_, WithFlag<CustomerRecord>>(
             "with up as (
                 insert into customers as t (company_id, id, external_id, number, kind, name, company_name, email,
                     phone, vat_number, coc_number, billing_address, shipping_address, language)
@@ -166,13 +159,8 @@ impl<'a> Customers<'a> {
         .bind(&new.language)
         .fetch_optional(self.pool)
         .await?;
-        if let Some(Flagged { record, inserted }) = row {
-            let outcome = if inserted {
-                Outcome::Created
-            } else {
-                Outcome::Updated
-            };
-            return Ok(Upserted { record, outcome });
+        if let Some(done) = outcome(row) {
+            return Ok(done);
         }
         let filter = CustomerFilter {
             external_id: Some(new.external_id.clone()),

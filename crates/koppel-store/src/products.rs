@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::settings::{Outcome, Upserted};
+use crate::settings::{Outcome, Upserted, WithFlag, outcome};
 
 /// A product as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -85,13 +85,6 @@ macro_rules! columns {
     };
 }
 
-#[derive(sqlx::FromRow)]
-struct Flagged {
-    #[sqlx(flatten)]
-    record: ProductRecord,
-    inserted: bool,
-}
-
 /// Queries on products.
 #[derive(Debug)]
 pub struct Products<'a> {
@@ -110,7 +103,7 @@ impl<'a> Products<'a> {
         company_id: Uuid,
         new: &NewProduct,
     ) -> Result<Upserted<ProductRecord>, StoreError> {
-        let row = sqlx::query_as::<_, Flagged>(concat!(
+        let row = sqlx::query_as::<_, WithFlag<ProductRecord>>(concat!(
             "with up as (
                 insert into products as t (company_id, id, external_id, sku, ean, name, category_id, unit_price,
                     prices_include_vat, vat_rate_id, active)
@@ -147,13 +140,8 @@ impl<'a> Products<'a> {
         .bind(new.active)
         .fetch_optional(self.pool)
         .await?;
-        if let Some(Flagged { record, inserted }) = row {
-            let outcome = if inserted {
-                Outcome::Created
-            } else {
-                Outcome::Updated
-            };
-            return Ok(Upserted { record, outcome });
+        if let Some(done) = outcome(row) {
+            return Ok(done);
         }
         let filter = ProductFilter {
             external_id: Some(new.external_id.clone()),

@@ -151,14 +151,17 @@ pub struct NewCategory {
     pub active: bool,
 }
 
+/// A row returned by an upsert, with whether it was inserted (`xmax = 0`).
 #[derive(sqlx::FromRow)]
-struct WithFlag<T> {
+pub(crate) struct WithFlag<T> {
     #[sqlx(flatten)]
     record: T,
     inserted: bool,
 }
 
-fn outcome<T>(row: Option<WithFlag<T>>) -> Option<Upserted<T>> {
+/// What an upsert that returned `row` did; `None` when it returned nothing,
+/// i.e. the stored row was already exactly this.
+pub(crate) fn outcome<T>(row: Option<WithFlag<T>>) -> Option<Upserted<T>> {
     row.map(|r| Upserted {
         outcome: if r.inserted {
             Outcome::Created
