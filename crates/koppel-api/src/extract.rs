@@ -9,6 +9,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{StatusCode, header};
 use koppel_domain::problem::Violation;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 use crate::error::ApiError;
 
@@ -87,14 +88,35 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-/// Whether a (valid) JSON document holds the escape `\u0000`: an unescaped
-/// NUL cannot occur in valid JSON, and an escape counts only when the
-/// backslash before it is not itself escaped.
-fn contains_escaped_nul(bytes: &[u8]) -> bool {
-    bytes.windows(6).enumerate().any(|(i, window)| {
-        window.eq_ignore_ascii_case(b"\\u0000")
-            && bytes[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
+/// Parses one item of a batch from its own text, so that its violations
+/// point into the item and one broken item is refused alone.
+pub fn parse_item<T: DeserializeOwned>(item: &RawValue) -> Result<T, Vec<Violation>> {
+    parse_json(item.get().as_bytes()).map_err(|e| match e {
+        ApiError::InvalidRequest(v) => v,
+        other => vec![Violation::new(
+            "",
+            "invalid_value",
+            other.to_string(),
+            other.to_string(),
+        )],
     })
+}
+
+/// Whether a (valid) JSON document holds the escape `\u0000`. An unescaped
+/// NUL cannot occur in valid JSON, and in valid JSON every backslash starts an
+/// escape of its own, so jumping from one backslash to the next past the
+/// character it escapes sees exactly the escapes, `\\u0000` (text) not among
+/// them. One `memchr` pass: this runs over every body, batches of megabytes too.
+fn contains_escaped_nul(bytes: &[u8]) -> bool {
+    let mut rest = bytes;
+    while let Some(at) = memchr::memchr(b'\\', rest) {
+        let escape = &rest[at + 1..];
+        if escape.len() >= 5 && escape[0] == b'u' && &escape[1..5] == b"0000" {
+            return true;
+        }
+        rest = escape.get(1..).unwrap_or_default();
+    }
+    false
 }
 
 fn pointer_of(path: &serde_path_to_error::Path) -> String {
@@ -237,6 +259,15 @@ mod tests {
         let nul = violation(r#"{"name": "a\u0000b", "lines": []}"#);
         assert_eq!(nul.code, "invalid_character");
         assert!(parse_json::<Doc>(br#"{"name": "a\\u0000b", "lines": []}"#).is_ok());
+        assert_eq!(
+            violation(r#"{"name": "a\\\u0000b", "lines": []}"#).code,
+            "invalid_character",
+            "an escaped backslash, then the NUL escape"
+        );
+        assert!(contains_escaped_nul(br#""\u0000""#));
+        assert!(contains_escaped_nul(br#""x\"\u0000""#));
+        assert!(!contains_escaped_nul(br#""\u000"#), "a cut-off escape");
+        assert!(!contains_escaped_nul(br#""\\u0000" "\u0001" "\\\\u0000""#));
     }
 
     #[test]

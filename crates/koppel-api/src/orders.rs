@@ -27,6 +27,7 @@ use koppel_store::orders::{
 use koppel_store::references::Wanted;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -36,7 +37,7 @@ use uuid::Uuid;
 use crate::App;
 use crate::auth::extract::{CompanyAccess, OrdersRead, OrdersWrite};
 use crate::error::{ApiError, Problem, ProblemItem};
-use crate::extract::{AppJson, AppPath, AppQuery, parse_json};
+use crate::extract::{AppJson, AppPath, AppQuery, parse_item};
 use crate::language::Language;
 use crate::pagination::{Cursor, Page, PageParams};
 
@@ -501,7 +502,7 @@ pub struct VersionQuery {
 #[serde(deny_unknown_fields)]
 pub struct BatchBody {
     /// The orders, not yet parsed.
-    pub orders: Vec<serde_json::Value>,
+    pub orders: Vec<Box<RawValue>>,
 }
 
 // ------------------------------------------------------------------ the flow
@@ -754,24 +755,8 @@ pub async fn upsert_orders_batch(
         ));
     }
     let language = Language::from_headers(&headers);
-    // Each item parses on its own: serialising a value back is exact under
-    // `arbitrary_precision`, and gives the item's own pointers.
-    let parsed: Vec<Result<OrderDraft, Vec<Violation>>> = body
-        .orders
-        .iter()
-        .map(|value| {
-            let bytes = serde_json::to_vec(value).unwrap_or_default();
-            parse_json::<OrderDraft>(&bytes).map_err(|e| match e {
-                ApiError::InvalidRequest(v) => v,
-                other => vec![Violation::new(
-                    "",
-                    "invalid_value",
-                    other.to_string(),
-                    other.to_string(),
-                )],
-            })
-        })
-        .collect();
+    let parsed: Vec<Result<OrderDraft, Vec<Violation>>> =
+        body.orders.iter().map(|item| parse_item(item)).collect();
     let drafts: Vec<&OrderDraft> = parsed.iter().filter_map(|p| p.as_ref().ok()).collect();
     let (known, orders) = references(&app, company_id, &drafts).await?;
     let checked: Vec<Checked> = parsed

@@ -23,6 +23,7 @@ use koppel_store::receipts::{
 use koppel_store::references::{self, Wanted};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -32,7 +33,7 @@ use uuid::Uuid;
 use crate::App;
 use crate::auth::extract::{CompanyAccess, ReceiptsRead, ReceiptsWrite};
 use crate::error::{ApiError, Problem, ProblemItem};
-use crate::extract::{AppJson, AppPath, AppQuery, parse_json};
+use crate::extract::{AppJson, AppPath, AppQuery, parse_item};
 use crate::language::Language;
 use crate::pagination::{Cursor, Page, PageParams};
 
@@ -441,7 +442,7 @@ pub struct ReceiptQuery {
 #[serde(deny_unknown_fields)]
 pub struct BatchBody {
     /// The receipts, not yet parsed.
-    pub receipts: Vec<serde_json::Value>,
+    pub receipts: Vec<Box<RawValue>>,
 }
 
 // ------------------------------------------------------------------ the flow
@@ -717,24 +718,8 @@ pub async fn create_receipts_batch(
     }
     let language = Language::from_headers(&headers);
     let (company, clock) = company_clock(&app, company_id).await?;
-    // Each item parses on its own: serialising a value back is exact under
-    // `arbitrary_precision`, and gives the item's own pointers.
-    let parsed: Vec<Result<ReceiptDraft, Vec<Violation>>> = body
-        .receipts
-        .iter()
-        .map(|value| {
-            let bytes = serde_json::to_vec(value).unwrap_or_default();
-            parse_json::<ReceiptDraft>(&bytes).map_err(|e| match e {
-                ApiError::InvalidRequest(v) => v,
-                other => vec![Violation::new(
-                    "",
-                    "invalid_value",
-                    other.to_string(),
-                    other.to_string(),
-                )],
-            })
-        })
-        .collect();
+    let parsed: Vec<Result<ReceiptDraft, Vec<Violation>>> =
+        body.receipts.iter().map(|item| parse_item(item)).collect();
     let drafts: Vec<&ReceiptDraft> = parsed.iter().filter_map(|p| p.as_ref().ok()).collect();
     let known = load_references(&app, company_id, &drafts).await?;
     let checked: Vec<Result<NewReceipt, Vec<Violation>>> = parsed
