@@ -5,10 +5,11 @@
 //! one multi-row upsert of the heads (`insert … select from unnest(…) on
 //! conflict`), then one statement whose data-modifying CTEs insert the new
 //! versions with all their lines, costs, payments, VAT groups and events, all
-//! in one transaction. The upsert is what makes concurrent sends of the same
-//! order safe: the second waits on the first's row lock, then finds the same
-//! content hash (nothing to do) or appends the next version; it never creates
-//! a second order.
+//! in one transaction; a batch may be written as several such parts in one
+//! transaction ([`OrderBatch`]). The upsert is what makes concurrent sends of
+//! the same order safe: the second waits on the first's row lock, then finds
+//! the same content hash (nothing to do) or appends the next version; it never
+//! creates a second order.
 
 use std::collections::HashMap;
 
@@ -907,6 +908,44 @@ async fn complete(
         .collect())
 }
 
+/// Orders written in parts within one transaction; nothing is stored unless
+/// [`OrderBatch::commit`] is reached (dropping it rolls everything back).
+///
+/// Each part is written like [`Orders::write`] writes all of its orders, and a
+/// later part sees what earlier ones wrote, so an external id that comes again
+/// becomes the next version. Heads are locked as they are written: give the
+/// parts in ascending external-id order, as one part's rounds are, and
+/// concurrent batches lock in one global order and cannot deadlock.
+#[derive(Debug)]
+pub struct OrderBatch {
+    tx: sqlx::Transaction<'static, Postgres>,
+    company_id: Uuid,
+}
+
+impl OrderBatch {
+    /// Writes one part: answers one [`Written`] per item, in the order given.
+    pub async fn write(&mut self, orders: &[OrderWrite<'_>]) -> Result<Vec<Written>, StoreError> {
+        let mut results: Vec<Option<Written>> = vec![None; orders.len()];
+        for round in rounds(orders) {
+            let items: Vec<OrderWrite<'_>> = round.iter().map(|i| orders[*i]).collect();
+            let written = write_round(&mut self.tx, self.company_id, &items).await?;
+            for (i, w) in round.into_iter().zip(written) {
+                results[i] = Some(w);
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.ok_or(StoreError::NotFound))
+            .collect()
+    }
+
+    /// Commits every part written.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
 impl<'a> Orders<'a> {
     pub(crate) fn new(pool: &'a PgPool) -> Self {
         Self { pool }
@@ -921,23 +960,23 @@ impl<'a> Orders<'a> {
         company_id: Uuid,
         orders: &[OrderWrite<'_>],
     ) -> Result<Vec<Written>, StoreError> {
-        let mut results: Vec<Option<Written>> = vec![None; orders.len()];
         if orders.is_empty() {
             return Ok(Vec::new());
         }
-        let mut tx = self.pool.begin().await?;
-        for round in rounds(orders) {
-            let items: Vec<OrderWrite<'_>> = round.iter().map(|i| orders[*i]).collect();
-            let written = write_round(&mut tx, company_id, &items).await?;
-            for (i, w) in round.into_iter().zip(written) {
-                results[i] = Some(w);
-            }
-        }
-        tx.commit().await?;
-        results
-            .into_iter()
-            .map(|r| r.ok_or(StoreError::NotFound))
-            .collect()
+        let mut batch = self.begin_batch(company_id).await?;
+        let written = batch.write(orders).await?;
+        batch.commit().await?;
+        Ok(written)
+    }
+
+    /// Starts a transaction that stores orders part by part (see
+    /// [`OrderBatch`]), so that a caller can prepare the next part while the
+    /// database writes this one.
+    pub async fn begin_batch(&self, company_id: Uuid) -> Result<OrderBatch, StoreError> {
+        Ok(OrderBatch {
+            tx: self.pool.begin().await?,
+            company_id,
+        })
     }
 
     /// The current version of one order.

@@ -704,6 +704,137 @@ async fn a_batch_of_a_thousand_is_stored_and_one_more_is_refused(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn repeats_of_one_order_in_a_batch_become_its_versions_in_the_order_sent(pool: PgPool) {
+    // A batch is written in parts of a few hundred orders, in external-id
+    // order; 300 items of one order, between 250 others that sort before it
+    // and 50 after, span several parts.
+    let s = setup(pool).await;
+    let mut items = Vec::new();
+    let mut repeats = Vec::new();
+    for i in 0..600 {
+        if i % 2 == 1 {
+            let mut repeat = s.order("m-repeated");
+            // Items 101 and 103 are the same content: the second is unchanged.
+            let n = if i == 103 { 101 } else { i };
+            repeat["number"] = json!(format!("R-{n}"));
+            repeats.push((items.len(), n));
+            items.push(repeat);
+        } else if i < 500 {
+            items.push(s.order(&format!("a-{i:03}")));
+        } else {
+            items.push(s.order(&format!("z-{i:03}")));
+        }
+    }
+    let response = s
+        .app
+        .post(&s.uri("/batch"), &s.vendor, json!({"orders": items}))
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", &response.text[..300]);
+    let data = response.json()["data"].as_array().unwrap().clone();
+    assert_eq!(data.len(), 600);
+    assert!(data.iter().all(|i| i["success"] == true));
+    let indexes: Vec<i64> = data.iter().map(|i| i["index"].as_i64().unwrap()).collect();
+    assert_eq!(
+        indexes,
+        (0..600).collect::<Vec<_>>(),
+        "answered in the order sent"
+    );
+
+    let id = data[repeats[0].0]["id"].clone();
+    let mut expected = 0;
+    for (index, n) in &repeats {
+        let item = &data[*index];
+        assert_eq!(item["id"], id, "item {index} is the same order");
+        let outcome = if *n == 101 && expected == 51 {
+            "unchanged"
+        } else {
+            expected += 1;
+            if expected == 1 { "created" } else { "updated" }
+        };
+        assert_eq!(
+            (
+                item["version"].as_i64().unwrap(),
+                item["outcome"].as_str().unwrap()
+            ),
+            (expected, outcome),
+            "item {index}"
+        );
+    }
+    assert_eq!(expected, 299);
+
+    let versions = s
+        .app
+        .get(
+            &s.uri(&format!("/{}/versions?limit=1000", id.as_str().unwrap())),
+            &s.connector,
+        )
+        .await
+        .json();
+    let numbers: Vec<&str> = versions["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["number"].as_str().unwrap())
+        .collect();
+    let sent: Vec<String> = repeats
+        .iter()
+        .filter(|(index, _)| *index != 103)
+        .map(|(_, n)| format!("R-{n}"))
+        .collect();
+    assert_eq!(
+        numbers, sent,
+        "the versions hold what was sent, in that order"
+    );
+    assert_eq!(
+        s.list("limit=1000").await["data"].as_array().unwrap().len(),
+        301
+    );
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn concurrent_batches_of_the_same_orders_in_opposite_orders_both_succeed(pool: PgPool) {
+    // Each batch locks the heads it writes until it commits, part after part.
+    // Were the parts taken in the order sent, the first batch would hold the
+    // low ids and wait for the high ones, the second the other way round: a
+    // deadlock, which PostgreSQL breaks by failing one of them (a 503).
+    let s = setup(pool).await;
+    let batch = |status: &str, reversed: bool| {
+        let mut orders: Vec<Value> = (0..600)
+            .map(|i| {
+                let mut order = s.order(&format!("shared-{i:03}"));
+                order["status"] = json!(status);
+                order
+            })
+            .collect();
+        if reversed {
+            orders.reverse();
+        }
+        json!({"orders": orders})
+    };
+    let uri = s.uri("/batch");
+    for round in 0..3 {
+        let (up, down) = tokio::join!(
+            s.app.post(&uri, &s.vendor, batch("paid", false)),
+            s.app.post(&uri, &s.vendor, batch("shipped", true)),
+        );
+        for response in [up, down] {
+            assert_eq!(
+                response.status,
+                StatusCode::OK,
+                "round {round}: {}",
+                &response.text[..response.text.len().min(300)]
+            );
+            let data = response.json()["data"].as_array().unwrap().clone();
+            assert!(data.iter().all(|i| i["success"] == true), "round {round}");
+        }
+    }
+    assert_eq!(
+        s.list("limit=1000").await["data"].as_array().unwrap().len(),
+        600
+    );
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
 async fn a_credit_order_names_the_order_it_corrects_and_has_negative_amounts(pool: PgPool) {
     let s = setup(pool).await;
     let original = s.post(s.order("web-1")).await.json();
