@@ -154,15 +154,33 @@ pub(crate) async fn load<'e>(
     Ok(of)
 }
 
-/// The SQL of a JSON array of one day's bookings, for `from daily_revenue d`; amounts are not
-/// involved, so JSON loses nothing.
-pub(crate) const DAY_BOOKINGS_JSON: &str = "coalesce((select json_agg(json_build_object(
-        'id', b.id, 'resource_id', b.resource_id, 'version', b.version, 'package', b.package,
-        'reference', b.reference, 'client_id', b.client_id, 'created_at', b.created_at)
-        order by b.created_at, b.id)
-      from bookings b
-     where b.company_id = d.company_id and b.resource = 'daily_revenue'
-       and b.resource_id = d.id), '[]') as bookings";
+/// The SQL of a JSON array of one document's bookings, as column `bookings`, for a resource
+/// and the expressions of the document's company and id; amounts are not involved, so JSON
+/// loses nothing.
+macro_rules! bookings_json {
+    ($resource:literal, $company:literal, $id:literal) => {
+        concat!(
+            "coalesce((select json_agg(json_build_object(
+                'id', b.id, 'resource_id', b.resource_id, 'version', b.version, 'package', b.package,
+                'reference', b.reference, 'client_id', b.client_id, 'created_at', b.created_at)
+                order by b.created_at, b.id)
+              from bookings b
+             where b.company_id = ",
+            $company,
+            " and b.resource = '",
+            $resource,
+            "' and b.resource_id = ",
+            $id,
+            "), '[]') as bookings"
+        )
+    };
+}
+
+/// A day's bookings, for `from daily_revenue d`.
+pub(crate) const DAY_BOOKINGS_JSON: &str = bookings_json!("daily_revenue", "d.company_id", "d.id");
+
+/// An order's bookings, for a row `h` of an order's head (see `orders.rs`).
+pub(crate) const ORDER_BOOKINGS_JSON: &str = bookings_json!("orders", "h.company_id", "h.id");
 
 /// The document a booking is posted for.
 #[derive(Debug, Clone, Copy)]

@@ -16,11 +16,13 @@ use std::collections::HashMap;
 use chrono::{DateTime, FixedOffset, Offset as _, Utc};
 use koppel_domain::order::{CostKind, OrderStatus, ValidOrder};
 use rust_decimal::Decimal;
+use serde::Deserialize;
+use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::bookings::{self, BookedResource, BookingFilter, BookingRecord};
+use crate::bookings::{BookedResource, BookingFilter, BookingRecord, ORDER_BOOKINGS_JSON};
 pub use crate::settings::Outcome;
 
 /// An order to store: validated, with the hash of its canonical form.
@@ -45,29 +47,24 @@ pub struct Written {
 }
 
 /// The VAT of a stored line or cost.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct VatRecord {
     /// The company's VAT rate, when the document named one.
-    #[sqlx(rename = "vat_rate_id")]
     pub rate_id: Option<Uuid>,
     /// The rate in percent.
-    #[sqlx(rename = "vat_percentage")]
     pub percentage: Decimal,
     /// The VAT category, e.g. `standard`.
-    #[sqlx(rename = "vat_category")]
     pub category: String,
     /// The country whose rate applies.
-    #[sqlx(rename = "vat_country")]
     pub country: String,
     /// The VAT amount.
-    #[sqlx(rename = "vat_amount")]
     pub amount: Decimal,
     /// Why the line is exempt.
     pub exemption_reason: Option<String>,
 }
 
 /// A stored order line.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct LineRecord {
     /// The product.
     pub product_id: Option<Uuid>,
@@ -82,7 +79,6 @@ pub struct LineRecord {
     /// Discount on the whole line.
     pub discount: Decimal,
     /// The VAT.
-    #[sqlx(flatten)]
     pub vat: VatRecord,
     /// Line total excluding VAT.
     pub total_excl_vat: Decimal,
@@ -93,7 +89,7 @@ pub struct LineRecord {
 }
 
 /// A stored cost.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct CostRecord {
     /// What the cost is for, e.g. `shipping`.
     pub kind: String,
@@ -102,7 +98,6 @@ pub struct CostRecord {
     /// Amount excluding VAT.
     pub amount_excl_vat: Decimal,
     /// The VAT.
-    #[sqlx(flatten)]
     pub vat: VatRecord,
     /// Amount including VAT.
     pub amount_incl_vat: Decimal,
@@ -122,7 +117,7 @@ pub struct PaymentRecord {
 }
 
 /// One group of a stored VAT breakdown.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct VatGroupRecord {
     /// The category.
     pub category: String,
@@ -748,13 +743,68 @@ struct HeaderRow {
     updated_at: DateTime<Utc>,
     recorded_at: DateTime<Utc>,
     current_version: i32,
+    lines: Json<Vec<LineRecord>>,
+    costs: Json<Vec<CostRecord>>,
+    payments: Json<Vec<PaymentRow>>,
+    vat_breakdown: Json<Vec<VatGroupRecord>>,
+    bookings: Json<Vec<BookingRecord>>,
 }
 
-/// The columns of an order version joined to its head, as `HeaderRow` reads them.
-const HEADER_COLUMNS: &str = "o.id, o.external_id, v.version, v.number, v.status, v.order_date,
-    v.order_date_offset, v.currency, v.prices_include_vat, v.customer_id, v.customer, v.credit_of,
-    v.total_excl_vat, v.total_vat, v.total_incl_vat, o.created_at, o.updated_at, v.recorded_at,
-    o.version as current_version";
+/// The columns of an order version joined to its head, for the inner query of
+/// [`with_parts`].
+const HEADER_COLUMNS: &str = "o.company_id, o.id, o.external_id, v.version, v.number, v.status,
+    v.order_date, v.order_date_offset, v.currency, v.prices_include_vat, v.customer_id, v.customer,
+    v.credit_of, v.total_excl_vat, v.total_vat, v.total_incl_vat, o.created_at, o.updated_at,
+    v.recorded_at, o.version as current_version";
+
+/// A version's lines, costs, payments and VAT groups as JSON arrays in the order sent, for a
+/// row `h` of `HEADER_COLUMNS`: each a correlated lookup on the part table's primary key.
+/// Amounts go as text, so JSON's numbers never touch them.
+const PARTS_JSON: &str = "
+    coalesce((select json_agg(json_build_object(
+            'product_id', l.product_id, 'sku', l.sku, 'description', l.description,
+            'quantity', l.quantity::text, 'unit_price', l.unit_price::text,
+            'discount', l.discount::text,
+            'vat', json_build_object('rate_id', l.vat_rate_id,
+                   'percentage', l.vat_percentage::text, 'category', l.vat_category,
+                   'country', l.vat_country, 'amount', l.vat_amount::text,
+                   'exemption_reason', l.exemption_reason),
+            'total_excl_vat', l.total_excl_vat::text, 'total_incl_vat', l.total_incl_vat::text,
+            'category_id', l.category_id) order by l.position)
+        from order_lines l
+       where l.company_id = h.company_id and l.order_id = h.id and l.version = h.version),
+      '[]') as lines,
+    coalesce((select json_agg(json_build_object(
+            'kind', c.kind, 'description', c.description,
+            'amount_excl_vat', c.amount_excl_vat::text,
+            'vat', json_build_object('rate_id', c.vat_rate_id,
+                   'percentage', c.vat_percentage::text, 'category', c.vat_category,
+                   'country', c.vat_country, 'amount', c.vat_amount::text,
+                   'exemption_reason', c.exemption_reason),
+            'amount_incl_vat', c.amount_incl_vat::text) order by c.position)
+        from order_costs c
+       where c.company_id = h.company_id and c.order_id = h.id and c.version = h.version),
+      '[]') as costs,
+    coalesce((select json_agg(json_build_object(
+            'method_id', p.method_id, 'amount', p.amount::text, 'reference', p.reference,
+            'paid_at', p.paid_at, 'paid_at_offset', p.paid_at_offset) order by p.position)
+        from order_payments p
+       where p.company_id = h.company_id and p.order_id = h.id and p.version = h.version),
+      '[]') as payments,
+    coalesce((select json_agg(json_build_object(
+            'category', g.category, 'percentage', g.percentage::text, 'country', g.country,
+            'base', g.base::text, 'vat', g.vat::text) order by g.position)
+        from order_vat_breakdown g
+       where g.company_id = h.company_id and g.order_id = h.id and g.version = h.version),
+      '[]') as vat_breakdown";
+
+/// The query answering complete versions: `inner` selects `HEADER_COLUMNS` (and may
+/// filter, sort and limit as it likes); its rows get their parts and bookings, in `order`.
+/// The parts are looked up only for the rows `inner` answers, whatever its limit, and the
+/// whole document comes in one round trip.
+fn with_parts(inner: &str, order: &str) -> String {
+    format!("select h.*, {PARTS_JSON}, {ORDER_BOOKINGS_JSON} from ({inner}) h order by {order}")
+}
 
 /// A stored instant with the offset it was sent with; the migration keeps
 /// offsets within a day, so the fallback to UTC is never taken.
@@ -763,15 +813,7 @@ fn with_offset(at: DateTime<Utc>, offset: i32) -> DateTime<FixedOffset> {
     at.with_timezone(&offset)
 }
 
-#[derive(sqlx::FromRow)]
-struct Keyed<T> {
-    order_id: Uuid,
-    version: i32,
-    #[sqlx(flatten)]
-    record: T,
-}
-
-#[derive(sqlx::FromRow)]
+#[derive(Deserialize)]
 struct PaymentRow {
     method_id: Uuid,
     amount: Decimal,
@@ -780,132 +822,47 @@ struct PaymentRow {
     paid_at_offset: Option<i32>,
 }
 
-type Key = (Uuid, i32);
-
-fn group<T>(rows: Vec<Keyed<T>>) -> HashMap<Key, Vec<T>> {
-    let mut map: HashMap<Key, Vec<T>> = HashMap::new();
-    for row in rows {
-        map.entry((row.order_id, row.version))
-            .or_default()
-            .push(row.record);
+impl From<HeaderRow> for OrderRecord {
+    fn from(h: HeaderRow) -> Self {
+        OrderRecord {
+            id: h.id,
+            external_id: h.external_id,
+            version: h.version,
+            number: h.number,
+            status: h.status,
+            order_date: with_offset(h.order_date, h.order_date_offset),
+            currency: h.currency,
+            prices_include_vat: h.prices_include_vat,
+            customer_id: h.customer_id,
+            customer: h.customer,
+            credit_of: h.credit_of,
+            total_excl_vat: h.total_excl_vat,
+            total_vat: h.total_vat,
+            total_incl_vat: h.total_incl_vat,
+            created_at: h.created_at,
+            recorded_at: h.recorded_at,
+            updated_at: h.updated_at,
+            lines: h.lines.0,
+            costs: h.costs.0,
+            payments: h
+                .payments
+                .0
+                .into_iter()
+                .map(|p| PaymentRecord {
+                    method_id: p.method_id,
+                    amount: p.amount,
+                    reference: p.reference,
+                    paid_at: p
+                        .paid_at
+                        .map(|at| with_offset(at, p.paid_at_offset.unwrap_or(0))),
+                })
+                .collect(),
+            vat_breakdown: h.vat_breakdown.0,
+            current_version: h.current_version,
+            // Every version of an order shows the order's bookings.
+            bookings: h.bookings.0,
+        }
     }
-    map
-}
-
-/// Loads the lines, costs, payments and VAT groups of the given versions:
-/// one query per table, whatever the number of versions.
-async fn complete(
-    conn: &mut PgConnection,
-    company_id: Uuid,
-    headers: Vec<HeaderRow>,
-) -> Result<Vec<OrderRecord>, StoreError> {
-    if headers.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<Uuid> = headers.iter().map(|h| h.id).collect();
-    let versions: Vec<i32> = headers.iter().map(|h| h.version).collect();
-    // The pairs join on the primary keys' leading columns; `order by position`
-    // keeps each document's parts in the order sent. A single order (get, and the
-    // answer to every upsert) compares by equality instead: PostgreSQL's generic
-    // plan of the `unnest` form assumes ten pairs, so it never wins against a
-    // custom plan and every execution was planned anew (measured: a third of the
-    // database's CPU on `GET …/orders/{id}`); the equality's generic plan is reused.
-    let keys = if headers.len() == 1 {
-        "order_id = ($2::uuid[])[1] and version = ($3::int[])[1]"
-    } else {
-        "(order_id, version) in (select * from unnest($2::uuid[], $3::int[]))"
-    };
-    let lines = sqlx::query_as::<_, Keyed<LineRecord>>(AssertSqlSafe(format!(
-        "select order_id, version, product_id, sku, description, quantity, unit_price, discount,
-                vat_rate_id, vat_percentage, vat_category, vat_country, vat_amount, exemption_reason,
-                total_excl_vat, total_incl_vat, category_id
-           from order_lines where company_id = $1 and {keys} order by order_id, version, position"
-    )))
-    .bind(company_id)
-    .bind(&ids)
-    .bind(&versions)
-    .fetch_all(&mut *conn)
-    .await?;
-    let costs = sqlx::query_as::<_, Keyed<CostRecord>>(AssertSqlSafe(format!(
-        "select order_id, version, kind, description, amount_excl_vat, vat_rate_id, vat_percentage,
-                vat_category, vat_country, vat_amount, exemption_reason, amount_incl_vat
-           from order_costs where company_id = $1 and {keys} order by order_id, version, position"
-    )))
-    .bind(company_id)
-    .bind(&ids)
-    .bind(&versions)
-    .fetch_all(&mut *conn)
-    .await?;
-    let payments = sqlx::query_as::<_, Keyed<PaymentRow>>(AssertSqlSafe(format!(
-        "select order_id, version, method_id, amount, reference, paid_at, paid_at_offset
-           from order_payments where company_id = $1 and {keys} order by order_id, version, position"
-    )))
-    .bind(company_id)
-    .bind(&ids)
-    .bind(&versions)
-    .fetch_all(&mut *conn)
-    .await?;
-    let groups = sqlx::query_as::<_, Keyed<VatGroupRecord>>(AssertSqlSafe(format!(
-        "select order_id, version, category, percentage, country, base, vat
-           from order_vat_breakdown where company_id = $1 and {keys}
-          order by order_id, version, position"
-    )))
-    .bind(company_id)
-    .bind(&ids)
-    .bind(&versions)
-    .fetch_all(&mut *conn)
-    .await?;
-
-    let bookings = bookings::load(&mut *conn, company_id, BookedResource::Orders, &ids).await?;
-
-    let mut lines = group(lines);
-    let mut costs = group(costs);
-    let mut payments = group(payments);
-    let mut groups = group(groups);
-    Ok(headers
-        .into_iter()
-        .map(|h| {
-            let key = (h.id, h.version);
-            OrderRecord {
-                id: h.id,
-                external_id: h.external_id,
-                version: h.version,
-                number: h.number,
-                status: h.status,
-                order_date: with_offset(h.order_date, h.order_date_offset),
-                currency: h.currency,
-                prices_include_vat: h.prices_include_vat,
-                customer_id: h.customer_id,
-                customer: h.customer,
-                credit_of: h.credit_of,
-                total_excl_vat: h.total_excl_vat,
-                total_vat: h.total_vat,
-                total_incl_vat: h.total_incl_vat,
-                created_at: h.created_at,
-                recorded_at: h.recorded_at,
-                updated_at: h.updated_at,
-                lines: lines.remove(&key).unwrap_or_default(),
-                costs: costs.remove(&key).unwrap_or_default(),
-                payments: payments
-                    .remove(&key)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|p| PaymentRecord {
-                        method_id: p.method_id,
-                        amount: p.amount,
-                        reference: p.reference,
-                        paid_at: p
-                            .paid_at
-                            .map(|at| with_offset(at, p.paid_at_offset.unwrap_or(0))),
-                    })
-                    .collect(),
-                vat_breakdown: groups.remove(&key).unwrap_or_default(),
-                current_version: h.current_version,
-                // Every version of an order shows the order's bookings.
-                bookings: bookings.get(&h.id).cloned().unwrap_or_default(),
-            }
-        })
-        .collect())
 }
 
 /// Orders written in parts within one transaction; nothing is stored unless
@@ -985,19 +942,21 @@ impl<'a> Orders<'a> {
         company_id: Uuid,
         id: Uuid,
     ) -> Result<Option<OrderRecord>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        let headers = sqlx::query_as::<_, HeaderRow>(AssertSqlSafe(format!(
-            "select {HEADER_COLUMNS}
-               from orders o
-               join order_versions v
-                 on v.company_id = o.company_id and v.order_id = o.id and v.version = o.version
-              where o.company_id = $1 and o.id = $2"
+        let row = sqlx::query_as::<_, HeaderRow>(AssertSqlSafe(with_parts(
+            &format!(
+                "select {HEADER_COLUMNS}
+                   from orders o
+                   join order_versions v
+                     on v.company_id = o.company_id and v.order_id = o.id and v.version = o.version
+                  where o.company_id = $1 and o.id = $2"
+            ),
+            "h.id",
         )))
         .bind(company_id)
         .bind(id)
-        .fetch_all(&mut *conn)
+        .fetch_optional(self.pool)
         .await?;
-        Ok(complete(&mut conn, company_id, headers).await?.pop())
+        Ok(row.map(OrderRecord::from))
     }
 
     /// One version of one order.
@@ -1019,21 +978,23 @@ impl<'a> Orders<'a> {
         after_version: i32,
         limit: i64,
     ) -> Result<Vec<OrderRecord>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        let headers = sqlx::query_as::<_, HeaderRow>(AssertSqlSafe(format!(
-            "select {HEADER_COLUMNS}
-               from orders o
-               join order_versions v on v.company_id = o.company_id and v.order_id = o.id
-              where o.company_id = $1 and o.id = $2 and v.version > $3
-              order by v.version limit $4"
+        let rows = sqlx::query_as::<_, HeaderRow>(AssertSqlSafe(with_parts(
+            &format!(
+                "select {HEADER_COLUMNS}
+                   from orders o
+                   join order_versions v on v.company_id = o.company_id and v.order_id = o.id
+                  where o.company_id = $1 and o.id = $2 and v.version > $3
+                  order by v.version limit $4"
+            ),
+            "h.version",
         )))
         .bind(company_id)
         .bind(id)
         .bind(after_version)
         .bind(limit)
-        .fetch_all(&mut *conn)
+        .fetch_all(self.pool)
         .await?;
-        complete(&mut conn, company_id, headers).await
+        Ok(rows.into_iter().map(OrderRecord::from).collect())
     }
 
     /// Finds orders by our id or the vendor's external id, as `credit_of` may
@@ -1093,7 +1054,7 @@ impl<'a> Orders<'a> {
         filter: &OrderFilter,
     ) -> Result<Vec<OrderRecord>, StoreError> {
         let mut q = QueryBuilder::<Postgres>::new(format!(
-            "select {HEADER_COLUMNS}
+            "select h.*, {PARTS_JSON}, {ORDER_BOOKINGS_JSON} from (select {HEADER_COLUMNS}
                from orders o
                join order_versions v
                  on v.company_id = o.company_id and v.order_id = o.id and v.version = o.version
@@ -1151,11 +1112,13 @@ impl<'a> Orders<'a> {
         }
         q.push(format!(" order by {column}, o.id limit "))
             .push_bind(filter.limit);
-        let mut conn = self.pool.acquire().await?;
-        let headers = q
-            .build_query_as::<HeaderRow>()
-            .fetch_all(&mut *conn)
-            .await?;
-        complete(&mut conn, company_id, headers).await
+        // The page, then its parts (as `with_parts` does), in the same order.
+        let outer = match filter.sort {
+            OrderSort::UpdatedAt => "h.updated_at",
+            OrderSort::OrderDate => "h.order_date",
+        };
+        q.push(format!(") h order by {outer}, h.id"));
+        let rows = q.build_query_as::<HeaderRow>().fetch_all(self.pool).await?;
+        Ok(rows.into_iter().map(OrderRecord::from).collect())
     }
 }
