@@ -35,6 +35,10 @@ pub use idempotency::{Claim, IdempotencyKeys, IdempotencyRecord, StoredResponse}
 /// in the binary so that `koppel serve` and `koppel migrate` need no files.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
+/// How long a pooled connection may have sat idle and still be handed out
+/// without a ping first.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+
 /// How the connection pool behaves.
 #[derive(Debug, Clone)]
 pub struct PoolConfig {
@@ -71,6 +75,19 @@ impl Store {
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections)
             .acquire_timeout(config.acquire_timeout)
+            // sqlx pings every connection it hands out, a round trip before every
+            // request's first query (and one more as each is given back). A
+            // connection given back moments ago was just pinged; only one that sat
+            // idle for a while (through a database restart, say) is checked again.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_BEFORE_PING {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_lazy_with(options);
         Ok(Self { pool })
     }
