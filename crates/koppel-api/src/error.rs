@@ -69,6 +69,10 @@ pub enum ApiError {
     /// The database cannot be reached.
     #[error("service unavailable")]
     Unavailable,
+    /// The request's transaction collided with a concurrent one and was
+    /// rolled back; sending it again succeeds.
+    #[error("collided with a concurrent request")]
+    Contention,
     /// A bug. The cause has been logged where the error was made.
     #[error("internal error")]
     Internal,
@@ -200,7 +204,7 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::IdempotencyKeyInUse { .. } => "idempotency_key_in_use",
             ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::Unavailable => "service_unavailable",
+            ApiError::Unavailable | ApiError::Contention => "service_unavailable",
             ApiError::Internal => "internal_error",
         }
     }
@@ -332,6 +336,17 @@ impl ApiError {
                     "the database is temporarily unreachable; retry later".to_owned()
                 }
             }
+            ApiError::Contention => {
+                if nl {
+                    "het verzoek botste met een gelijktijdig verzoek en is teruggedraaid; er is \
+                     niets opgeslagen; stuur het opnieuw"
+                        .to_owned()
+                } else {
+                    "the request collided with a concurrent one and was rolled back; nothing \
+                     was stored; send it again"
+                        .to_owned()
+                }
+            }
             ApiError::Internal => {
                 if nl {
                     "er ging iets mis aan onze kant; noem het request_id als u contact opneemt"
@@ -456,6 +471,11 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
+        if let ApiError::Contention = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         response.extensions_mut().insert(PendingProblem(self));
         response
     }
@@ -469,6 +489,10 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(cause) => {
                 tracing::warn!(error = %ErrorChain(&cause), "database unavailable");
                 ApiError::Unavailable
+            }
+            StoreError::Contention(cause) => {
+                tracing::warn!(error = %ErrorChain(&cause), "rolled back by a concurrent request");
+                ApiError::Contention
             }
             other => ApiError::internal(&other),
         }

@@ -11,6 +11,11 @@ pub enum StoreError {
     /// retried later.
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
+    /// The transaction collided with a concurrent one (a deadlock or a
+    /// serialization failure) and was rolled back; the same request succeeds
+    /// when sent again.
+    #[error("transaction rolled back by a concurrent one")]
+    Contention(#[source] sqlx::Error),
     /// A named unique constraint was violated.
     #[error("unique constraint {constraint} violated")]
     UniqueViolation {
@@ -62,9 +67,7 @@ impl From<sqlx::Error> for StoreError {
                 match code.as_ref() {
                     "23505" => StoreError::UniqueViolation { constraint },
                     "23503" => StoreError::ForeignKeyViolation { constraint },
-                    // A deadlock or serialization failure: the transaction was
-                    // rolled back and the same request will succeed when retried.
-                    "40001" | "40P01" => StoreError::Unavailable(error),
+                    "40001" | "40P01" => StoreError::Contention(error),
                     c if c.starts_with("22") => StoreError::InvalidValue(db.message().to_owned()),
                     // Class 08 is "connection exception"; 57P01-57P03 are the
                     // server shutting down or not yet accepting connections.

@@ -217,3 +217,63 @@ async fn a_sane_request_id_is_echoed_and_an_unsafe_one_replaced(pool: PgPool) {
     assert_ne!(id, "bad id with spaces");
     assert_eq!(id.len(), 32);
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_request_rolled_back_by_a_deadlock_is_a_503_that_says_to_send_it_again(pool: PgPool) {
+    use axum::response::IntoResponse;
+    use koppel_api::error::ApiError;
+    use koppel_store::StoreError;
+
+    // Two transactions that each hold a row the other wants: PostgreSQL
+    // breaks the deadlock by rolling one of them back (SQLSTATE 40P01).
+    sqlx::query("create table deadlock_test (id int primary key, n int not null)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("insert into deadlock_test values (1, 0), (2, 0)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let bump = "update deadlock_test set n = n + 1 where id = $1";
+    let mut first = pool.begin().await.unwrap();
+    let mut second = pool.begin().await.unwrap();
+    sqlx::query(bump)
+        .bind(1)
+        .execute(&mut *first)
+        .await
+        .unwrap();
+    sqlx::query(bump)
+        .bind(2)
+        .execute(&mut *second)
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(
+        sqlx::query(bump).bind(2).execute(&mut *first),
+        sqlx::query(bump).bind(1).execute(&mut *second),
+    );
+    let error = match (a, b) {
+        (Err(e), Ok(_)) | (Ok(_), Err(e)) => e,
+        other => panic!("expected exactly one deadlock victim, got {other:?}"),
+    };
+
+    let store_error = StoreError::from(error);
+    assert!(
+        matches!(store_error, StoreError::Contention(_)),
+        "{store_error:?}"
+    );
+    let response = ApiError::from(store_error).into_response();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(problem["code"], "service_unavailable");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("collided with a concurrent one"),
+        "{problem}"
+    );
+}
