@@ -143,6 +143,7 @@ fn api_router() -> OpenApiRouter<App> {
         .merge(search::router())
         .merge(vat_return::router());
     openapi::document_idempotency_key(router.get_openapi_mut());
+    openapi::document_response_headers(router.get_openapi_mut());
     router
 }
 

@@ -1,10 +1,13 @@
 //! The OpenAPI document: metadata, the OAuth2 security scheme and shared schemas.
 
 use utoipa::Modify;
-use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::header::{Header, HeaderBuilder};
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
-use utoipa::openapi::{InfoBuilder, LicenseBuilder, OpenApi, Required};
+use utoipa::openapi::{InfoBuilder, LicenseBuilder, OpenApi, Ref, Required};
 
 use crate::auth::scopes::SCOPES;
 
@@ -79,4 +82,150 @@ pub fn document_idempotency_key(openapi: &mut OpenApi) {
             .get_or_insert_with(Vec::new)
             .push(parameter.into());
     }
+}
+
+/// The headers every response of `operation` carries, documented on each of its responses:
+/// `X-Request-Id` always; the rate-limit fields when the operation takes a bearer token
+/// (the middleware in [`crate::ratelimit`] sets them on every response to a valid one);
+/// `Retry-After` on the responses a 429 or 503 can be among. Like the `Idempotency-Key`, these
+/// come from middleware for all routes at once, so they are added here for all of them.
+///
+/// Every operation that reads or writes the database also gets its 503, which a
+/// handler never declares: any of them answers it while the database is out of reach.
+pub fn document_response_headers(openapi: &mut OpenApi) {
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        let uses_database = path.as_str() != crate::ratelimit::RATE_LIMIT_PATH;
+        for operation in [
+            item.get.as_mut(),
+            item.put.as_mut(),
+            item.post.as_mut(),
+            item.delete.as_mut(),
+            item.patch.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            document_unavailable(operation, uses_database);
+            document_operation_headers(operation);
+        }
+    }
+}
+
+/// Whether the operation takes a bearer token: a security requirement other than `{}`.
+fn takes_token(operation: &Operation) -> bool {
+    operation.security.as_ref().is_some_and(|requirements| {
+        requirements.iter().any(|r| {
+            serde_json::to_value(r).is_ok_and(|v| v.as_object().is_some_and(|o| !o.is_empty()))
+        })
+    })
+}
+
+fn document_unavailable(operation: &mut Operation, uses_database: bool) {
+    if !uses_database
+        || !takes_token(operation)
+        || operation.responses.responses.contains_key("503")
+    {
+        return;
+    }
+    let response = ResponseBuilder::new()
+        .description(
+            "The database is out of reach, or the request collided with a concurrent one and \
+             was rolled back: nothing was stored; send it again after `Retry-After` seconds",
+        )
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build();
+    operation
+        .responses
+        .responses
+        .insert("503".to_owned(), response.into());
+}
+
+fn document_operation_headers(operation: &mut Operation) {
+    let limited = takes_token(operation);
+    for (status, response) in operation.responses.responses.iter_mut() {
+        let utoipa::openapi::RefOr::T(response) = response else {
+            continue;
+        };
+        let mut add = |name: &str, header: Header| {
+            response
+                .headers
+                .entry(name.to_owned())
+                .or_insert(header.into());
+        };
+        add(
+            "X-Request-Id",
+            text_header(
+                "This request's id, also in every log line of it and in a problem body: the \
+                 one sent when it was 1 to 128 of `A-Z a-z 0-9 - _ . :`, else a new one.",
+                "2f1c9b7e8d6a4c3b9e0f1a2b3c4d5e6f",
+            ),
+        );
+        if limited {
+            add(
+                "RateLimit-Policy",
+                text_header(
+                    "The client's bucket (draft-ietf-httpapi-ratelimit-headers): `q` requests \
+                     at most in a burst, refilled over `w` seconds; `koppel-per-second` is the \
+                     refill rate. See docs/limits.md.",
+                    "\"default\";q=1000;w=10;koppel-per-second=100",
+                ),
+            );
+            add(
+                "RateLimit",
+                text_header(
+                    "What is left: `r` requests may be sent now; `t` seconds until the bucket \
+                     is full again (or, when empty, until the next request may be sent).",
+                    "\"default\";r=998;t=1",
+                ),
+            );
+            add(
+                "X-RateLimit-Limit",
+                integer_header("The burst: requests the full bucket holds.", 1000),
+            );
+            add(
+                "X-RateLimit-Remaining",
+                integer_header("Requests that may be sent now.", 998),
+            );
+            add(
+                "X-RateLimit-Reset",
+                integer_header("Seconds until the bucket is full again.", 1),
+            );
+        }
+        if matches!(status.as_str(), "4XX" | "409" | "429" | "5XX" | "503") {
+            add(
+                "Retry-After",
+                integer_header(
+                    "On a 409 (the same `Idempotency-Key` is still running), a 429 (rate \
+                     limit spent) or a 503 (database unavailable, or a collision with a \
+                     concurrent request): whole seconds to wait before sending it again.",
+                    1,
+                ),
+            );
+        }
+    }
+}
+
+fn text_header(description: &str, example: &str) -> Header {
+    HeaderBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .description(Some(description))
+        .example(Some(example.into()))
+        .build()
+}
+
+fn integer_header(description: &str, example: u64) -> Header {
+    HeaderBuilder::new()
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0)),
+        ))
+        .description(Some(description))
+        .example(Some(example.into()))
+        .build()
 }

@@ -126,3 +126,87 @@ fn every_post_but_the_token_endpoint_documents_the_idempotency_key() {
     }
     assert!(posts > 10);
 }
+
+#[test]
+fn every_operation_documents_its_request_id_rate_limit_and_unavailable_answers() {
+    let spec = serde_json::to_value(koppel_api::openapi()).unwrap();
+    let mut operations = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let takes_token = operation["security"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|s| s != &serde_json::json!({})));
+            let responses = operation["responses"].as_object().unwrap();
+            for (status, response) in responses {
+                let headers = &response["headers"];
+                assert!(
+                    headers.get("X-Request-Id").is_some(),
+                    "{method} {path} {status}"
+                );
+                for name in [
+                    "RateLimit-Policy",
+                    "RateLimit",
+                    "X-RateLimit-Limit",
+                    "X-RateLimit-Remaining",
+                    "X-RateLimit-Reset",
+                ] {
+                    assert_eq!(
+                        headers.get(name).is_some(),
+                        takes_token,
+                        "{name} on {method} {path} {status}"
+                    );
+                }
+            }
+            if takes_token && path != "/v1/rate-limit" {
+                assert!(responses.contains_key("503"), "{method} {path} has no 503");
+                assert!(responses["503"]["headers"].get("Retry-After").is_some());
+            }
+            operations += 1;
+        }
+    }
+    assert!(operations > 40);
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn the_headers_documented_on_an_answer_are_on_the_answer(pool: PgPool) {
+    // Every company-scoped list a connector can call, answered 200 (or a 4XX
+    // where a parameter is required): each header its documented response
+    // names is there, but for Retry-After, which only a 409, 429 or 503 has.
+    let app = TestApp::new(pool);
+    let company = app.company("Kopregels B.V.").await;
+    let connector = app
+        .client(koppel_api::auth::scopes::ClientKind::Connector, &[company])
+        .await;
+    let token = app.token(&connector).await;
+    let spec = serde_json::to_value(koppel_api::openapi()).unwrap();
+    let mut checked = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let Some(get) = item.get("get") else {
+            continue;
+        };
+        let Some(rest) = path.strip_prefix("/v1/companies/{company_id}") else {
+            continue;
+        };
+        if rest.contains('{') {
+            continue;
+        }
+        let uri = format!("/v1/companies/{company}{rest}");
+        let response = app.get(&uri, &token).await;
+        let status = response.status.as_u16().to_string();
+        let documented = get["responses"]
+            .get(&status)
+            .or_else(|| get["responses"].get(format!("{}XX", &status[..1]).as_str()))
+            .unwrap_or_else(|| panic!("GET {path} answered an undocumented {status}"));
+        for name in documented["headers"].as_object().unwrap().keys() {
+            if name == "Retry-After" {
+                continue;
+            }
+            assert!(
+                response.header(name).is_some(),
+                "GET {path} answered {status} without {name}"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked > 8, "only {checked} lists checked");
+}
