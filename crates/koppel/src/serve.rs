@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use axum::serve::ListenerExt as _;
 use koppel_api::auth::DEFAULT_TOKEN_TTL;
 use koppel_api::auth::registry::RELOAD_INTERVAL;
 use koppel_api::auth::tokens::TokenKeys;
@@ -78,6 +79,13 @@ pub async fn serve_on(
     let address = listener.local_addr()?;
     tracing::info!(%address, "listening");
     let router = koppel_api::router(app);
+    // Answers go out as soon as they are written, not held back by Nagle's
+    // algorithm waiting for the client to acknowledge the previous one.
+    let listener = listener.tap_io(|stream| {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
