@@ -7,7 +7,7 @@ use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
-use utoipa::openapi::{InfoBuilder, LicenseBuilder, OpenApi, Ref, Required};
+use utoipa::openapi::{InfoBuilder, LicenseBuilder, OpenApi, Ref, RefOr, Required};
 
 use crate::auth::scopes::SCOPES;
 
@@ -87,12 +87,22 @@ pub fn document_idempotency_key(openapi: &mut OpenApi) {
 /// The headers every response of `operation` carries, documented on each of its responses:
 /// `X-Request-Id` always; the rate-limit fields when the operation takes a bearer token
 /// (the middleware in [`crate::ratelimit`] sets them on every response to a valid one);
-/// `Retry-After` on the responses a 429 or 503 can be among. Like the `Idempotency-Key`, these
-/// come from middleware for all routes at once, so they are added here for all of them.
+/// `Retry-After` on the responses a 409, 429 or 503 can be among. Like the `Idempotency-Key`,
+/// these come from middleware for all routes at once, so they are added here for all of them,
+/// each described once under `components/headers` and referred to from every response.
 ///
 /// Every operation that reads or writes the database also gets its 503, which a
 /// handler never declares: any of them answers it while the database is out of reach.
 pub fn document_response_headers(openapi: &mut OpenApi) {
+    openapi
+        .components
+        .get_or_insert_with(Default::default)
+        .headers
+        .extend(
+            shared_headers()
+                .into_iter()
+                .map(|(name, header)| (name.to_owned(), header.into())),
+        );
     for (path, item) in openapi.paths.paths.iter_mut() {
         let uses_database = path.as_str() != crate::ratelimit::RATE_LIMIT_PATH;
         for operation in [
@@ -109,6 +119,66 @@ pub fn document_response_headers(openapi: &mut OpenApi) {
             document_operation_headers(operation);
         }
     }
+}
+
+/// The rate-limit fields of SPEC "Limits", in the order they are documented.
+const RATE_LIMIT_HEADERS: [&str; 5] = [
+    "RateLimit-Policy",
+    "RateLimit",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+];
+
+fn shared_headers() -> Vec<(&'static str, Header)> {
+    vec![
+        (
+            "X-Request-Id",
+            text_header(
+                "This request's id, also in every log line of it and in a problem body: the \
+                 one sent when it was 1 to 128 of `A-Z a-z 0-9 - _ . :`, else a new one.",
+                "2f1c9b7e8d6a4c3b9e0f1a2b3c4d5e6f",
+            ),
+        ),
+        (
+            "RateLimit-Policy",
+            text_header(
+                "The client's bucket (draft-ietf-httpapi-ratelimit-headers): `q` requests at \
+                 most in a burst, refilled over `w` seconds; `koppel-per-second` is the refill \
+                 rate. See docs/limits.md.",
+                "\"default\";q=1000;w=10;koppel-per-second=100",
+            ),
+        ),
+        (
+            "RateLimit",
+            text_header(
+                "What is left: `r` requests may be sent now; `t` seconds until the bucket is \
+                 full again (or, when it is empty, until the next request may be sent).",
+                "\"default\";r=998;t=1",
+            ),
+        ),
+        (
+            "X-RateLimit-Limit",
+            integer_header("The burst: requests the full bucket holds.", 1000),
+        ),
+        (
+            "X-RateLimit-Remaining",
+            integer_header("Requests that may be sent now.", 998),
+        ),
+        (
+            "X-RateLimit-Reset",
+            integer_header("Seconds until the bucket is full again.", 1),
+        ),
+        (
+            "Retry-After",
+            integer_header(
+                "On a 409 (the same `Idempotency-Key` is still running), a 429 (rate limit \
+                 spent) or a 503 (database unavailable, or a collision with a concurrent \
+                 request): whole seconds to wait before sending the request again.",
+                1,
+            ),
+        ),
+    ]
 }
 
 /// Whether the operation takes a bearer token: a security requirement other than `{}`.
@@ -148,64 +218,18 @@ fn document_unavailable(operation: &mut Operation, uses_database: bool) {
 fn document_operation_headers(operation: &mut Operation) {
     let limited = takes_token(operation);
     for (status, response) in operation.responses.responses.iter_mut() {
-        let utoipa::openapi::RefOr::T(response) = response else {
+        let RefOr::T(response) = response else {
             continue;
         };
-        let mut add = |name: &str, header: Header| {
+        let retry = matches!(status.as_str(), "4XX" | "409" | "429" | "5XX" | "503");
+        let names = std::iter::once("X-Request-Id")
+            .chain(RATE_LIMIT_HEADERS.into_iter().filter(|_| limited))
+            .chain(std::iter::once("Retry-After").filter(|_| retry));
+        for name in names {
             response
                 .headers
                 .entry(name.to_owned())
-                .or_insert(header.into());
-        };
-        add(
-            "X-Request-Id",
-            text_header(
-                "This request's id, also in every log line of it and in a problem body: the \
-                 one sent when it was 1 to 128 of `A-Z a-z 0-9 - _ . :`, else a new one.",
-                "2f1c9b7e8d6a4c3b9e0f1a2b3c4d5e6f",
-            ),
-        );
-        if limited {
-            add(
-                "RateLimit-Policy",
-                text_header(
-                    "The client's bucket (draft-ietf-httpapi-ratelimit-headers): `q` requests \
-                     at most in a burst, refilled over `w` seconds; `koppel-per-second` is the \
-                     refill rate. See docs/limits.md.",
-                    "\"default\";q=1000;w=10;koppel-per-second=100",
-                ),
-            );
-            add(
-                "RateLimit",
-                text_header(
-                    "What is left: `r` requests may be sent now; `t` seconds until the bucket \
-                     is full again (or, when empty, until the next request may be sent).",
-                    "\"default\";r=998;t=1",
-                ),
-            );
-            add(
-                "X-RateLimit-Limit",
-                integer_header("The burst: requests the full bucket holds.", 1000),
-            );
-            add(
-                "X-RateLimit-Remaining",
-                integer_header("Requests that may be sent now.", 998),
-            );
-            add(
-                "X-RateLimit-Reset",
-                integer_header("Seconds until the bucket is full again.", 1),
-            );
-        }
-        if matches!(status.as_str(), "4XX" | "409" | "429" | "5XX" | "503") {
-            add(
-                "Retry-After",
-                integer_header(
-                    "On a 409 (the same `Idempotency-Key` is still running), a 429 (rate \
-                     limit spent) or a 503 (database unavailable, or a collision with a \
-                     concurrent request): whole seconds to wait before sending it again.",
-                    1,
-                ),
-            );
+                .or_insert_with(|| RefOr::Ref(Ref::new(format!("#/components/headers/{name}"))));
         }
     }
 }
