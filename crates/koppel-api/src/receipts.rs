@@ -784,7 +784,8 @@ pub async fn create_receipts_batch(
 /// Check a receipt against every rule without storing it.
 ///
 /// Answers the business date, totals and VAT breakdown Koppel would store, or a 400 that
-/// lists every problem with its pointer.
+/// lists every problem with its pointer; other content under the `external_id` of a stored
+/// receipt is refused as storing it would be (`receipt_immutable`).
 #[utoipa::path(post, path = "/v1/companies/{company_id}/receipts/validate", tag = "receipts",
     params(crate::companies::CompanyPath),
     request_body(content = ReceiptInput, description = "The receipt to check"),
@@ -802,6 +803,17 @@ pub async fn validate_receipt_only(
     let (company, clock) = company_clock(&app, company_id).await?;
     let known = load_references(&app, company_id, &[&draft]).await?;
     let valid = check(&draft, &known, &company).map_err(ApiError::InvalidRequest)?;
+    // Storing it would also compare it with a receipt stored under its external id.
+    let hash = content_hash(&valid);
+    if let Some((id, stored)) = app
+        .store
+        .receipts()
+        .stored_hash(company_id, &valid.external_id)
+        .await?
+        && stored != hash
+    {
+        return Err(ApiError::InvalidRequest(vec![immutable(id)]));
+    }
     let totals = |t: koppel_domain::document::Totals| ReceiptTotals {
         total_excl_vat: t.total_excl_vat,
         total_vat: t.total_vat,

@@ -936,6 +936,22 @@ impl<'a> Receipts<'a> {
         }
     }
 
+    /// The id and content hash of the receipt stored under `external_id`, if any: what a
+    /// check without storing compares a receipt with.
+    pub async fn stored_hash(
+        &self,
+        company_id: Uuid,
+        external_id: &str,
+    ) -> Result<Option<(Uuid, Vec<u8>)>, StoreError> {
+        Ok(sqlx::query_as::<_, (Uuid, Vec<u8>)>(
+            "select id, content_hash from receipts where company_id = $1 and external_id = $2",
+        )
+        .bind(company_id)
+        .bind(external_id)
+        .fetch_optional(self.pool)
+        .await?)
+    }
+
     /// Receipts by filter, in the filter's order.
     pub async fn list(
         &self,

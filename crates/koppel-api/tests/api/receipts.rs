@@ -467,6 +467,35 @@ async fn validate_answers_what_would_be_stored_and_stores_nothing(pool: PgPool) 
     assert_eq!(response.status, StatusCode::BAD_REQUEST);
     let list = s.app.get(&s.receipts(), &s.connector).await.json();
     assert!(list["data"].as_array().unwrap().is_empty());
+
+    // Checked against a stored receipt as storing would be: the same content passes,
+    // other content under its external id is refused before it is ever sent for real.
+    let stored = receipt(&s, "v-stored", "2026-10-25T02:30:00+01:00");
+    let created = s.post_receipt(&stored).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let response = s.app.post(&uri, &s.vendor, stored.clone()).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+    let mut changed = stored;
+    changed["number"] = json!("another number");
+    let response = s.app.post(&uri, &s.vendor, changed).await;
+    assert_eq!(
+        response.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        response.text
+    );
+    let errors = response.problem().errors.unwrap();
+    assert_eq!(
+        (errors[0].pointer.as_str(), errors[0].code.as_str()),
+        ("/external_id", "receipt_immutable")
+    );
+    assert!(
+        errors[0]
+            .message
+            .contains(created.json()["id"].as_str().unwrap()),
+        "{}",
+        errors[0].message
+    );
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]
