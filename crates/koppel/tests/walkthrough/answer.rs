@@ -1,6 +1,6 @@
 //! Compares what a step printed with the answer written under it.
 //!
-//! The rules, also stated in the walkthrough's header comment:
+//! The rules, also stated in the header comment of each executed page in `docs/`:
 //!
 //! - An answer starting with `HTTP/` is a `curl -i` answer: the status code must match;
 //!   every header listed must be present with a matching value (unlisted headers, such as

@@ -1,13 +1,15 @@
-//! Runs `docs/walkthrough.md` against a live `koppel serve`, so the walkthrough
-//! can never go stale (`SPEC.md`, "Authentication": "CI runs it").
+//! Runs the executable pages of `docs/` against a live `koppel serve`, so they can
+//! never go stale (`SPEC.md`, "Authentication": "CI runs it"): `walkthrough.md`
+//! (every request of an operator and a vendor) and `connectors.md` (the guide for
+//! bookkeeping connectors), each on a server and database of its own.
 //!
 //! Every block fenced as "```sh walkthrough" runs, in order, in one bash with
 //! `set -euo pipefail` (so variables carry from step to step), in a scratch
 //! folder, with `KOPPEL` (the server's base URL) and `DATABASE_URL` (its
 //! database) set and the `koppel` binary on `PATH`. What each step prints must
 //! match the answer block under it by the rules in `answer.rs`. The Dutch
-//! walkthrough is not run: its blocks must equal the English ones, so only the
-//! prose is translated and both stay true.
+//! pages (`*.nl.md`) are not run: their blocks must equal the English ones, so
+//! only the prose is translated and both stay true.
 //!
 //! Needs `DATABASE_URL` (a PostgreSQL it may create a database in, as
 //! `scripts/test` and `scripts/docs-check` give it), `bash`, `curl` and `jq`.
@@ -24,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use markdown::Step;
 
-/// How long the whole walkthrough may take before it counts as hung.
+/// How long one page may take, all its steps together, before it counts as hung.
 const RUN_DEADLINE: Duration = Duration::from_secs(60);
 
 fn docs() -> PathBuf {
@@ -97,14 +99,14 @@ fn require_tools() {
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
-        assert!(found, "the walkthrough needs {tool} on PATH; install it");
+        assert!(found, "the docs/ pages need {tool} on PATH; install it");
     }
 }
 
-#[test]
-fn the_walkthrough_answers_as_written() {
+/// Runs every step of `docs/{file}` on a server of its own and fails naming each step
+/// that stopped the run or printed something other than its answer.
+fn answers_as_written(file: &str) {
     require_tools();
-    let file = "walkthrough.md";
     let steps = read_steps(file);
     let names = variables(&steps);
     let server = server::Server::start();
@@ -185,7 +187,7 @@ fn the_walkthrough_answers_as_written() {
     }
     if status.is_empty() {
         failures.push(format!(
-            "the walkthrough did not finish within {RUN_DEADLINE:?}"
+            "docs/{file} did not finish within {RUN_DEADLINE:?}"
         ));
     }
     assert!(
@@ -196,24 +198,45 @@ fn the_walkthrough_answers_as_written() {
     );
 }
 
-#[test]
-fn the_dutch_walkthrough_has_the_same_commands_and_answers() {
-    let english = read_steps("walkthrough.md");
-    let dutch = read_steps("walkthrough.nl.md");
-    for (i, (en, nl)) in english.iter().zip(&dutch).enumerate() {
+/// Fails unless `docs/{dutch}` has the very blocks of `docs/{english}`, in the same order,
+/// naming the first step that differs by its place in both files.
+fn has_the_same_blocks(english: &str, dutch: &str) {
+    let english_steps = read_steps(english);
+    let dutch_steps = read_steps(dutch);
+    for (i, (en, nl)) in english_steps.iter().zip(&dutch_steps).enumerate() {
         assert!(
             en.code == nl.code && en.answer == nl.answer,
             "step {} differs: {} and {}; only the prose is translated, the blocks are copied",
             i + 1,
-            en.name("docs/walkthrough.md"),
-            nl.name("docs/walkthrough.nl.md"),
+            en.name(&format!("docs/{english}")),
+            nl.name(&format!("docs/{dutch}")),
         );
     }
     assert_eq!(
-        english.len(),
-        dutch.len(),
-        "docs/walkthrough.md has {} steps, docs/walkthrough.nl.md {}",
-        english.len(),
-        dutch.len()
+        english_steps.len(),
+        dutch_steps.len(),
+        "docs/{english} has {} steps, docs/{dutch} {}",
+        english_steps.len(),
+        dutch_steps.len()
     );
+}
+
+#[test]
+fn the_walkthrough_answers_as_written() {
+    answers_as_written("walkthrough.md");
+}
+
+#[test]
+fn the_dutch_walkthrough_has_the_same_commands_and_answers() {
+    has_the_same_blocks("walkthrough.md", "walkthrough.nl.md");
+}
+
+#[test]
+fn the_connector_guide_answers_as_written() {
+    answers_as_written("connectors.md");
+}
+
+#[test]
+fn the_dutch_connector_guide_has_the_same_commands_and_answers() {
+    has_the_same_blocks("connectors.md", "connectors.nl.md");
 }

@@ -1,4 +1,4 @@
-//! A `koppel serve` of its own for the walkthrough: a fresh database in the cluster of
+//! A `koppel serve` of its own for each executed page: a fresh database in the cluster of
 //! `DATABASE_URL`, a free loopback port, a generated signing key, and a scratch folder.
 //! Dropping it kills the server and removes the folder, however the test ends.
 
