@@ -35,12 +35,15 @@ pub fn router() -> OpenApiRouter<App> {
 pub struct DayTotals {
     /// Excluding VAT.
     #[schema(value_type = String, example = "1834.86")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub total_excl_vat: Decimal,
     /// VAT.
     #[schema(value_type = String, example = "165.14")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub total_vat: Decimal,
     /// Including VAT.
     #[schema(value_type = String, example = "2000.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub total_incl_vat: Decimal,
 }
 
@@ -68,9 +71,11 @@ pub struct DayVatRateFigures {
     pub country: String,
     /// Revenue excluding VAT.
     #[schema(value_type = String, example = "1834.86")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub base: Decimal,
     /// VAT.
     #[schema(value_type = String, example = "165.14")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub vat: Decimal,
 }
 
@@ -83,12 +88,15 @@ pub struct DayCategoryFigures {
     pub name: String,
     /// Revenue excluding VAT.
     #[schema(value_type = String, example = "917.43")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub total_excl_vat: Decimal,
     /// VAT on it.
     #[schema(value_type = String, example = "82.57")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub total_vat: Decimal,
     /// Revenue including VAT.
     #[schema(value_type = String, example = "1000.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub total_incl_vat: Decimal,
 }
 
@@ -103,6 +111,7 @@ pub struct DayPaymentFigures {
     pub kind: String,
     /// The amount, net of cash change.
     #[schema(value_type = String, example = "640.50")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub amount: Decimal,
 }
 
@@ -111,9 +120,11 @@ pub struct DayPaymentFigures {
 pub struct DayGiftCards {
     /// Multi-purpose gift cards sold: not revenue until redeemed, no VAT.
     #[schema(value_type = String, example = "50.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub sold_multi_purpose: Decimal,
     /// Gift cards taken as payment (payment methods of kind `gift_card`).
     #[schema(value_type = String, example = "25.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub redeemed: Decimal,
 }
 
@@ -122,16 +133,20 @@ pub struct DayGiftCards {
 pub struct DayPaymentsCheck {
     /// The payments of every method, net of change.
     #[schema(value_type = String, example = "2070.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub payments_total: Decimal,
     /// Cash rounding added to the payments.
     #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub cash_rounding: Decimal,
     /// What the payments must make: revenue including VAT plus tips, multi-purpose gift cards
     /// sold and deposits.
     #[schema(value_type = String, example = "2070.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub expected: Decimal,
     /// `payments_total + cash_rounding − expected`: 0.00 on a sound day.
     #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub difference: Decimal,
     /// Whether the difference is zero.
     pub balanced: bool,
@@ -178,14 +193,17 @@ pub struct DailyRevenue {
     pub by_payment_method: Vec<DayPaymentFigures>,
     /// Tips (fooi): not revenue, no VAT.
     #[schema(value_type = String, example = "20.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub tips: Decimal,
     /// Gift cards sold and redeemed.
     pub gift_cards: DayGiftCards,
     /// Deposits (statiegeld): kept apart from revenue.
     #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub deposits: Decimal,
     /// Cash rounding.
     #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub cash_rounding: Decimal,
     /// The check that the payments equal what was sold.
     pub payments_check: DayPaymentsCheck,

@@ -19,6 +19,7 @@ pub mod health;
 pub mod idempotency;
 pub mod language;
 pub mod metrics;
+pub mod money;
 pub mod oauth;
 pub mod observe;
 pub mod onboarding;

@@ -77,6 +77,7 @@ pub struct OrderVat {
     pub country: String,
     /// The VAT amount.
     #[schema(value_type = String, example = "2.10")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub amount: Decimal,
     /// Why the line is exempt, for category `exempt`.
     pub exemption_reason: Option<String>,
@@ -149,17 +150,21 @@ pub struct OrderLine {
     pub quantity: Decimal,
     /// Price per unit in the order's basis.
     #[schema(value_type = String, example = "5.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub unit_price: Decimal,
     /// Discount on the whole line, in the same basis.
     #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub discount: Decimal,
     /// The line's VAT.
     pub vat: OrderVat,
     /// Line total excluding VAT.
     #[schema(value_type = String, example = "10.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub total_excl_vat: Decimal,
     /// Line total including VAT.
     #[schema(value_type = String, example = "12.10")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub total_incl_vat: Decimal,
     /// The revenue category's id in Koppel.
     pub category_id: Option<Uuid>,
@@ -191,11 +196,13 @@ pub struct OrderCost {
     pub description: Option<String>,
     /// Amount excluding VAT.
     #[schema(value_type = String, example = "4.13")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub amount_excl_vat: Decimal,
     /// The cost's VAT.
     pub vat: OrderVat,
     /// Amount including VAT.
     #[schema(value_type = String, example = "5.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub amount_incl_vat: Decimal,
 }
 
@@ -218,6 +225,7 @@ pub struct OrderPayment {
     pub method_id: Uuid,
     /// Amount; negative for money paid back.
     #[schema(value_type = String, example = "12.10")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub amount: Decimal,
     /// The payment provider's reference.
     pub reference: Option<String>,
@@ -241,12 +249,15 @@ impl From<PaymentRecord> for OrderPayment {
 pub struct OrderTotals {
     /// The sum of the amounts excluding VAT.
     #[schema(value_type = String, example = "10.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub total_excl_vat: Decimal,
     /// The sum of the VAT amounts.
     #[schema(value_type = String, example = "2.10")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub total_vat: Decimal,
     /// The sum of the amounts including VAT.
     #[schema(value_type = String, example = "12.10")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub total_incl_vat: Decimal,
 }
 
@@ -272,9 +283,11 @@ pub struct OrderVatGroup {
     pub country: String,
     /// The sum of the amounts excluding VAT in this group.
     #[schema(value_type = String, example = "10.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub base: Decimal,
     /// The sum of the VAT amounts in this group.
     #[schema(value_type = String, example = "2.10")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub vat: Decimal,
 }
 

@@ -76,8 +76,9 @@ pub struct Product {
     pub name: String,
     /// Our id of the product's category.
     pub category_id: Option<Uuid>,
-    /// The unit price as a decimal string, as sent.
+    /// The unit price as a decimal string, with at least two decimals (`3.49`, `0.1234`).
     #[schema(value_type = Option<String>, example = "3.49")]
+    #[serde(serialize_with = "crate::money::serialize_option")]
     pub unit_price: Option<Decimal>,
     /// Whether `unit_price` includes VAT.
     pub prices_include_vat: bool,

@@ -86,6 +86,7 @@ pub struct ReceiptVat {
     pub country: String,
     /// The VAT amount.
     #[schema(value_type = String, example = "0.29")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub amount: Decimal,
     /// Why the line is exempt.
     pub exemption_reason: Option<String>,
@@ -107,17 +108,21 @@ pub struct ReceiptLine {
     pub quantity: Decimal,
     /// Price per unit.
     #[schema(value_type = String, example = "1.75")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub unit_price: Decimal,
     /// Discount on the whole line.
     #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub discount: Decimal,
     /// VAT.
     pub vat: ReceiptVat,
     /// Line total excluding VAT.
     #[schema(value_type = String, example = "3.21")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub total_excl_vat: Decimal,
     /// Line total including VAT.
     #[schema(value_type = String, example = "3.50")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub total_incl_vat: Decimal,
 }
 
@@ -152,12 +157,15 @@ pub struct ReceiptPayment {
     pub method_id: Uuid,
     /// The amount handed over or charged.
     #[schema(value_type = String, example = "5.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub amount: Decimal,
     /// Cash given back from it.
     #[schema(value_type = String, example = "1.50")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub change: Decimal,
     /// What the payment counts for: `amount − change`.
     #[schema(value_type = String, example = "3.50")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub net_amount: Decimal,
     /// The terminal's or provider's reference.
     pub reference: Option<String>,
@@ -180,12 +188,15 @@ impl From<ReceiptPaymentRecord> for ReceiptPayment {
 pub struct ReceiptTotals {
     /// Excluding VAT.
     #[schema(value_type = String, example = "3.21")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub total_excl_vat: Decimal,
     /// VAT.
     #[schema(value_type = String, example = "0.29")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub total_vat: Decimal,
     /// Including VAT.
     #[schema(value_type = String, example = "3.50")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub total_incl_vat: Decimal,
 }
 
@@ -201,9 +212,11 @@ pub struct ReceiptVatGroup {
     pub country: String,
     /// The sum of the group's amounts excluding VAT.
     #[schema(value_type = String, example = "3.21")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub base: Decimal,
     /// The sum of the group's VAT.
     #[schema(value_type = String, example = "0.29")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub vat: Decimal,
 }
 
@@ -236,6 +249,7 @@ pub struct Receipt {
     pub payments: Vec<ReceiptPayment>,
     /// Cash rounding added to the payments to reach the total.
     #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub cash_rounding: Decimal,
     /// Totals of all lines, tips and gift cards included.
     pub totals: ReceiptTotals,
@@ -243,12 +257,15 @@ pub struct Receipt {
     pub revenue: ReceiptTotals,
     /// Tips: not revenue, no VAT.
     #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub tips: Decimal,
     /// Multi-purpose gift cards sold: not revenue until redeemed.
     #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub gift_cards_multi_purpose: Decimal,
     /// Deposits (statiegeld).
     #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub deposits: Decimal,
     /// Base and VAT per category, rate and country, of all lines.
     pub vat_breakdown: Vec<ReceiptVatGroup>,
@@ -379,12 +396,15 @@ pub struct ReceiptValidation {
     pub revenue: ReceiptTotals,
     /// Tips.
     #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub tips: Decimal,
     /// Multi-purpose gift cards sold.
     #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub gift_cards_multi_purpose: Decimal,
     /// Deposits.
     #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub deposits: Decimal,
     /// Base and VAT per category, rate and country.
     pub vat_breakdown: Vec<ReceiptVatGroup>,

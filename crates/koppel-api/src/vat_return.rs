@@ -57,9 +57,11 @@ pub struct VatBoxFigures {
     pub reports_vat: bool,
     /// The base (omzet), exact.
     #[schema(value_type = String, example = "12345.67")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub base: Decimal,
     /// The VAT, exact.
     #[schema(value_type = String, example = "2592.59")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub vat: Decimal,
     /// The base in whole euros as filed, rounded down (in the taxpayer's favour).
     #[schema(value_type = String, example = "12345")]
@@ -82,6 +84,7 @@ pub struct IcpEntry {
     pub country: String,
     /// The base, exact.
     #[schema(value_type = String, example = "1500.50")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub base: Decimal,
     /// The base in whole euros, rounded down.
     #[schema(value_type = String, example = "1500")]
@@ -96,9 +99,11 @@ pub struct OssEntry {
     pub country: String,
     /// The base, exact.
     #[schema(value_type = String, example = "100.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub base: Decimal,
     /// The destination country's VAT, exact.
     #[schema(value_type = String, example = "19.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub vat: Decimal,
     /// The base in whole euros, rounded down.
     #[schema(value_type = String, example = "100")]
@@ -113,9 +118,11 @@ pub struct OssEntry {
 pub struct NotReported {
     /// The base, exact.
     #[schema(value_type = String, example = "50.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub base: Decimal,
     /// The VAT on it (0 unless a document says otherwise).
     #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub vat: Decimal,
 }
 
@@ -151,6 +158,7 @@ pub struct VatReturnAnswer {
     pub boxes: BTreeMap<String, VatBoxFigures>,
     /// The VAT due on sales (1a + 1b + 1c), exact.
     #[schema(value_type = String, example = "2617.12")]
+    #[serde(serialize_with = "crate::money::serialize")]
     pub vat_due: Decimal,
     /// The VAT due on sales as filed: the sum of the boxes' whole euros.
     #[schema(value_type = String, example = "2616")]

@@ -192,3 +192,46 @@ impl TestResponse {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
+
+/// Every amount in an answer that is written with fewer than two decimals, by its JSON
+/// pointer: SPEC answers money as `"12.10"`, so a zero must be `"0.00"`, never `"0"`.
+/// Decimal strings under keys that are not money (percentages, quantities, the whole euros
+/// of a VAT return, numbers and ids) are left alone.
+pub fn amounts_without_cents(answer: &Value) -> Vec<String> {
+    fn is_money(key: &str) -> bool {
+        !(matches!(
+            key,
+            "percentage" | "quantity" | "number" | "version" | "revision" | "product_code"
+        ) || key.ends_with("_whole")
+            || key.ends_with("_id")
+            || key.ends_with("_number"))
+    }
+    fn walk(value: &Value, pointer: String, key: &str, found: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    walk(v, format!("{pointer}/{k}"), k, found);
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    walk(v, format!("{pointer}/{i}"), key, found);
+                }
+            }
+            Value::String(s) if is_money(key) => {
+                let digits = s.strip_prefix('-').unwrap_or(s);
+                let (whole, decimals) = digits.split_once('.').unwrap_or((digits, ""));
+                let numeric = !whole.is_empty()
+                    && whole.bytes().all(|b| b.is_ascii_digit())
+                    && decimals.bytes().all(|b| b.is_ascii_digit());
+                if numeric && decimals.len() < 2 {
+                    found.push(format!("{pointer} = {s:?}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(answer, String::new(), "", &mut found);
+    found
+}

@@ -835,6 +835,51 @@ async fn concurrent_batches_of_the_same_orders_in_opposite_orders_both_succeed(p
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn every_amount_of_an_order_has_two_decimals_zeros_too(pool: PgPool) {
+    // A free sample: a line of 0.00 at 0% next to the paid one, no discount anywhere.
+    let s = setup(pool).await;
+    let mut order = s.order("free-sample");
+    order["lines"].as_array_mut().unwrap().push(json!({
+        "sku": "KOFFIE", "description": "Proefzakje", "quantity": 1, "unit_price": 0,
+        "vat": {"percentage": 0, "category": "zero", "amount": 0}, "total_excl_vat": 0
+    }));
+    let created = s.post(order).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let stored = created.json();
+    let read = s
+        .app
+        .get(
+            &s.uri(&format!("/{}", stored["id"].as_str().unwrap())),
+            &s.connector,
+        )
+        .await
+        .json();
+    let vat_return = s
+        .app
+        .get(
+            &format!(
+                "/v1/companies/{}/vat-return?from=2026-01-01&to=2026-04-01",
+                s.company
+            ),
+            &s.connector,
+        )
+        .await
+        .json();
+    for (what, answer) in [
+        ("the stored order", &stored),
+        ("the order read back", &read),
+        ("the VAT return", &vat_return),
+    ] {
+        assert_eq!(
+            crate::harness::amounts_without_cents(answer),
+            Vec::<String>::new(),
+            "{what}: {answer}"
+        );
+    }
+    assert_eq!(read["lines"][1]["total_incl_vat"], "0.00");
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
 async fn a_credit_order_names_the_order_it_corrects_and_has_negative_amounts(pool: PgPool) {
     let s = setup(pool).await;
     let original = s.post(s.order("web-1")).await.json();

@@ -598,3 +598,37 @@ fn the_documented_receipt_schema_lists_exactly_the_fields_the_parser_accepts() {
         );
     }
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn every_amount_of_a_receipt_and_its_day_has_two_decimals_zeros_too(pool: PgPool) {
+    // Nothing on this receipt is a tip, a deposit or a gift card, and it has no cash
+    // rounding and no discount: each of those is a zero, and a zero is "0.00".
+    let s = setup(pool).await;
+    let mut body = receipt(&s, "z-1", "2030-06-10T14:05:00+02:00");
+    body["payments"][0]["change"] = json!("3.70");
+    let created = s.post_receipt(&body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let stored = created.json();
+    let read = s
+        .app
+        .get(
+            &format!("{}/{}", s.receipts(), stored["id"].as_str().unwrap()),
+            &s.connector,
+        )
+        .await
+        .json();
+    let day = s.app.get(&s.day("2030-06-10"), &s.connector).await.json();
+    let empty_day = s.app.get(&s.day("2030-06-11"), &s.connector).await.json();
+    for (what, answer) in [
+        ("the stored receipt", &stored),
+        ("the receipt read back", &read),
+        ("its day", &day),
+        ("a day without receipts", &empty_day),
+    ] {
+        assert_eq!(
+            crate::harness::amounts_without_cents(answer),
+            Vec::<String>::new(),
+            "{what}: {answer}"
+        );
+    }
+}
