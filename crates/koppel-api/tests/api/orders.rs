@@ -835,6 +835,42 @@ async fn concurrent_batches_of_the_same_orders_in_opposite_orders_both_succeed(p
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_key_sent_twice_in_a_batch_item_refuses_that_item_as_it_does_a_single_order(
+    pool: PgPool,
+) {
+    // Two values for one field: which one counts would be a guess, and a guess in
+    // bookkeeping data is a silent loss. serde_json's Value would keep the last one.
+    let s = setup(pool).await;
+    let order = s.order("twice").to_string();
+    let twice = order.replacen(
+        "\"status\":\"paid\"",
+        "\"status\":\"paid\",\"status\":\"open\"",
+        1,
+    );
+    assert_ne!(order, twice, "the order has a status to repeat");
+    let send = |uri: String, body: String| {
+        Request::post(uri)
+            .header("authorization", format!("Bearer {}", s.vendor))
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let single = s.app.send(send(s.uri(""), twice.clone())).await;
+    assert_eq!(single.status, StatusCode::BAD_REQUEST, "{}", single.text);
+    let batch = format!("{{\"orders\": [{twice}, {}]}}", s.order("once"));
+    let response = s.app.send(send(s.uri("/batch"), batch)).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+    let data = response.json()["data"].clone();
+    assert_eq!(data[0]["success"], false, "{data}");
+    assert_eq!(
+        data[0]["errors"][0]["code"],
+        single.problem().errors.unwrap()[0].code,
+        "refused for the same reason as the single order"
+    );
+    assert_eq!(data[1]["success"], true, "{data}");
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
 async fn every_amount_of_an_order_has_two_decimals_zeros_too(pool: PgPool) {
     // A free sample: a line of 0.00 at 0% next to the paid one, no discount anywhere.
     let s = setup(pool).await;
