@@ -363,19 +363,7 @@ impl ApiError {
     pub fn to_problem(&self, language: Language, request_id: &str) -> Problem {
         let info = code_info(self.code());
         let errors = match self {
-            ApiError::InvalidRequest(violations) => Some(
-                violations
-                    .iter()
-                    .map(|v| ProblemItem {
-                        pointer: v.pointer.clone(),
-                        code: v.code.to_owned(),
-                        message: match language {
-                            Language::Dutch => v.message_nl.clone(),
-                            Language::English => v.message_en.clone(),
-                        },
-                    })
-                    .collect(),
-            ),
+            ApiError::InvalidRequest(violations) => Some(ProblemItem::all(violations, language)),
             _ => None,
         };
         Problem {
@@ -428,6 +416,21 @@ pub struct ProblemItem {
     pub code: String,
     /// What is wrong, in the caller's language.
     pub message: String,
+}
+
+impl ProblemItem {
+    /// The items of `violations`, in the caller's language: a 400's `errors`, or a
+    /// refused batch item's.
+    pub fn all(violations: &[Violation], language: Language) -> Vec<Self> {
+        violations
+            .iter()
+            .map(|v| ProblemItem {
+                pointer: v.pointer.clone(),
+                code: v.code.to_owned(),
+                message: v.message(language == Language::Dutch).to_owned(),
+            })
+            .collect()
+    }
 }
 
 /// Marks a response whose problem body the outer middleware still has to write.

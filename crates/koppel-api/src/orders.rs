@@ -863,16 +863,7 @@ fn refused(index: usize, violations: &[Violation], language: Language) -> OrderB
         id: None,
         version: None,
         outcome: None,
-        errors: Some(
-            violations
-                .iter()
-                .map(|v| ProblemItem {
-                    pointer: v.pointer.clone(),
-                    code: v.code.to_owned(),
-                    message: v.message(language == Language::Dutch).to_owned(),
-                })
-                .collect(),
-        ),
+        errors: Some(ProblemItem::all(violations, language)),
     }
 }
 

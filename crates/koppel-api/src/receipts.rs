@@ -639,17 +639,6 @@ fn moment(name: &str, raw: &str, tz: Tz) -> Result<DateTime<Utc>, ApiError> {
     }
 }
 
-fn problem_items(violations: &[Violation], language: Language) -> Vec<ProblemItem> {
-    violations
-        .iter()
-        .map(|v| ProblemItem {
-            pointer: v.pointer.clone(),
-            code: v.code.to_owned(),
-            message: v.message(language == Language::Dutch).to_owned(),
-        })
-        .collect()
-}
-
 // ------------------------------------------------------------------ handlers
 
 /// Store a receipt.
@@ -769,7 +758,7 @@ pub async fn create_receipts_batch(
         id: None,
         outcome: None,
         late: None,
-        errors: Some(problem_items(violations, language)),
+        errors: Some(ProblemItem::all(violations, language)),
     };
     let data = checked
         .iter()

@@ -803,7 +803,12 @@ const PARTS_JSON: &str = "
 /// The parts are looked up only for the rows `inner` answers, whatever its limit, and the
 /// whole document comes in one round trip.
 fn with_parts(inner: &str, order: &str) -> String {
-    format!("select h.*, {PARTS_JSON}, {ORDER_BOOKINGS_JSON} from ({inner}) h order by {order}")
+    format!("{}{inner}) h order by {order}", parts_of_rows())
+}
+
+/// The start of [`with_parts`], up to where its inner query goes.
+fn parts_of_rows() -> String {
+    format!("select h.*, {PARTS_JSON}, {ORDER_BOOKINGS_JSON} from (")
 }
 
 /// A stored instant with the offset it was sent with; the migration keeps
@@ -1054,11 +1059,12 @@ impl<'a> Orders<'a> {
         filter: &OrderFilter,
     ) -> Result<Vec<OrderRecord>, StoreError> {
         let mut q = QueryBuilder::<Postgres>::new(format!(
-            "select h.*, {PARTS_JSON}, {ORDER_BOOKINGS_JSON} from (select {HEADER_COLUMNS}
+            "{}select {HEADER_COLUMNS}
                from orders o
                join order_versions v
                  on v.company_id = o.company_id and v.order_id = o.id and v.version = o.version
-              where o.company_id = "
+              where o.company_id = ",
+            parts_of_rows()
         ));
         q.push_bind(company_id);
         if let Some(number) = &filter.number {
@@ -1112,7 +1118,8 @@ impl<'a> Orders<'a> {
         }
         q.push(format!(" order by {column}, o.id limit "))
             .push_bind(filter.limit);
-        // The page, then its parts (as `with_parts` does), in the same order.
+        // The page, then its parts (as `with_parts` does, by hand because the
+        // inner query is built with binds), in the same order.
         let outer = match filter.sort {
             OrderSort::UpdatedAt => "h.updated_at",
             OrderSort::OrderDate => "h.order_date",

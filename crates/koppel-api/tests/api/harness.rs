@@ -193,6 +193,17 @@ impl TestResponse {
     }
 }
 
+/// Fails naming each answer (by what it is) that has an amount with fewer than two decimals.
+pub fn assert_every_amount_has_cents(answers: &[(&str, &Value)]) {
+    for (what, answer) in answers {
+        assert_eq!(
+            amounts_without_cents(answer),
+            Vec::<String>::new(),
+            "{what}: {answer}"
+        );
+    }
+}
+
 /// Every amount in an answer that is written with fewer than two decimals, by its JSON
 /// pointer: SPEC answers money as `"12.10"`, so a zero must be `"0.00"`, never `"0"`.
 /// Decimal strings under keys that are not money (percentages, quantities, the whole euros

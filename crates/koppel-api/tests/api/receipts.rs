@@ -619,16 +619,10 @@ async fn every_amount_of_a_receipt_and_its_day_has_two_decimals_zeros_too(pool: 
         .json();
     let day = s.app.get(&s.day("2030-06-10"), &s.connector).await.json();
     let empty_day = s.app.get(&s.day("2030-06-11"), &s.connector).await.json();
-    for (what, answer) in [
+    crate::harness::assert_every_amount_has_cents(&[
         ("the stored receipt", &stored),
         ("the receipt read back", &read),
         ("its day", &day),
         ("a day without receipts", &empty_day),
-    ] {
-        assert_eq!(
-            crate::harness::amounts_without_cents(answer),
-            Vec::<String>::new(),
-            "{what}: {answer}"
-        );
-    }
+    ]);
 }
