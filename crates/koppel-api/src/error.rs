@@ -2,7 +2,7 @@
 //!
 //! A handler returns [`ApiError`]; its `IntoResponse` sets the status and
 //! parks the error in the response's extensions. The outermost middleware
-//! ([`crate::observe`]) then writes the problem body, because only it knows the
+//! ([`crate::middleware::observe`]) then writes the problem body, because only it knows the
 //! request id and the caller's language. Every `code` comes from [`CODES`], so
 //! the list of codes a client may see is in one place and documented.
 

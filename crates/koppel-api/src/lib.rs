@@ -1,181 +1,25 @@
 //! Koppel's HTTP API: the router, handlers, errors, authentication, limits
 //! and the OpenAPI document.
 //!
-//! [`router`] builds the whole application from an [`App`]; the binary only
+//! [`router`] (in [`app`]) builds the whole application from an [`App`]; the binary only
 //! binds it to a socket. Every route is registered through utoipa-axum's
 //! `routes!`, so a route without an OpenAPI description cannot exist.
 
-pub mod admin;
+mod app;
 pub mod auth;
-pub mod bookings;
-pub mod companies;
-pub mod customers;
-pub mod daily_revenue;
+pub mod booking;
+pub mod clock;
 pub mod error;
-pub mod events;
 pub mod extract;
 pub mod gcra;
-pub mod health;
-pub mod idempotency;
+pub mod jobs;
 pub mod language;
-pub mod metrics;
+pub mod middleware;
 pub mod money;
-pub mod oauth;
-pub mod observe;
 pub mod onboarding;
 pub mod openapi;
-pub mod orders;
-pub mod pagination;
-pub mod products;
-pub mod ratelimit;
-pub mod receipts;
-pub mod search;
-pub mod settings;
+pub mod params;
+pub mod routes;
 mod validate;
-pub mod vat_return;
 
-use std::sync::Arc;
-
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use koppel_store::Store;
-use utoipa::OpenApi as _;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-use utoipa_swagger_ui::SwaggerUi;
-
-use crate::auth::Auth;
-use crate::error::ApiError;
-use crate::metrics::Metrics;
-use crate::openapi::Document;
-
-/// The largest request body accepted: room for a batch of 1000 orders.
-///
-/// Measured: 1000 orders of 5 lines, with a customer, an address, a shipping
-/// cost and a payment, are 3.4 MB as compact JSON and 4.7 MB pretty-printed,
-/// so 16 MiB leaves room for about 25 lines an order. More is refused with 413.
-pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
-
-/// Settings of the API that do not come from the database.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// The base URL clients reach this server at, for the OAuth metadata.
-    pub public_url: String,
-    /// The largest request body accepted.
-    pub max_body_bytes: usize,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            public_url: "http://127.0.0.1:8080".to_owned(),
-            max_body_bytes: MAX_BODY_BYTES,
-        }
-    }
-}
-
-/// The application's shared state; cheap to clone.
-#[derive(Debug, Clone)]
-pub struct App {
-    /// The database.
-    pub store: Store,
-    /// Tokens, clients and failed-login limits.
-    pub auth: Arc<Auth>,
-    /// Request metrics.
-    pub metrics: Arc<Metrics>,
-    /// Every client's rate-limit bucket.
-    pub limits: Arc<ratelimit::RateLimits>,
-    /// Settings.
-    pub config: Arc<Config>,
-}
-
-impl App {
-    /// An application over `store` with the given token keys and settings.
-    pub fn new(store: Store, keys: auth::tokens::TokenKeys, config: Config) -> Self {
-        Self {
-            store,
-            auth: Arc::new(Auth::new(keys)),
-            metrics: Arc::new(Metrics::default()),
-            limits: Arc::default(),
-            config: Arc::new(config),
-        }
-    }
-}
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    modifiers(&Document),
-    components(schemas(error::Problem, error::ProblemItem)),
-    tags(
-        (name = "oauth", description = "Getting an access token"),
-        (name = "admin", description = "Onboarding companies and clients (platform operator)"),
-        (name = "companies", description = "The companies a client is granted"),
-        (name = "settings", description = "VAT rates, payment methods and categories"),
-        (name = "customers", description = "Customers (debiteuren)"),
-        (name = "products", description = "Products"),
-        (name = "orders", description = "Sales orders: upserts, versions, search, batch and validation"),
-        (name = "receipts", description = "POS receipts and the daily revenue (dagomzet)"),
-        (name = "events", description = "The change feed for bookkeeping connectors"),
-        (name = "connectors", description = "Bookings, search by any reference and the VAT return, for bookkeeping connectors"),
-        (name = "operations", description = "Health and metrics"),
-        (name = "limits", description = "Rate limits: what a client may send and what is left"),
-    )
-)]
-struct ApiDoc;
-
-fn api_router() -> OpenApiRouter<App> {
-    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(oauth::issue_token))
-        .routes(routes!(oauth::server_metadata))
-        .routes(routes!(health::live))
-        .routes(routes!(health::ready))
-        .routes(routes!(health::metrics))
-        .routes(routes!(ratelimit::get_rate_limit))
-        .merge(admin::router())
-        .merge(companies::router())
-        .merge(settings::router())
-        .merge(customers::router())
-        .merge(products::router())
-        .merge(orders::router())
-        .merge(receipts::router())
-        .merge(daily_revenue::router())
-        .merge(events::router())
-        .merge(bookings::router())
-        .merge(search::router())
-        .merge(vat_return::router());
-    openapi::document_idempotency_key(router.get_openapi_mut());
-    openapi::document_response_headers(router.get_openapi_mut());
-    router
-}
-
-/// The OpenAPI document the server serves.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().into_openapi()
-}
-
-/// The whole application: every route, Swagger UI at `/docs`, the spec at
-/// `/openapi.json`, problem bodies for unknown routes and methods, and the
-/// middleware that gives every response its request id.
-pub fn router(app: App) -> Router {
-    let (routes, spec) = api_router().split_for_parts();
-    routes
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
-        .fallback(|| async { ApiError::NotFound })
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(DefaultBodyLimit::max(app.config.max_body_bytes))
-        // Inside the rate limit, which authenticates the client it keys by.
-        .layer(axum::middleware::from_fn_with_state(
-            app.clone(),
-            idempotency::idempotency,
-        ))
-        // Inside `observe`, so that a 429 gets its problem body and request id.
-        .layer(axum::middleware::from_fn_with_state(
-            app.clone(),
-            ratelimit::limit,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            app.clone(),
-            observe::observe,
-        ))
-        .with_state(app)
-}
+pub use app::{App, Config, MAX_BODY_BYTES, openapi, router};

@@ -86,7 +86,7 @@ pub fn document_idempotency_key(openapi: &mut OpenApi) {
 
 /// The headers every response of `operation` carries, documented on each of its responses:
 /// `X-Request-Id` always; the rate-limit fields when the operation takes a bearer token
-/// (the middleware in [`crate::ratelimit`] sets them on every response to a valid one);
+/// (the middleware in [`crate::middleware::ratelimit`] sets them on every response to a valid one);
 /// `Retry-After` on the responses a 409, 429 or 503 can be among. Like the `Idempotency-Key`,
 /// these come from middleware for all routes at once, so they are added here for all of them,
 /// each described once under `components/headers` and referred to from every response.
@@ -104,7 +104,7 @@ pub fn document_response_headers(openapi: &mut OpenApi) {
                 .map(|(name, header)| (name.to_owned(), header.into())),
         );
     for (path, item) in openapi.paths.paths.iter_mut() {
-        let uses_database = path.as_str() != crate::ratelimit::RATE_LIMIT_PATH;
+        let uses_database = path.as_str() != crate::middleware::ratelimit::RATE_LIMIT_PATH;
         for operation in [
             item.get.as_mut(),
             item.put.as_mut(),

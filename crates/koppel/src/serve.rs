@@ -68,13 +68,13 @@ pub async fn serve_on(
     };
 
     // Keys are kept a week; without this the table would only grow.
-    let key_cleaner = tokio::spawn(koppel_api::idempotency::clean_up_expired_keys(
+    let key_cleaner = tokio::spawn(koppel_api::middleware::idempotency::clean_up_expired_keys(
         store.clone(),
     ));
 
     // A business day turns final at 05:00 whether or not anyone asks, so the change feed
     // reports it; the first run catches up on days that passed while no server ran.
-    let finaliser = tokio::spawn(koppel_api::daily_revenue::finalise_days(store.clone()));
+    let finaliser = tokio::spawn(koppel_api::jobs::finalise_days(store.clone()));
 
     let address = listener.local_addr()?;
     tracing::info!(%address, "listening");

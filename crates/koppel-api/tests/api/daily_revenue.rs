@@ -731,9 +731,7 @@ async fn the_finaliser_task_of_koppel_serve_catches_up_on_its_first_run(pool: Pg
         .await
         .unwrap();
     // As a server that was down at 05:00 starts: the task's first run finalises the day.
-    let task = tokio::spawn(koppel_api::daily_revenue::finalise_days(
-        s.app.app.store.clone(),
-    ));
+    let task = tokio::spawn(koppel_api::jobs::finalise_days(s.app.app.store.clone()));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let stored: Vec<String> = sqlx::query_scalar(

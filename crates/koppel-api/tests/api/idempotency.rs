@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use koppel_api::auth::scopes::ClientKind;
-use koppel_api::idempotency::{LEASE, RETENTION, request_hash};
+use koppel_api::middleware::idempotency::{LEASE, RETENTION, request_hash};
 use koppel_store::{Claim, StoredResponse};
 use serde_json::{Value, json};
 use sqlx::PgPool;

@@ -10,11 +10,11 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use koppel_domain::problem::Violation;
-use koppel_store::bookings::{Bookable, BookingRecord, NewBooking, Recorded, Target};
+use koppel_store::bookings::{Bookable, NewBooking, Recorded, Target};
 use koppel_store::daily_revenue::COMPANY_WIDE;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -22,11 +22,12 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::auth::extract::{BookingsWrite, CompanyAccess};
-use crate::daily_revenue::{DayPath, LocationQuery};
+use crate::booking::Booking;
 use crate::error::{ApiError, Problem};
 use crate::extract::{AppJson, AppPath, AppQuery};
-use crate::orders::OrderPath;
-use crate::receipts::ReceiptPath;
+use crate::params::OrderPath;
+use crate::params::ReceiptPath;
+use crate::params::{DayPath, LocationQuery};
 
 /// The booking routes.
 pub fn router() -> OpenApiRouter<App> {
@@ -34,47 +35,6 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(book_order))
         .routes(routes!(book_receipt))
         .routes(routes!(book_daily_revenue))
-}
-
-/// What a connector booked.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Booking {
-    /// The booking's id.
-    pub id: Uuid,
-    /// The version of the document that was booked (a business day's `revision`).
-    pub version: i32,
-    /// The accounting package it was booked in, e.g. `exact-online`.
-    #[schema(example = "exact-online")]
-    pub package: String,
-    /// The connector's own reference, e.g. the journal entry number.
-    #[schema(example = "MEM-2026-000123")]
-    pub reference: String,
-    /// The connector client that recorded it.
-    pub client_id: Uuid,
-    /// When it was recorded.
-    pub booked_at: DateTime<Utc>,
-}
-
-impl From<BookingRecord> for Booking {
-    fn from(b: BookingRecord) -> Self {
-        Self {
-            id: b.id,
-            version: b.version,
-            package: b.package,
-            reference: b.reference,
-            client_id: b.client_id,
-            booked_at: b.created_at,
-        }
-    }
-}
-
-/// A document's bookings as answered, with whether it changed since.
-pub(crate) fn bookings_of(
-    current_version: i32,
-    records: Vec<BookingRecord>,
-) -> (Vec<Booking>, bool) {
-    let needs = koppel_store::bookings::needs_correction(current_version, &records);
-    (records.into_iter().map(Booking::from).collect(), needs)
 }
 
 /// What a connector booked: which version, in which package, under which reference.

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -12,19 +12,13 @@ use crate::App;
 use crate::auth::extract::{CompanyAccess, Principal, SettingsRead};
 use crate::error::{ApiError, Problem};
 use crate::onboarding::Company;
+use crate::params::CompanyPath;
 
 /// The company routes.
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list_my_companies))
         .routes(routes!(get_company))
-}
-
-/// The `company_id` path parameter of every company-scoped route.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct CompanyPath {
-    /// The company's id.
-    pub company_id: Uuid,
 }
 
 /// The companies a client is granted.

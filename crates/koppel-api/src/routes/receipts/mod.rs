@@ -32,10 +32,13 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::auth::extract::{CompanyAccess, ReceiptsRead, ReceiptsWrite};
+use crate::clock::Clock;
+use crate::clock::company_clock;
 use crate::error::{ApiError, Problem, ProblemItem};
 use crate::extract::{AppJson, AppPath, AppQuery, parse_item};
 use crate::language::Language;
-use crate::pagination::{Cursor, Page, PageParams};
+use crate::params::ReceiptPath;
+use crate::params::{Cursor, Page, PageParams};
 
 pub use input::{
     ReceiptBatchInput, ReceiptInput, ReceiptLineInput, ReceiptLineKindInput, ReceiptPaymentInput,
@@ -278,14 +281,14 @@ pub struct Receipt {
     /// When it last changed; equal to `received_at`.
     pub updated_at: DateTime<Utc>,
     /// What bookkeeping connectors booked of the receipt, oldest first.
-    pub bookings: Vec<crate::bookings::Booking>,
+    pub bookings: Vec<crate::booking::Booking>,
     /// Always false: a receipt never changes after it was booked.
     pub needs_correction: bool,
 }
 
 impl From<ReceiptRecord> for Receipt {
     fn from(r: ReceiptRecord) -> Self {
-        let (bookings, needs_correction) = crate::bookings::bookings_of(r.version, r.bookings);
+        let (bookings, needs_correction) = crate::booking::bookings_of(r.version, r.bookings);
         let mut groups: BTreeMap<(String, Decimal, String), (Decimal, Decimal)> = BTreeMap::new();
         for l in &r.lines {
             let key = (
@@ -412,15 +415,6 @@ pub struct ReceiptValidation {
 
 // ------------------------------------------------------------------ parameters
 
-/// The `company_id` and `receipt_id` path parameters.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ReceiptPath {
-    /// The company's id.
-    pub company_id: Uuid,
-    /// The receipt's id.
-    pub receipt_id: Uuid,
-}
-
 /// Filters of the receipt list; all optional and combined with "and".
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -466,37 +460,6 @@ pub struct BatchBody {
 }
 
 // ------------------------------------------------------------------ the flow
-
-/// A company's clock: its timezone and business-day cutoff.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Clock {
-    pub tz: Tz,
-    pub cutoff: NaiveTime,
-}
-
-/// Loads the company with its clock. The company exists: the access extractor checked the
-/// grant, and companies are never deleted.
-pub(crate) async fn company_clock(
-    app: &App,
-    company_id: Uuid,
-) -> Result<(CompanyRecord, Clock), ApiError> {
-    let company = app
-        .store
-        .companies()
-        .find(company_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    // The timezone was checked when the company was created; the default is only a guard.
-    let tz = company
-        .timezone
-        .parse::<Tz>()
-        .unwrap_or(chrono_tz::Europe::Amsterdam);
-    let clock = Clock {
-        tz,
-        cutoff: company.business_day_cutoff,
-    };
-    Ok((company, clock))
-}
 
 /// Everything a set of drafts names, loaded in one query.
 async fn load_references(
@@ -650,7 +613,7 @@ fn moment(name: &str, raw: &str, tz: Tz) -> Result<DateTime<Utc>, ApiError> {
 /// the day. Receipts are immutable: an identical resend answers the stored receipt with 200,
 /// other content under the same `external_id` is a 400.
 #[utoipa::path(post, path = "/v1/companies/{company_id}/receipts", tag = "receipts",
-    params(crate::companies::CompanyPath),
+    params(crate::params::CompanyPath),
     request_body(content = ReceiptInput, description = "The receipt"),
     security(("oauth2" = ["receipts:write"])),
     responses(
@@ -697,7 +660,7 @@ pub async fn create_receipt(
 /// answer lists for every item `success` with its `id`, or its `errors` with pointers into
 /// the item. More than 1000 items is a 400.
 #[utoipa::path(post, path = "/v1/companies/{company_id}/receipts/batch", tag = "receipts",
-    params(crate::companies::CompanyPath),
+    params(crate::params::CompanyPath),
     request_body(content = ReceiptBatchInput, description = "The receipts"),
     security(("oauth2" = ["receipts:write"])),
     responses(
@@ -796,7 +759,7 @@ pub async fn create_receipts_batch(
 /// lists every problem with its pointer; other content under the `external_id` of a stored
 /// receipt is refused as storing it would be (`receipt_immutable`).
 #[utoipa::path(post, path = "/v1/companies/{company_id}/receipts/validate", tag = "receipts",
-    params(crate::companies::CompanyPath),
+    params(crate::params::CompanyPath),
     request_body(content = ReceiptInput, description = "The receipt to check"),
     security(("oauth2" = ["receipts:write"])),
     responses(
@@ -880,7 +843,7 @@ struct ReceiptCursor(char, DateTime<Utc>, Uuid);
 ///
 /// Keyset-paginated: a deep page costs the same as the first.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/receipts", tag = "receipts",
-    params(crate::companies::CompanyPath, ReceiptQuery),
+    params(crate::params::CompanyPath, ReceiptQuery),
     security(("oauth2" = ["receipts:read"])),
     responses(
         (status = 200, description = "A page of receipts", body = ReceiptList),

@@ -5,6 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
+use uuid::Uuid;
 
 use crate::error::ApiError;
 
@@ -86,4 +87,46 @@ impl<T> Page<T> {
         };
         Page { items: rows, next }
     }
+}
+
+/// The `company_id` path parameter of every company-scoped route.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct CompanyPath {
+    /// The company's id.
+    pub company_id: Uuid,
+}
+
+/// The `company_id` and `order_id` path parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OrderPath {
+    /// The company's id.
+    pub company_id: Uuid,
+    /// The order's id.
+    pub order_id: Uuid,
+}
+
+/// The `company_id` and `receipt_id` path parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ReceiptPath {
+    /// The company's id.
+    pub company_id: Uuid,
+    /// The receipt's id.
+    pub receipt_id: Uuid,
+}
+
+/// The `company_id` and `date` path parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DayPath {
+    /// The company's id.
+    pub company_id: Uuid,
+    /// The business date (YYYY-MM-DD), or the day's `id` from the event feed.
+    pub date: String,
+}
+
+/// Which location's figures.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LocationQuery {
+    /// The vendor's location id; the whole company's figures when left out.
+    pub location_id: Option<String>,
 }

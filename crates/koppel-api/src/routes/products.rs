@@ -21,7 +21,7 @@ use crate::App;
 use crate::auth::extract::{CompanyAccess, ProductsRead, ProductsWrite};
 use crate::error::{ApiError, Problem};
 use crate::extract::{AppJson, AppPath, AppQuery};
-use crate::pagination::{Cursor, Page, PageParams};
+use crate::params::{Cursor, Page, PageParams};
 use crate::validate::{check_external_id_and_name, violation};
 
 /// The product routes.
@@ -152,7 +152,7 @@ pub struct ProductPath {
 
 /// Create or update a product by its `external_id`.
 #[utoipa::path(post, path = "/v1/companies/{company_id}/products", tag = "products",
-    params(crate::companies::CompanyPath),
+    params(crate::params::CompanyPath),
     request_body(content = ProductInput, description = "The product"),
     security(("oauth2" = ["products:write"])),
     responses(
@@ -229,7 +229,7 @@ pub async fn upsert_product(
 
 /// Find products by SKU, external id or change time.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/products", tag = "products",
-    params(crate::companies::CompanyPath, ProductQuery),
+    params(crate::params::CompanyPath, ProductQuery),
     security(("oauth2" = ["products:read"])),
     responses(
         (status = 200, description = "A page of products, oldest change first", body = ProductList),

@@ -6,7 +6,7 @@
 //! a token (which `GET /v1/rate-limit` must do) nor give each key a quota of
 //! its own (which per-client overrides need).
 //!
-//! The middleware [`limit`] runs inside [`crate::observe`], after routing. It
+//! The middleware [`limit`] runs inside [`crate::middleware::observe`], after routing. It
 //! authenticates a bearer token once and puts the [`Principal`] in the
 //! request's extensions, where the extractors find it instead of verifying the
 //! token again. Requests without a valid bearer token (health, docs, the

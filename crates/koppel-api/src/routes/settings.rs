@@ -24,7 +24,7 @@ use crate::App;
 use crate::auth::extract::{CompanyAccess, SettingsRead, SettingsWrite};
 use crate::error::{ApiError, Problem};
 use crate::extract::{AppJson, AppPath, AppQuery};
-use crate::pagination::{Cursor, Page, PageParams};
+use crate::params::{Cursor, Page, PageParams};
 use crate::validate::{check_external_id_and_name, violation};
 
 /// The settings routes.
@@ -176,7 +176,7 @@ pub struct VatRatePath {
 
 /// Create or update a VAT rate by its `external_id`.
 #[utoipa::path(post, path = "/v1/companies/{company_id}/vat-rates", tag = "settings",
-    params(crate::companies::CompanyPath),
+    params(crate::params::CompanyPath),
     request_body(content = VatRateInput, description = "The VAT rate"),
     security(("oauth2" = ["settings:write"])),
     responses(
@@ -250,7 +250,7 @@ pub async fn upsert_vat_rate(
 
 /// List VAT rates, by `external_id` or changed since a moment.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/vat-rates", tag = "settings",
-    params(crate::companies::CompanyPath, SettingsQuery),
+    params(crate::params::CompanyPath, SettingsQuery),
     security(("oauth2" = ["settings:read"])),
     responses(
         (status = 200, description = "A page of VAT rates, oldest change first", body = VatRateList),
@@ -410,7 +410,7 @@ pub struct PaymentMethodPath {
 
 /// Create or update a payment method by its `external_id`.
 #[utoipa::path(post, path = "/v1/companies/{company_id}/payment-methods", tag = "settings",
-    params(crate::companies::CompanyPath),
+    params(crate::params::CompanyPath),
     request_body(content = PaymentMethodInput, description = "The payment method"),
     security(("oauth2" = ["settings:write"])),
     responses(
@@ -444,7 +444,7 @@ pub async fn upsert_payment_method(
 
 /// List payment methods, by `external_id` or changed since a moment.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/payment-methods", tag = "settings",
-    params(crate::companies::CompanyPath, SettingsQuery),
+    params(crate::params::CompanyPath, SettingsQuery),
     security(("oauth2" = ["settings:read"])),
     responses(
         (status = 200, description = "A page of payment methods, oldest change first", body = PaymentMethodList),
@@ -561,7 +561,7 @@ pub struct CategoryPath {
 
 /// Create or update a category by its `external_id`.
 #[utoipa::path(post, path = "/v1/companies/{company_id}/categories", tag = "settings",
-    params(crate::companies::CompanyPath),
+    params(crate::params::CompanyPath),
     request_body(content = CategoryInput, description = "The category"),
     security(("oauth2" = ["settings:write"])),
     responses(
@@ -606,7 +606,7 @@ pub async fn upsert_category(
 
 /// List categories, by `external_id` or changed since a moment.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/categories", tag = "settings",
-    params(crate::companies::CompanyPath, SettingsQuery),
+    params(crate::params::CompanyPath, SettingsQuery),
     security(("oauth2" = ["settings:read"])),
     responses(
         (status = 200, description = "A page of categories, oldest change first", body = CategoryList),

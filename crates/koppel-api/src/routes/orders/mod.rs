@@ -39,7 +39,8 @@ use crate::auth::extract::{CompanyAccess, OrdersRead, OrdersWrite};
 use crate::error::{ApiError, Problem, ProblemItem};
 use crate::extract::{AppJson, AppPath, AppQuery, parse_item};
 use crate::language::Language;
-use crate::pagination::{Cursor, Page, PageParams};
+use crate::params::OrderPath;
+use crate::params::{Cursor, Page, PageParams};
 
 pub use input::{OrderBatchInput, OrderInput};
 
@@ -353,7 +354,7 @@ pub struct Order {
     /// When this version was stored.
     pub updated_at: DateTime<Utc>,
     /// What bookkeeping connectors booked of the order (any version), oldest first.
-    pub bookings: Vec<crate::bookings::Booking>,
+    pub bookings: Vec<crate::booking::Booking>,
     /// Whether the order changed after it was booked: some package's latest booking is of a
     /// version older than the order's current one. Find your own with `changed_since_booked`.
     pub needs_correction: bool,
@@ -362,7 +363,7 @@ pub struct Order {
 impl From<OrderRecord> for Order {
     fn from(r: OrderRecord) -> Self {
         let (bookings, needs_correction) =
-            crate::bookings::bookings_of(r.current_version, r.bookings);
+            crate::booking::bookings_of(r.current_version, r.bookings);
         Self {
             id: r.id,
             external_id: r.external_id,
@@ -455,15 +456,6 @@ pub struct OrderValidation {
 }
 
 // ------------------------------------------------------------------ parameters
-
-/// The `company_id` and `order_id` path parameters.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct OrderPath {
-    /// The company's id.
-    pub company_id: Uuid,
-    /// The order's id.
-    pub order_id: Uuid,
-}
 
 /// Filters of the order list; all optional and combined with "and".
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -692,7 +684,7 @@ fn moment(name: &str, raw: &str, tz: Option<chrono_tz::Tz>) -> Result<DateTime<U
 /// a different body for the same `external_id` becomes the next `version`
 /// under the same `id`. Every broken rule is listed in one 400.
 #[utoipa::path(post, path = "/v1/companies/{company_id}/orders", tag = "orders",
-    params(crate::companies::CompanyPath),
+    params(crate::params::CompanyPath),
     request_body(content = OrderInput, description = "The order"),
     security(("oauth2" = ["orders:write"])),
     responses(
@@ -744,7 +736,7 @@ pub async fn upsert_order(
 /// lists for every item `success` with its `id`, or its `errors` with
 /// pointers into the item. More than 1000 items is a 400.
 #[utoipa::path(post, path = "/v1/companies/{company_id}/orders/batch", tag = "orders",
-    params(crate::companies::CompanyPath),
+    params(crate::params::CompanyPath),
     request_body(content = OrderBatchInput, description = "The orders"),
     security(("oauth2" = ["orders:write"])),
     responses(
@@ -872,7 +864,7 @@ fn refused(index: usize, violations: &[Violation], language: Language) -> OrderB
 /// Answers the totals and VAT breakdown Koppel would store, or a 400 that
 /// lists every problem with its pointer.
 #[utoipa::path(post, path = "/v1/companies/{company_id}/orders/validate", tag = "orders",
-    params(crate::companies::CompanyPath),
+    params(crate::params::CompanyPath),
     request_body(content = OrderInput, description = "The order to check"),
     security(("oauth2" = ["orders:write"])),
     responses(
@@ -965,7 +957,7 @@ pub async fn list_order_versions(
 /// without `updated_since`; each filter has an index, so a deep page costs
 /// the same as the first.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/orders", tag = "orders",
-    params(crate::companies::CompanyPath, OrderQuery),
+    params(crate::params::CompanyPath, OrderQuery),
     security(("oauth2" = ["orders:read"])),
     responses(
         (status = 200, description = "A page of orders, each in its current version", body = OrderList),

@@ -17,10 +17,12 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::auth::extract::{CompanyAccess, ReceiptsRead, ReceiptsWrite};
+use crate::clock::{Clock, company_clock};
 use crate::error::{ApiError, Problem};
 use crate::extract::{AppPath, AppQuery};
-use crate::pagination::{Cursor, Page, PageParams};
-use crate::receipts::{Clock, company_clock};
+use crate::params::DayPath;
+use crate::params::LocationQuery;
+use crate::params::{Cursor, Page, PageParams};
 
 /// The daily revenue routes.
 pub fn router() -> OpenApiRouter<App> {
@@ -209,7 +211,7 @@ pub struct DailyRevenue {
     pub payments_check: DayPaymentsCheck,
     /// What bookkeeping connectors booked of these figures (this day, of the company or of
     /// this location), oldest first; a booking's `version` is the `revision` booked.
-    pub bookings: Vec<crate::bookings::Booking>,
+    pub bookings: Vec<crate::booking::Booking>,
     /// Whether the day was revised after it was booked: some package's latest booking is of
     /// an older revision. Post a correction, then book the new revision.
     pub needs_correction: bool,
@@ -232,7 +234,7 @@ impl DailyRevenue {
             .filter(|p| p.kind == "gift_card")
             .map(|p| p.amount)
             .sum();
-        let (bookings, needs_correction) = crate::bookings::bookings_of(d.revision, d.bookings.0);
+        let (bookings, needs_correction) = crate::booking::bookings_of(d.revision, d.bookings.0);
         let payments_total: Decimal = d.by_payment_method.0.iter().map(|p| p.amount).sum();
         let expected =
             d.revenue_excl_vat + d.revenue_vat + d.tips + d.gift_cards_multi_purpose + d.deposits;
@@ -352,23 +354,6 @@ pub struct DailyRevenueList {
     pub next_cursor: Option<String>,
 }
 
-/// The `company_id` and `date` path parameters.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct DayPath {
-    /// The company's id.
-    pub company_id: Uuid,
-    /// The business date (YYYY-MM-DD), or the day's `id` from the event feed.
-    pub date: String,
-}
-
-/// Which location's figures.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct LocationQuery {
-    /// The vendor's location id; the whole company's figures when left out.
-    pub location_id: Option<String>,
-}
-
 /// Filters of the list of days.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -461,7 +446,7 @@ pub async fn get_daily_revenue(
 ///
 /// Only days in which a receipt counted (or that were closed) are listed, oldest first.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/daily-revenue", tag = "receipts",
-    params(crate::companies::CompanyPath, DayListQuery),
+    params(crate::params::CompanyPath, DayListQuery),
     security(("oauth2" = ["receipts:read"])),
     responses(
         (status = 200, description = "A page of days, oldest first", body = DailyRevenueList),
@@ -553,25 +538,4 @@ pub async fn close_daily_revenue(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(Json(DailyRevenue::from_record(day, &company.currency)))
-}
-
-/// How often `koppel serve` finalises the days that passed 05:00: a day reads as final from
-/// its `final_at` on anyway, so this only bounds how late its `daily_revenue.final` event
-/// reaches the feed.
-pub const FINALISE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Finalises every due day, every [`FINALISE_INTERVAL`], for as long as the server runs. The
-/// first run happens at once, so days that passed 05:00 while no server ran are finalised on
-/// start-up.
-pub async fn finalise_days(store: koppel_store::Store) {
-    let mut tick = tokio::time::interval(FINALISE_INTERVAL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        match store.daily_revenue().finalise_due(Utc::now()).await {
-            Ok(0) => {}
-            Ok(days) => tracing::info!(days, "finalised business days"),
-            Err(e) => tracing::warn!(error = %e, "could not finalise business days"),
-        }
-    }
 }

@@ -20,7 +20,7 @@ use crate::App;
 use crate::auth::extract::{CompanyAccess, EventsRead};
 use crate::error::{ApiError, Problem};
 use crate::extract::AppQuery;
-use crate::pagination::{Cursor, Page, PageParams};
+use crate::params::{Cursor, Page, PageParams};
 
 /// The search route.
 pub fn router() -> OpenApiRouter<App> {
@@ -119,7 +119,7 @@ fn sort_key(hit: &SearchHit) -> SearchAfter {
 /// the collections the token may read (`orders:read`, `receipts:read`, `customers:read`) are
 /// searched.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/search", tag = "connectors",
-    params(crate::companies::CompanyPath, SearchQuery),
+    params(crate::params::CompanyPath, SearchQuery),
     security(("oauth2" = ["events:read"])),
     responses(
         (status = 200, description = "Every document that carries the reference; empty when none does", body = SearchResult),

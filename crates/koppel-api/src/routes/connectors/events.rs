@@ -14,7 +14,7 @@ use crate::App;
 use crate::auth::extract::{CompanyAccess, EventsRead};
 use crate::error::{ApiError, Problem};
 use crate::extract::AppQuery;
-use crate::pagination::{Cursor, PageParams};
+use crate::params::{Cursor, PageParams};
 
 /// The event routes.
 pub fn router() -> OpenApiRouter<App> {
@@ -83,7 +83,7 @@ pub struct EventList {
 /// could still precede it has finished, so a reader that keeps passing the last
 /// cursor sees every committed change exactly once, however many writers there are.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/events", tag = "events",
-    params(crate::companies::CompanyPath, EventsQuery),
+    params(crate::params::CompanyPath, EventsQuery),
     security(("oauth2" = ["events:read"])),
     responses(
         (status = 200, description = "The next events", body = EventList),

@@ -300,7 +300,7 @@ fn answer(ret: &VatReturn, period: &VatPeriod, sources: VatReturnSources) -> Vat
 /// taxpayer's favour; the ICP listing sums box 3b per buyer VAT number, and OSS sales are
 /// totalled per destination country for the separate OSS return.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/vat-return", tag = "connectors",
-    params(crate::companies::CompanyPath, VatReturnQuery),
+    params(crate::params::CompanyPath, VatReturnQuery),
     security(("oauth2" = ["events:read"])),
     responses(
         (status = 200, description = "The return's figures for the period", body = VatReturnAnswer),

@@ -19,7 +19,7 @@ use crate::App;
 use crate::auth::extract::{CompanyAccess, CustomersRead, CustomersWrite};
 use crate::error::{ApiError, Problem};
 use crate::extract::{AppJson, AppPath, AppQuery};
-use crate::pagination::{Cursor, Page, PageParams};
+use crate::params::{Cursor, Page, PageParams};
 use crate::validate::{check_external_id_and_name, violation};
 
 /// The customer routes.
@@ -317,7 +317,7 @@ fn parse_customer(input: CustomerInput) -> Result<NewCustomer, ApiError> {
 
 /// Create or update a customer by its `external_id`.
 #[utoipa::path(post, path = "/v1/companies/{company_id}/customers", tag = "customers",
-    params(crate::companies::CompanyPath),
+    params(crate::params::CompanyPath),
     request_body(content = CustomerInput, description = "The customer"),
     security(("oauth2" = ["customers:write"])),
     responses(
@@ -346,7 +346,7 @@ pub async fn upsert_customer(
 
 /// Find customers by e-mail, number, external id or change time.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/customers", tag = "customers",
-    params(crate::companies::CompanyPath, CustomerQuery),
+    params(crate::params::CompanyPath, CustomerQuery),
     security(("oauth2" = ["customers:read"])),
     responses(
         (status = 200, description = "A page of customers, oldest change first", body = CustomerList),

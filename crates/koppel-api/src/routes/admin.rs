@@ -15,7 +15,8 @@ use crate::auth::secrets::{generate_secret, hash_secret};
 use crate::error::{ApiError, Problem};
 use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::onboarding::{self, Client, ClientWithSecret, Company, CreateClient, CreateCompany};
-use crate::pagination::{Cursor, Page, PageParams};
+use crate::params::CompanyPath;
+use crate::params::{Cursor, Page, PageParams};
 
 /// The admin routes.
 pub fn router() -> OpenApiRouter<App> {
@@ -26,13 +27,6 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(get_client, revoke_client))
         .routes(routes!(rotate_client_secret))
         .routes(routes!(grant_company, ungrant_company))
-}
-
-/// The `company_id` path parameter.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct CompanyPath {
-    /// The company's id.
-    pub company_id: Uuid,
 }
 
 /// The `client_id` path parameter.

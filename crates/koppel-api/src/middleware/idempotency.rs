@@ -1,7 +1,7 @@
 //! `Idempotency-Key` on POST: a retried request replays the first answer
 //! instead of acting twice.
 //!
-//! The middleware [`idempotency`] runs after [`crate::ratelimit::limit`], which
+//! The middleware [`idempotency`] runs after [`crate::middleware::ratelimit::limit`], which
 //! has authenticated the client; keys belong to a client. For an
 //! authenticated POST with the header it:
 //!
@@ -52,7 +52,7 @@ use crate::App;
 use crate::auth::extract::Principal;
 use crate::error::{ApiError, PROBLEM_JSON, PendingProblem};
 use crate::language::Language;
-use crate::observe::RequestId;
+use crate::middleware::observe::RequestId;
 
 /// The request header that carries the key.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
