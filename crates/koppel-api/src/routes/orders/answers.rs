@@ -1,0 +1,406 @@
+//! The order answers: an order with its lines, costs, payments, totals and VAT groups, and the
+//! lists, batch results and validation results built of them.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use koppel_domain::document::{Totals, VatGroup};
+use koppel_store::orders::{
+    CostRecord, LineRecord, OrderRecord, PaymentRecord, VatGroupRecord, VatRecord,
+};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::flow::cents;
+use crate::error::ProblemItem;
+
+/// The VAT of a line or cost, resolved.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrderVat {
+    /// The company's VAT rate, when the order named one.
+    pub rate_id: Option<Uuid>,
+    /// The rate in percent.
+    #[schema(value_type = String, example = "21")]
+    pub percentage: Decimal,
+    /// The VAT category, e.g. `standard`.
+    pub category: String,
+    /// ISO 3166-1 alpha-2 country whose rate applies.
+    pub country: String,
+    /// The VAT amount.
+    #[schema(value_type = String, example = "2.10")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub amount: Decimal,
+    /// Why the line is exempt, for category `exempt`.
+    pub exemption_reason: Option<String>,
+}
+
+impl From<VatRecord> for OrderVat {
+    fn from(v: VatRecord) -> Self {
+        Self {
+            rate_id: v.rate_id,
+            percentage: v.percentage.normalize(),
+            category: v.category,
+            country: v.country,
+            amount: v.amount,
+            exemption_reason: v.exemption_reason,
+        }
+    }
+}
+
+/// An address as it was on the order.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct OrderAddress {
+    /// Street name.
+    pub street: Option<String>,
+    /// House number.
+    pub house_number: Option<String>,
+    /// Addition to the house number.
+    pub house_number_addition: Option<String>,
+    /// Postal code.
+    pub postal_code: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: Option<String>,
+}
+
+/// The buyer as on the order, identifiers normalised.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct OrderCustomer {
+    /// The customer's id in Koppel, when the order named one.
+    pub id: Option<String>,
+    /// The person's name.
+    pub name: Option<String>,
+    /// The business's name.
+    pub company_name: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// The buyer's VAT number, normalised (`NL000099998B57`).
+    pub vat_number: Option<String>,
+    /// The buyer's KvK number.
+    pub coc_number: Option<String>,
+    /// Billing address.
+    pub billing_address: Option<OrderAddress>,
+    /// Shipping address.
+    pub shipping_address: Option<OrderAddress>,
+}
+
+/// A stored order line.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrderLine {
+    /// The product's id in Koppel.
+    pub product_id: Option<Uuid>,
+    /// The product's SKU.
+    pub sku: Option<String>,
+    /// What was sold.
+    pub description: Option<String>,
+    /// How many.
+    #[schema(value_type = String, example = "2")]
+    pub quantity: Decimal,
+    /// Price per unit in the order's basis.
+    #[schema(value_type = String, example = "5.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub unit_price: Decimal,
+    /// Discount on the whole line, in the same basis.
+    #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub discount: Decimal,
+    /// The line's VAT.
+    pub vat: OrderVat,
+    /// Line total excluding VAT.
+    #[schema(value_type = String, example = "10.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub total_excl_vat: Decimal,
+    /// Line total including VAT.
+    #[schema(value_type = String, example = "12.10")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub total_incl_vat: Decimal,
+    /// The revenue category's id in Koppel.
+    pub category_id: Option<Uuid>,
+}
+
+impl From<LineRecord> for OrderLine {
+    fn from(l: LineRecord) -> Self {
+        Self {
+            product_id: l.product_id,
+            sku: l.sku,
+            description: l.description,
+            quantity: l.quantity,
+            unit_price: l.unit_price,
+            discount: l.discount,
+            vat: l.vat.into(),
+            total_excl_vat: l.total_excl_vat,
+            total_incl_vat: l.total_incl_vat,
+            category_id: l.category_id,
+        }
+    }
+}
+
+/// A stored cost.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrderCost {
+    /// What the cost is for: `shipping`, `payment`, `discount`, `surcharge`, `other` or `rounding`.
+    pub kind: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// Amount excluding VAT.
+    #[schema(value_type = String, example = "4.13")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub amount_excl_vat: Decimal,
+    /// The cost's VAT.
+    pub vat: OrderVat,
+    /// Amount including VAT.
+    #[schema(value_type = String, example = "5.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub amount_incl_vat: Decimal,
+}
+
+impl From<CostRecord> for OrderCost {
+    fn from(k: CostRecord) -> Self {
+        Self {
+            kind: k.kind,
+            description: k.description,
+            amount_excl_vat: k.amount_excl_vat,
+            vat: k.vat.into(),
+            amount_incl_vat: k.amount_incl_vat,
+        }
+    }
+}
+
+/// A stored payment.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrderPayment {
+    /// The payment method's id in Koppel.
+    pub method_id: Uuid,
+    /// Amount; negative for money paid back.
+    #[schema(value_type = String, example = "12.10")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub amount: Decimal,
+    /// The payment provider's reference.
+    pub reference: Option<String>,
+    /// When it was paid, with the offset it was sent with.
+    pub paid_at: Option<DateTime<FixedOffset>>,
+}
+
+impl From<PaymentRecord> for OrderPayment {
+    fn from(p: PaymentRecord) -> Self {
+        Self {
+            method_id: p.method_id,
+            amount: p.amount,
+            reference: p.reference,
+            paid_at: p.paid_at,
+        }
+    }
+}
+
+/// The totals, computed by Koppel from the lines and costs.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrderTotals {
+    /// The sum of the amounts excluding VAT.
+    #[schema(value_type = String, example = "10.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub total_excl_vat: Decimal,
+    /// The sum of the VAT amounts.
+    #[schema(value_type = String, example = "2.10")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub total_vat: Decimal,
+    /// The sum of the amounts including VAT.
+    #[schema(value_type = String, example = "12.10")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub total_incl_vat: Decimal,
+}
+
+impl From<Totals> for OrderTotals {
+    fn from(t: Totals) -> Self {
+        Self {
+            total_excl_vat: t.total_excl_vat,
+            total_vat: t.total_vat,
+            total_incl_vat: t.total_incl_vat,
+        }
+    }
+}
+
+/// One group of the VAT breakdown: a category, rate and country with its base and VAT.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrderVatGroup {
+    /// The VAT category.
+    pub category: String,
+    /// The rate in percent.
+    #[schema(value_type = String, example = "21")]
+    pub percentage: Decimal,
+    /// ISO 3166-1 alpha-2 country whose rate applies.
+    pub country: String,
+    /// The sum of the amounts excluding VAT in this group.
+    #[schema(value_type = String, example = "10.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub base: Decimal,
+    /// The sum of the VAT amounts in this group.
+    #[schema(value_type = String, example = "2.10")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub vat: Decimal,
+}
+
+impl From<VatGroupRecord> for OrderVatGroup {
+    fn from(g: VatGroupRecord) -> Self {
+        Self {
+            category: g.category,
+            percentage: g.percentage.normalize(),
+            country: g.country,
+            base: g.base,
+            vat: g.vat,
+        }
+    }
+}
+
+impl From<&VatGroup> for OrderVatGroup {
+    fn from(g: &VatGroup) -> Self {
+        Self {
+            category: g.category.as_str().to_owned(),
+            percentage: g.percentage.normalize(),
+            country: g.country.as_str().to_owned(),
+            base: cents(g.base),
+            vat: cents(g.vat),
+        }
+    }
+}
+
+/// A sales order (one version of it).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Order {
+    /// Our id; the same for every version.
+    pub id: Uuid,
+    /// The vendor's id; the upsert key.
+    pub external_id: String,
+    /// The order number the customer sees.
+    pub number: Option<String>,
+    /// The version, starting at 1; each change of the order is a new version.
+    pub version: i32,
+    /// One of `open`, `paid`, `shipped`, `completed`, `cancelled`, `refunded`.
+    pub status: String,
+    /// When the order was placed, with the offset it was sent with.
+    pub order_date: DateTime<FixedOffset>,
+    /// ISO 4217 currency code.
+    pub currency: String,
+    /// Whether unit prices include VAT.
+    pub prices_include_vat: bool,
+    /// The buyer as on the order.
+    pub customer: Option<OrderCustomer>,
+    /// The lines, in the order sent.
+    pub lines: Vec<OrderLine>,
+    /// The costs, in the order sent.
+    pub costs: Vec<OrderCost>,
+    /// The payments, in the order sent.
+    pub payments: Vec<OrderPayment>,
+    /// The totals, computed by Koppel.
+    pub totals: OrderTotals,
+    /// Base and VAT per category, rate and country, computed by Koppel.
+    pub vat_breakdown: Vec<OrderVatGroup>,
+    /// For a credit order or refund: the id of the order it corrects.
+    pub credit_of: Option<Uuid>,
+    /// When the order was first stored.
+    pub created_at: DateTime<Utc>,
+    /// When this version was stored.
+    pub updated_at: DateTime<Utc>,
+    /// What bookkeeping connectors booked of the order (any version), oldest first.
+    pub bookings: Vec<crate::booking::Booking>,
+    /// Whether the order changed after it was booked: some package's latest booking is of a
+    /// version older than the order's current one. Find your own with `changed_since_booked`.
+    pub needs_correction: bool,
+}
+
+impl From<OrderRecord> for Order {
+    fn from(r: OrderRecord) -> Self {
+        let (bookings, needs_correction) =
+            crate::booking::bookings_of(r.current_version, r.bookings);
+        Self {
+            id: r.id,
+            external_id: r.external_id,
+            number: r.number,
+            version: r.version,
+            status: r.status,
+            order_date: r.order_date,
+            currency: r.currency,
+            prices_include_vat: r.prices_include_vat,
+            // The snapshot was written from the domain's customer, whose
+            // fields this type mirrors.
+            customer: r.customer.and_then(|c| serde_json::from_value(c).ok()),
+            lines: r.lines.into_iter().map(OrderLine::from).collect(),
+            costs: r.costs.into_iter().map(OrderCost::from).collect(),
+            payments: r.payments.into_iter().map(OrderPayment::from).collect(),
+            totals: OrderTotals {
+                total_excl_vat: r.total_excl_vat,
+                total_vat: r.total_vat,
+                total_incl_vat: r.total_incl_vat,
+            },
+            vat_breakdown: r
+                .vat_breakdown
+                .into_iter()
+                .map(OrderVatGroup::from)
+                .collect(),
+            credit_of: r.credit_of,
+            created_at: r.created_at,
+            updated_at: r.recorded_at,
+            bookings,
+            needs_correction,
+        }
+    }
+}
+
+/// A page of orders.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrderList {
+    /// The orders on this page, each in its current version.
+    pub data: Vec<Order>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A page of an order's versions, oldest first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrderVersionList {
+    /// Each version as it was stored, complete.
+    pub data: Vec<Order>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// What happened to one item of a batch.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrderBatchItem {
+    /// The item's position in the request's `orders`, from 0.
+    pub index: usize,
+    /// Whether the item was stored (or already stored exactly so).
+    pub success: bool,
+    /// The order's id, when stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Uuid>,
+    /// The order's version after this item, when stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i32>,
+    /// `created`, `updated` (a new version) or `unchanged` (an identical resend), when stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// Every problem of the item, with pointers into the item, when refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<ProblemItem>>,
+}
+
+/// The answer to a batch: one entry per item, in the order sent.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrderBatchResult {
+    /// One entry per item of the request.
+    pub data: Vec<OrderBatchItem>,
+}
+
+/// The answer to a validation that passed: what Koppel would store.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrderValidation {
+    /// Always true: an order that fails is answered with a 400 listing every problem.
+    pub valid: bool,
+    /// The totals Koppel computed.
+    pub totals: OrderTotals,
+    /// The VAT breakdown Koppel computed.
+    pub vat_breakdown: Vec<OrderVatGroup>,
+}

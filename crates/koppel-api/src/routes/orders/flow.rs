@@ -1,0 +1,186 @@
+//! From a request to a stored order: loading what a draft names, checking it, the canonical
+//! form and content hash that make a resend a no-op.
+
+use std::collections::{BTreeSet, HashMap};
+
+use axum::http::StatusCode;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use koppel_domain::business_day::first_instant_at_or_after;
+use koppel_domain::document::KnownReferences;
+use koppel_domain::order::{OrderDraft, OrderStatus, ValidOrder, validate_order};
+use koppel_domain::problem::Violation;
+use koppel_store::orders::Outcome;
+use koppel_store::references::Wanted;
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::App;
+use crate::error::ApiError;
+
+pub(super) fn status_str(status: OrderStatus) -> &'static str {
+    match status {
+        OrderStatus::Open => "open",
+        OrderStatus::Paid => "paid",
+        OrderStatus::Shipped => "shipped",
+        OrderStatus::Completed => "completed",
+        OrderStatus::Cancelled => "cancelled",
+        OrderStatus::Refunded => "refunded",
+    }
+}
+
+pub(super) fn outcome_str(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Created => "created",
+        Outcome::Updated => "updated",
+        Outcome::Unchanged => "unchanged",
+    }
+}
+
+/// An amount with exactly two decimals, as a bookkeeping total is written.
+pub(super) fn cents(value: Decimal) -> Decimal {
+    let mut v = value;
+    v.rescale(2);
+    v
+}
+
+/// An amount kept as sent but without trailing zeros beyond the cents.
+pub(super) fn price(value: Decimal) -> Decimal {
+    let v = value.normalize();
+    if v.scale() < 2 { cents(v) } else { v }
+}
+
+/// Adds what a draft names to the references to load.
+pub(super) fn want(draft: &OrderDraft, wanted: &mut Wanted) {
+    let vats = draft
+        .lines
+        .iter()
+        .filter_map(|l| l.vat.as_ref())
+        .chain(draft.costs.iter().filter_map(|k| k.vat.as_ref()));
+    wanted
+        .vat_rates
+        .extend(vats.filter_map(|v| v.rate_id.clone()));
+    for l in &draft.lines {
+        wanted.products.extend(l.product_id.clone());
+        wanted.skus.extend(l.sku.clone());
+        wanted.categories.extend(l.category_id.clone());
+    }
+    wanted
+        .payment_methods
+        .extend(draft.payments.iter().filter_map(|p| p.method_id.clone()));
+    wanted
+        .customers
+        .extend(draft.customer.as_ref().and_then(|c| c.id.clone()));
+    wanted.orders.extend(draft.credit_of.clone());
+}
+
+/// Everything the drafts of one request reference, loaded in one query,
+/// plus the orders `credit_of` names (by our id or the vendor's external id).
+pub(super) async fn references(
+    app: &App,
+    company_id: Uuid,
+    drafts: &[&OrderDraft],
+) -> Result<(KnownReferences, HashMap<String, Uuid>), ApiError> {
+    let mut wanted = Wanted::default();
+    for draft in drafts {
+        want(draft, &mut wanted);
+    }
+    for list in [
+        &mut wanted.vat_rates,
+        &mut wanted.products,
+        &mut wanted.skus,
+        &mut wanted.payment_methods,
+        &mut wanted.categories,
+        &mut wanted.customers,
+        &mut wanted.orders,
+    ] {
+        let unique: BTreeSet<String> = list.drain(..).collect();
+        list.extend(unique);
+    }
+    let mut known = app.store.references(company_id, &wanted).await?;
+    let orders = app
+        .store
+        .orders()
+        .resolve(company_id, &wanted.orders)
+        .await?;
+    known.orders.extend(orders.keys().cloned());
+    Ok((known, orders))
+}
+
+/// Puts a valid order in its canonical form: references to our ids, amounts
+/// with the scale they are stored with. The content hash is taken of this
+/// form, so `12.1` and `"12.10"` are the same order.
+pub(super) fn canonical(mut order: ValidOrder, orders: &HashMap<String, Uuid>) -> ValidOrder {
+    order.credit_of = order
+        .credit_of
+        .and_then(|c| orders.get(&c).map(Uuid::to_string));
+    for l in &mut order.lines {
+        l.quantity = l.quantity.normalize();
+        l.unit_price = price(l.unit_price);
+        l.discount = price(l.discount);
+        l.total_excl_vat = cents(l.total_excl_vat);
+        l.total_incl_vat = cents(l.total_incl_vat);
+        l.vat.amount = cents(l.vat.amount);
+    }
+    for k in &mut order.costs {
+        k.amount_excl_vat = cents(k.amount_excl_vat);
+        k.amount_incl_vat = cents(k.amount_incl_vat);
+        k.vat.amount = cents(k.vat.amount);
+    }
+    for p in &mut order.payments {
+        p.amount = cents(p.amount);
+    }
+    for g in &mut order.vat_breakdown {
+        g.base = cents(g.base);
+        g.vat = cents(g.vat);
+    }
+    order.totals.total_excl_vat = cents(order.totals.total_excl_vat);
+    order.totals.total_vat = cents(order.totals.total_vat);
+    order.totals.total_incl_vat = cents(order.totals.total_incl_vat);
+    order
+}
+
+/// SHA-256 of the canonical order's JSON: the fields in declaration order,
+/// amounts as strings, so equal orders hash equally.
+pub(super) fn content_hash(order: &ValidOrder) -> Vec<u8> {
+    let bytes = serde_json::to_vec(order).unwrap_or_default();
+    Sha256::digest(bytes).to_vec()
+}
+
+/// A valid order in canonical form with its content hash, or every violation.
+pub(super) type Checked = Result<(ValidOrder, Vec<u8>), Vec<Violation>>;
+
+/// Validates one draft against the loaded references.
+pub(super) fn check(
+    draft: &OrderDraft,
+    known: &KnownReferences,
+    orders: &HashMap<String, Uuid>,
+) -> Checked {
+    let valid = canonical(validate_order(draft, known)?, orders);
+    let hash = content_hash(&valid);
+    Ok((valid, hash))
+}
+
+pub(super) fn status_code(outcome: Outcome) -> StatusCode {
+    match outcome {
+        Outcome::Created => StatusCode::CREATED,
+        Outcome::Updated | Outcome::Unchanged => StatusCode::OK,
+    }
+}
+
+/// Turns `from`/`to`: an instant with offset, or a date meaning its start in `tz`.
+pub(super) fn moment(
+    name: &str,
+    raw: &str,
+    tz: Option<chrono_tz::Tz>,
+) -> Result<DateTime<Utc>, ApiError> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    match (NaiveDate::parse_from_str(raw, "%Y-%m-%d"), tz) {
+        (Ok(date), Some(tz)) => Ok(first_instant_at_or_after(tz, date.and_time(NaiveTime::MIN))),
+        _ => Err(ApiError::InvalidParameter(format!(
+            "{name} must be an RFC 3339 time with offset or a date (YYYY-MM-DD)"
+        ))),
+    }
+}

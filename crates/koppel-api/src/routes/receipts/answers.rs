@@ -1,0 +1,374 @@
+//! The receipt answers: a receipt with its lines, payments, totals and VAT groups, and the
+//! lists, batch results and validation results built of them.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use koppel_store::receipts::{ReceiptLineRecord, ReceiptPaymentRecord, ReceiptRecord};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::error::ProblemItem;
+
+/// Money as a decimal string with at least two decimals, as every amount is answered.
+pub(super) fn cents(value: Decimal) -> Decimal {
+    let mut value = value.normalize();
+    if value.scale() < 2 {
+        value.rescale(2);
+    }
+    value
+}
+
+/// The VAT of a receipt line.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptVat {
+    /// The company's VAT rate, when the receipt named one.
+    pub rate_id: Option<Uuid>,
+    /// The rate in percent.
+    #[schema(value_type = String, example = "9")]
+    pub percentage: Decimal,
+    /// The VAT category.
+    #[schema(example = "reduced")]
+    pub category: String,
+    /// ISO 3166-1 country whose rate applies.
+    #[schema(example = "NL")]
+    pub country: String,
+    /// The VAT amount.
+    #[schema(value_type = String, example = "0.29")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub amount: Decimal,
+    /// Why the line is exempt.
+    pub exemption_reason: Option<String>,
+}
+
+/// A stored receipt line.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptLine {
+    /// `sale`, `tip`, `gift_card_multi_purpose`, `gift_card_single_purpose` or `deposit`.
+    pub kind: String,
+    /// The till's product code.
+    pub product_code: String,
+    /// What was sold.
+    pub description: Option<String>,
+    /// The revenue category.
+    pub category_id: Uuid,
+    /// How many.
+    #[schema(value_type = String, example = "2")]
+    pub quantity: Decimal,
+    /// Price per unit.
+    #[schema(value_type = String, example = "1.75")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub unit_price: Decimal,
+    /// Discount on the whole line.
+    #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub discount: Decimal,
+    /// VAT.
+    pub vat: ReceiptVat,
+    /// Line total excluding VAT.
+    #[schema(value_type = String, example = "3.21")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub total_excl_vat: Decimal,
+    /// Line total including VAT.
+    #[schema(value_type = String, example = "3.50")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub total_incl_vat: Decimal,
+}
+
+impl From<ReceiptLineRecord> for ReceiptLine {
+    fn from(l: ReceiptLineRecord) -> Self {
+        Self {
+            kind: l.kind,
+            product_code: l.product_code,
+            description: l.description,
+            category_id: l.category_id,
+            quantity: l.quantity.normalize(),
+            unit_price: cents(l.unit_price),
+            discount: cents(l.discount),
+            vat: ReceiptVat {
+                rate_id: l.vat.rate_id,
+                percentage: l.vat.percentage.normalize(),
+                category: l.vat.category,
+                country: l.vat.country,
+                amount: l.vat.amount,
+                exemption_reason: l.vat.exemption_reason,
+            },
+            total_excl_vat: l.total_excl_vat,
+            total_incl_vat: l.total_incl_vat,
+        }
+    }
+}
+
+/// A stored receipt payment.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptPayment {
+    /// The payment method.
+    pub method_id: Uuid,
+    /// The amount handed over or charged.
+    #[schema(value_type = String, example = "5.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub amount: Decimal,
+    /// Cash given back from it.
+    #[schema(value_type = String, example = "1.50")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub change: Decimal,
+    /// What the payment counts for: `amount − change`.
+    #[schema(value_type = String, example = "3.50")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub net_amount: Decimal,
+    /// The terminal's or provider's reference.
+    pub reference: Option<String>,
+}
+
+impl From<ReceiptPaymentRecord> for ReceiptPayment {
+    fn from(p: ReceiptPaymentRecord) -> Self {
+        Self {
+            method_id: p.method_id,
+            amount: p.amount,
+            change: p.change,
+            net_amount: p.amount - p.change,
+            reference: p.reference,
+        }
+    }
+}
+
+/// Amounts excluding VAT, VAT and including VAT.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptTotals {
+    /// Excluding VAT.
+    #[schema(value_type = String, example = "3.21")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub total_excl_vat: Decimal,
+    /// VAT.
+    #[schema(value_type = String, example = "0.29")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub total_vat: Decimal,
+    /// Including VAT.
+    #[schema(value_type = String, example = "3.50")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub total_incl_vat: Decimal,
+}
+
+/// One group of a receipt's VAT breakdown.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptVatGroup {
+    /// The VAT category.
+    pub category: String,
+    /// The rate in percent.
+    #[schema(value_type = String, example = "9")]
+    pub percentage: Decimal,
+    /// ISO 3166-1 country whose rate applies.
+    pub country: String,
+    /// The sum of the group's amounts excluding VAT.
+    #[schema(value_type = String, example = "3.21")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub base: Decimal,
+    /// The sum of the group's VAT.
+    #[schema(value_type = String, example = "0.29")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub vat: Decimal,
+}
+
+/// A stored receipt.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Receipt {
+    /// Our id; never changes.
+    pub id: Uuid,
+    /// The vendor's id.
+    pub external_id: String,
+    /// The receipt number.
+    pub number: Option<String>,
+    /// The vendor's location id.
+    pub location_id: Option<String>,
+    /// The vendor's till id.
+    pub register_id: Option<String>,
+    /// The moment of sale, with the offset it was sent with.
+    #[schema(value_type = String, example = "2026-03-29T14:05:00+02:00")]
+    pub created_at: DateTime<FixedOffset>,
+    /// The business day it counts for, from the company's timezone and cutoff.
+    #[schema(value_type = String, example = "2026-03-29")]
+    pub business_date: NaiveDate,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// Whether unit prices include VAT.
+    pub prices_include_vat: bool,
+    /// The lines, in the order sent.
+    pub lines: Vec<ReceiptLine>,
+    /// The payments, in the order sent.
+    pub payments: Vec<ReceiptPayment>,
+    /// Cash rounding added to the payments to reach the total.
+    #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub cash_rounding: Decimal,
+    /// Totals of all lines, tips and gift cards included.
+    pub totals: ReceiptTotals,
+    /// Revenue only: sales and single-purpose gift cards.
+    pub revenue: ReceiptTotals,
+    /// Tips: not revenue, no VAT.
+    #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub tips: Decimal,
+    /// Multi-purpose gift cards sold: not revenue until redeemed.
+    #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub gift_cards_multi_purpose: Decimal,
+    /// Deposits (statiegeld).
+    #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub deposits: Decimal,
+    /// Base and VAT per category, rate and country, of all lines.
+    pub vat_breakdown: Vec<ReceiptVatGroup>,
+    /// Whether it arrived after its day was final; its day was then revised.
+    pub late: bool,
+    /// Always 1: a receipt never changes (a correction is a new, refund receipt).
+    pub version: i32,
+    /// When Koppel stored it.
+    pub received_at: DateTime<Utc>,
+    /// When it last changed; equal to `received_at`.
+    pub updated_at: DateTime<Utc>,
+    /// What bookkeeping connectors booked of the receipt, oldest first.
+    pub bookings: Vec<crate::booking::Booking>,
+    /// Always false: a receipt never changes after it was booked.
+    pub needs_correction: bool,
+}
+
+impl From<ReceiptRecord> for Receipt {
+    fn from(r: ReceiptRecord) -> Self {
+        let (bookings, needs_correction) = crate::booking::bookings_of(r.version, r.bookings);
+        let mut groups: BTreeMap<(String, Decimal, String), (Decimal, Decimal)> = BTreeMap::new();
+        for l in &r.lines {
+            let key = (
+                l.vat.category.clone(),
+                l.vat.percentage.normalize(),
+                l.vat.country.clone(),
+            );
+            let group = groups.entry(key).or_default();
+            group.0 += l.total_excl_vat;
+            group.1 += l.vat.amount;
+        }
+        Self {
+            id: r.id,
+            external_id: r.external_id,
+            number: r.number,
+            location_id: r.location_id,
+            register_id: r.register_id,
+            created_at: r.created_at,
+            business_date: r.business_date,
+            currency: r.currency,
+            prices_include_vat: r.prices_include_vat,
+            lines: r.lines.into_iter().map(ReceiptLine::from).collect(),
+            payments: r.payments.into_iter().map(ReceiptPayment::from).collect(),
+            cash_rounding: r.cash_rounding,
+            totals: ReceiptTotals {
+                total_excl_vat: r.total_excl_vat,
+                total_vat: r.total_vat,
+                total_incl_vat: r.total_incl_vat,
+            },
+            revenue: ReceiptTotals {
+                total_excl_vat: r.revenue_excl_vat,
+                total_vat: r.revenue_vat,
+                total_incl_vat: r.revenue_excl_vat + r.revenue_vat,
+            },
+            tips: r.tips,
+            gift_cards_multi_purpose: r.gift_cards_multi_purpose,
+            deposits: r.deposits,
+            vat_breakdown: groups
+                .into_iter()
+                .map(
+                    |((category, percentage, country), (base, vat))| ReceiptVatGroup {
+                        category,
+                        percentage,
+                        country,
+                        base,
+                        vat,
+                    },
+                )
+                .collect(),
+            late: r.late,
+            version: r.version,
+            received_at: r.received_at,
+            updated_at: r.updated_at,
+            bookings,
+            needs_correction,
+        }
+    }
+}
+
+/// A page of receipts.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptList {
+    /// The receipts on this page.
+    pub data: Vec<Receipt>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// What happened to one item of a batch.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptBatchItem {
+    /// The item's position in the request's `receipts`, from 0.
+    pub index: usize,
+    /// Whether the item is stored (now, or before with exactly this content).
+    pub success: bool,
+    /// The receipt's id, when stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Uuid>,
+    /// `created`, or `unchanged` for an identical resend, when stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// Whether it arrived after its day was final, when created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub late: Option<bool>,
+    /// Every problem of the item, with pointers into the item, when refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<ProblemItem>>,
+}
+
+/// The answer to a batch: one entry per item, in the order sent.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptBatchResult {
+    /// One entry per item of the request.
+    pub data: Vec<ReceiptBatchItem>,
+}
+
+/// The answer to a validation that passed: what Koppel would store.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptValidation {
+    /// Always true: a receipt that fails is answered with a 400 listing every problem.
+    pub valid: bool,
+    /// The business day it would count for.
+    #[schema(value_type = String, example = "2026-03-29")]
+    pub business_date: NaiveDate,
+    /// Totals of all lines.
+    pub totals: ReceiptTotals,
+    /// Revenue only: sales and single-purpose gift cards.
+    pub revenue: ReceiptTotals,
+    /// Tips.
+    #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub tips: Decimal,
+    /// Multi-purpose gift cards sold.
+    #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub gift_cards_multi_purpose: Decimal,
+    /// Deposits.
+    #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub deposits: Decimal,
+    /// Base and VAT per category, rate and country.
+    pub vat_breakdown: Vec<ReceiptVatGroup>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_answered_with_at_least_two_decimals() {
+        assert_eq!(cents(Decimal::new(121, 1)).to_string(), "12.10");
+        assert_eq!(cents(Decimal::new(12, 0)).to_string(), "12.00");
+        assert_eq!(cents(Decimal::new(12345, 4)).to_string(), "1.2345");
+    }
+}

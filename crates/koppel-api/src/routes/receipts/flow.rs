@@ -1,0 +1,197 @@
+//! From a request to a stored receipt: loading what a draft names, checking it against the
+//! company, the canonical form and content hash that make a resend a no-op.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+use koppel_domain::business_day;
+use koppel_domain::document::KnownReferences;
+use koppel_domain::problem::Violation;
+use koppel_domain::receipt::{ReceiptDraft, ValidReceipt, validate_receipt};
+use koppel_store::CompanyRecord;
+use koppel_store::receipts::NewReceipt;
+use koppel_store::references::{self, Wanted};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::answers::cents;
+use super::{CURRENCY_NOT_COMPANY_CURRENCY, RECEIPT_IMMUTABLE};
+use crate::App;
+use crate::clock::Clock;
+use crate::error::ApiError;
+
+/// Everything a set of drafts names, loaded in one query.
+pub(super) async fn load_references(
+    app: &App,
+    company_id: Uuid,
+    drafts: &[&ReceiptDraft],
+) -> Result<KnownReferences, ApiError> {
+    let mut wanted = Wanted::default();
+    for draft in drafts {
+        for line in &draft.lines {
+            wanted.categories.extend(line.category_id.clone());
+            if let Some(rate) = line.vat.as_ref().and_then(|v| v.rate_id.clone()) {
+                wanted.vat_rates.push(rate);
+            }
+        }
+        for payment in &draft.payments {
+            wanted.payment_methods.extend(payment.method_id.clone());
+        }
+    }
+    for list in [
+        &mut wanted.categories,
+        &mut wanted.vat_rates,
+        &mut wanted.payment_methods,
+    ] {
+        list.sort();
+        list.dedup();
+    }
+    Ok(references::load(app.store.pool(), company_id, &wanted).await?)
+}
+
+/// The receipt with every amount in one canonical form, so that "12.1" and "12.10" hash alike.
+pub(super) fn canonical(mut receipt: ValidReceipt) -> ValidReceipt {
+    for l in &mut receipt.lines {
+        l.quantity = l.quantity.normalize();
+        l.unit_price = cents(l.unit_price);
+        l.discount = cents(l.discount);
+        l.total_excl_vat = cents(l.total_excl_vat);
+        l.total_incl_vat = cents(l.total_incl_vat);
+        l.vat.amount = cents(l.vat.amount);
+        l.vat.percentage = l.vat.percentage.normalize();
+    }
+    for p in &mut receipt.payments {
+        p.amount = cents(p.amount);
+        p.change = cents(p.change);
+    }
+    receipt.cash_rounding = cents(receipt.cash_rounding);
+    receipt.totals.total_excl_vat = cents(receipt.totals.total_excl_vat);
+    receipt.totals.total_vat = cents(receipt.totals.total_vat);
+    receipt.totals.total_incl_vat = cents(receipt.totals.total_incl_vat);
+    for g in &mut receipt.vat_breakdown {
+        g.base = cents(g.base);
+        g.vat = cents(g.vat);
+    }
+    receipt
+}
+
+pub(super) fn content_hash(receipt: &ValidReceipt) -> Vec<u8> {
+    let bytes = serde_json::to_vec(receipt).unwrap_or_default();
+    Sha256::digest(bytes).to_vec()
+}
+
+/// Validates one draft: every rule of the domain, plus the company's currency.
+pub(super) fn check(
+    draft: &ReceiptDraft,
+    known: &KnownReferences,
+    company: &CompanyRecord,
+) -> Result<ValidReceipt, Vec<Violation>> {
+    let currency_violation = draft
+        .currency
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && *c != company.currency)
+        .map(|c| {
+            Violation::new(
+                "/currency",
+                CURRENCY_NOT_COMPANY_CURRENCY,
+                format!(
+                    "the books of this company are kept in {}, so its receipts are too; got {c:?}",
+                    company.currency
+                ),
+                format!(
+                    "de administratie van dit bedrijf is in {}, dus de bonnen ook; ontvangen: {c:?}",
+                    company.currency
+                ),
+            )
+        });
+    match (validate_receipt(draft, known), currency_violation) {
+        (Ok(valid), None) => Ok(canonical(valid)),
+        (Ok(_), Some(v)) => Err(vec![v]),
+        (Err(mut errors), Some(v)) => {
+            if !errors.iter().any(|e| e.pointer == "/currency") {
+                errors.push(v);
+            }
+            Err(errors)
+        }
+        (Err(errors), None) => Err(errors),
+    }
+}
+
+/// A valid receipt ready for the store: its id, business date, final_at and hash.
+pub(super) fn prepare(receipt: ValidReceipt, clock: Clock) -> NewReceipt {
+    let business_date = receipt.business_date(clock.tz, clock.cutoff);
+    let final_at = business_day::final_at(business_date, clock.tz, clock.cutoff);
+    let content_hash = content_hash(&receipt);
+    NewReceipt {
+        id: Uuid::now_v7(),
+        receipt,
+        business_date,
+        final_at,
+        content_hash,
+    }
+}
+
+pub(super) fn immutable(id: Uuid) -> Violation {
+    Violation::new(
+        "/external_id",
+        RECEIPT_IMMUTABLE,
+        format!(
+            "receipt {id} was stored with this external_id and other content; a stored receipt never changes, so send a correction as a new (refund) receipt with its own external_id"
+        ),
+        format!(
+            "bon {id} is met deze external_id en andere inhoud opgeslagen; een opgeslagen bon verandert nooit, dus stuur een correctie als nieuwe (retour)bon met een eigen external_id"
+        ),
+    )
+}
+
+/// Turns `from`/`to`: an instant with offset, or a date meaning its start in `tz`.
+pub(super) fn moment(name: &str, raw: &str, tz: Tz) -> Result<DateTime<Utc>, ApiError> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        Ok(date) => Ok(business_day::first_instant_at_or_after(
+            tz,
+            date.and_time(NaiveTime::MIN),
+        )),
+        Err(_) => Err(ApiError::InvalidParameter(format!(
+            "{name} must be an RFC 3339 time with offset or a date (YYYY-MM-DD)"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hash_does_not_depend_on_how_an_amount_was_written() {
+        let mut known = KnownReferences::default();
+        known.categories.insert("c".to_owned());
+        known.payment_methods.insert("p".to_owned());
+        let body = |price: &str, paid: &str| {
+            serde_json::from_str::<ReceiptDraft>(&format!(
+                r#"{{"external_id": "x", "created_at": "2026-06-10T12:00:00+02:00",
+                    "currency": "EUR", "prices_include_vat": true,
+                    "lines": [{{"product_code": "1", "category_id": "c", "quantity": 1,
+                               "unit_price": {price}, "total_incl_vat": {price},
+                               "vat": {{"percentage": 9, "category": "reduced", "amount": "0.29"}}}}],
+                    "payments": [{{"method_id": "p", "amount": {paid}}}]}}"#
+            ))
+            .unwrap()
+        };
+        let company = CompanyRecord {
+            id: Uuid::nil(),
+            name: "x".to_owned(),
+            timezone: "Europe/Amsterdam".to_owned(),
+            currency: "EUR".to_owned(),
+            business_day_cutoff: NaiveTime::MIN,
+            created_at: Utc::now(),
+        };
+        let a = check(&body("3.5", "3.5"), &known, &company).unwrap();
+        let b = check(&body("\"3.50\"", "\"3.50\""), &known, &company).unwrap();
+        assert_eq!(content_hash(&a), content_hash(&b));
+        let c = check(&body("4.00", "4.00"), &known, &company);
+        assert!(c.is_err(), "the vat no longer fits");
+    }
+}

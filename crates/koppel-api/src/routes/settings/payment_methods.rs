@@ -1,0 +1,218 @@
+//! Payment methods (W5g, K7d): how a company is paid, and what kind of payment each is.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use koppel_store::settings::{NewPaymentMethod, PaymentMethodRecord, Upserted};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::{SettingsQuery, page, status};
+use crate::App;
+use crate::auth::extract::{CompanyAccess, SettingsRead, SettingsWrite};
+use crate::error::{ApiError, Problem};
+use crate::extract::{AppJson, AppPath, AppQuery};
+use crate::validate::check_external_id_and_name;
+
+/// The routes of this setting.
+pub(super) fn router() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(upsert_payment_method, list_payment_methods))
+        .routes(routes!(get_payment_method))
+}
+
+/// The kinds of payment method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethodKind {
+    /// Cash.
+    Cash,
+    /// Debit card (pin).
+    DebitCard,
+    /// Credit card.
+    CreditCard,
+    /// iDEAL.
+    Ideal,
+    /// Bank transfer.
+    BankTransfer,
+    /// PayPal.
+    Paypal,
+    /// A gift card redeemed as payment.
+    GiftCard,
+    /// A voucher.
+    Voucher,
+    /// On account (op rekening): paid later by invoice.
+    OnAccount,
+    /// Anything else.
+    Other,
+}
+
+impl PaymentMethodKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethodKind::Cash => "cash",
+            PaymentMethodKind::DebitCard => "debit_card",
+            PaymentMethodKind::CreditCard => "credit_card",
+            PaymentMethodKind::Ideal => "ideal",
+            PaymentMethodKind::BankTransfer => "bank_transfer",
+            PaymentMethodKind::Paypal => "paypal",
+            PaymentMethodKind::GiftCard => "gift_card",
+            PaymentMethodKind::Voucher => "voucher",
+            PaymentMethodKind::OnAccount => "on_account",
+            PaymentMethodKind::Other => "other",
+        }
+    }
+}
+
+/// A payment method to create or update, matched by `external_id`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentMethodInput {
+    /// The vendor's own id of the method; the upsert key.
+    #[schema(example = "pin")]
+    pub external_id: String,
+    /// The method's name as the vendor shows it.
+    #[schema(example = "PIN")]
+    pub name: String,
+    /// What kind of payment it is.
+    pub kind: PaymentMethodKind,
+    /// Whether the method is in use; default true.
+    pub active: Option<bool>,
+}
+
+/// A payment method.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PaymentMethod {
+    /// Our id; never changes.
+    pub id: Uuid,
+    /// The vendor's id.
+    pub external_id: String,
+    /// The method's name.
+    pub name: String,
+    /// One of `cash`, `debit_card`, `credit_card`, `ideal`, `bank_transfer`, `paypal`, `gift_card`, `voucher`, `on_account`, `other`.
+    pub kind: String,
+    /// Whether the method is in use.
+    pub active: bool,
+    /// How often the method changed, starting at 1.
+    pub version: i32,
+    /// When the method was created.
+    pub created_at: DateTime<Utc>,
+    /// When the method last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<PaymentMethodRecord> for PaymentMethod {
+    fn from(r: PaymentMethodRecord) -> Self {
+        Self {
+            id: r.id,
+            external_id: r.external_id,
+            name: r.name,
+            kind: r.kind,
+            active: r.active,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A page of payment methods.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PaymentMethodList {
+    /// The methods on this page.
+    pub data: Vec<PaymentMethod>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The `company_id` and `payment_method_id` path parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PaymentMethodPath {
+    /// The company's id.
+    pub company_id: Uuid,
+    /// The payment method's id.
+    pub payment_method_id: Uuid,
+}
+
+/// Create or update a payment method by its `external_id`.
+#[utoipa::path(post, path = "/v1/companies/{company_id}/payment-methods", tag = "settings",
+    params(crate::params::CompanyPath),
+    request_body(content = PaymentMethodInput, description = "The payment method"),
+    security(("oauth2" = ["settings:write"])),
+    responses(
+        (status = 201, description = "The method was created", body = PaymentMethod),
+        (status = 200, description = "The method was updated, or was already exactly this", body = PaymentMethod),
+        (status = "4XX", description = "The request was refused", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn upsert_payment_method(
+    State(app): State<App>,
+    access: CompanyAccess<SettingsWrite>,
+    AppJson(input): AppJson<PaymentMethodInput>,
+) -> Result<(StatusCode, Json<PaymentMethod>), ApiError> {
+    let mut errors = Vec::new();
+    check_external_id_and_name(&input.external_id, &input.name, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::InvalidRequest(errors));
+    }
+    let new = NewPaymentMethod {
+        external_id: input.external_id,
+        name: input.name.trim().to_owned(),
+        kind: input.kind.as_str().to_owned(),
+        active: input.active.unwrap_or(true),
+    };
+    let Upserted { record, outcome } = app
+        .store
+        .settings()
+        .upsert_payment_method(access.company_id, &new)
+        .await?;
+    Ok((status(outcome), Json(record.into())))
+}
+
+/// List payment methods, by `external_id` or changed since a moment.
+#[utoipa::path(get, path = "/v1/companies/{company_id}/payment-methods", tag = "settings",
+    params(crate::params::CompanyPath, SettingsQuery),
+    security(("oauth2" = ["settings:read"])),
+    responses(
+        (status = 200, description = "A page of payment methods, oldest change first", body = PaymentMethodList),
+        (status = "4XX", description = "The request was refused", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_payment_methods(
+    State(app): State<App>,
+    access: CompanyAccess<SettingsRead>,
+    AppQuery(query): AppQuery<SettingsQuery>,
+) -> Result<Json<PaymentMethodList>, ApiError> {
+    let (filter, limit) = query.filter()?;
+    let rows = app
+        .store
+        .settings()
+        .payment_methods(access.company_id, &filter)
+        .await?;
+    let (data, next_cursor) = page(rows, limit, |r: &PaymentMethodRecord| (r.updated_at, r.id));
+    Ok(Json(PaymentMethodList { data, next_cursor }))
+}
+
+/// Get one payment method.
+#[utoipa::path(get, path = "/v1/companies/{company_id}/payment-methods/{payment_method_id}", tag = "settings",
+    params(PaymentMethodPath),
+    security(("oauth2" = ["settings:read"])),
+    responses(
+        (status = 200, description = "The payment method", body = PaymentMethod),
+        (status = "4XX", description = "The request was refused", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_payment_method(
+    State(app): State<App>,
+    access: CompanyAccess<SettingsRead>,
+    AppPath(path): AppPath<PaymentMethodPath>,
+) -> Result<Json<PaymentMethod>, ApiError> {
+    let record = app
+        .store
+        .settings()
+        .payment_method(access.company_id, path.payment_method_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(record.into()))
+}
