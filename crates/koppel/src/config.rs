@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use anyhow::{Context, bail};
-use koppel_api::auth::tokens::MIN_KEY_LEN;
+use koppel_api::auth::tokens::{MIN_KEY_LEN, check_signing_key};
 use koppel_store::{PoolConfig, Store};
 
 use crate::logging::LogFormat;
@@ -40,8 +40,8 @@ impl Config {
                  (use at least {MIN_KEY_LEN} random bytes, e.g. `openssl rand -base64 48`)"
             );
         };
-        if signing_key.len() < MIN_KEY_LEN {
-            bail!("KOPPEL_SIGNING_KEY must be at least {MIN_KEY_LEN} bytes");
+        if let Err(why) = check_signing_key(signing_key.as_bytes()) {
+            bail!("KOPPEL_SIGNING_KEY is refused: {why}");
         }
         let listen_addr =
             var("KOPPEL_LISTEN_ADDR").unwrap_or_else(|| DEFAULT_LISTEN_ADDR.to_owned());

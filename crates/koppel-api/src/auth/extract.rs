@@ -74,9 +74,19 @@ impl FromRequestParts<App> for Principal {
             return Err(ApiError::Unauthorized("the client secret was rotated"));
         }
         tracing::Span::current().record("client.id", tracing::field::display(claims.sub));
+        // The claim is what the token was issued for; the registry is what the
+        // client holds now. A scope counts only when both say so, so that a
+        // token signed with a leaked key cannot claim more than its client has,
+        // and a scope taken from a client ends with it.
+        let scopes = claims
+            .scope
+            .split_whitespace()
+            .filter(|s| client.scopes.contains(*s))
+            .map(str::to_owned)
+            .collect();
         let principal = Principal {
             client_id: claims.sub,
-            scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
+            scopes,
             client,
         };
         parts.extensions.insert(principal.clone());

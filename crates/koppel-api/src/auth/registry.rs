@@ -30,6 +30,9 @@ pub struct ClientState {
     pub revoked: bool,
     /// The companies the client may act on.
     pub companies: HashSet<Uuid>,
+    /// The scopes the client holds; a token's claimed scopes count only as
+    /// far as they are among these.
+    pub scopes: HashSet<String>,
     /// Rate limit override (per second, burst).
     pub rate_limit: Option<(u32, u32)>,
 }
@@ -41,6 +44,7 @@ impl ClientState {
             secret_version: record.secret_version,
             revoked: record.revoked_at.is_some(),
             companies: record.company_ids.iter().copied().collect(),
+            scopes: record.scopes.iter().cloned().collect(),
             rate_limit: match (record.rate_limit_per_second, record.rate_limit_burst) {
                 (Some(rate), Some(burst)) => {
                     Some((u32::try_from(rate).ok()?, u32::try_from(burst).ok()?))

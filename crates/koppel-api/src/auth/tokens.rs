@@ -65,6 +65,54 @@ impl std::fmt::Debug for TokenKeys {
 /// The shortest signing key accepted, in bytes (HS256 wants at least 256 bits).
 pub const MIN_KEY_LEN: usize = 32;
 
+/// The fewest distinct byte values a signing key must have: a key of one
+/// repeated character or a short repeated word is guessable whatever its
+/// length. Ten, not sixteen, so that a hex key (`openssl rand -hex 32`, at
+/// most 16 distinct characters) is never refused by bad luck.
+pub const MIN_DISTINCT_KEY_BYTES: usize = 10;
+
+/// Words that mark a key copied from an example rather than generated.
+const PLACEHOLDER_MARKERS: [&str; 6] = [
+    "change-me",
+    "changeme",
+    "change_me",
+    "placeholder",
+    "example",
+    "replace",
+];
+
+/// Checks that a signing key is fit to sign production tokens: long enough,
+/// varied enough, and not a placeholder from a sample configuration (such as
+/// the one `docker-compose.yml` once shipped). Anyone who can read a known key
+/// can sign themselves any token, so `koppel serve` refuses to start on one.
+pub fn check_signing_key(secret: &[u8]) -> Result<(), String> {
+    if secret.len() < MIN_KEY_LEN {
+        return Err(format!(
+            "the signing key must be at least {MIN_KEY_LEN} bytes"
+        ));
+    }
+    let lower = String::from_utf8_lossy(secret).to_ascii_lowercase();
+    if let Some(marker) = PLACEHOLDER_MARKERS.iter().find(|m| lower.contains(*m)) {
+        return Err(format!(
+            "the signing key contains {marker:?}: it is a placeholder from an example, \
+             which anyone can read; generate one, e.g. `openssl rand -base64 48`"
+        ));
+    }
+    let mut seen = [false; 256];
+    for &b in secret {
+        seen[usize::from(b)] = true;
+    }
+    let distinct = seen.iter().filter(|&&s| s).count();
+    if distinct < MIN_DISTINCT_KEY_BYTES {
+        return Err(format!(
+            "the signing key has only {distinct} distinct bytes (at least \
+             {MIN_DISTINCT_KEY_BYTES} needed): it is not random; generate one, \
+             e.g. `openssl rand -base64 48`"
+        ));
+    }
+    Ok(())
+}
+
 impl TokenKeys {
     /// Keys from secret material of at least [`MIN_KEY_LEN`] bytes.
     pub fn new(secret: &[u8], ttl: Duration) -> Result<Self, String> {
@@ -126,6 +174,27 @@ mod tests {
 
     fn keys() -> TokenKeys {
         TokenKeys::new(&[7u8; 32], Duration::from_secs(3600)).unwrap()
+    }
+
+    #[test]
+    fn placeholder_and_low_entropy_keys_are_refused_and_random_ones_pass() {
+        for bad in [
+            "change-me-to-at-least-32-random-bytes-of-secret",
+            "CHANGEME-CHANGEME-CHANGEME-CHANGEME-1234567",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "abcabcabcabcabcabcabcabcabcabcabcabcabcabc",
+            "short",
+        ] {
+            assert!(check_signing_key(bad.as_bytes()).is_err(), "{bad} passed");
+        }
+        // What `openssl rand -base64 48` prints.
+        let random = "q3Jc9Zr1x+8YwTnB0lPaV7mKdE2sHf5uGiO4RtLbNyWvXzA6jQe/CkUoMgSpDhIF";
+        assert_eq!(check_signing_key(random.as_bytes()), Ok(()));
+        // What `openssl rand -hex 32` prints: 16 possible characters only.
+        for _ in 0..1000 {
+            let hex = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+            assert_eq!(check_signing_key(hex.as_bytes()), Ok(()), "{hex}");
+        }
     }
 
     #[test]

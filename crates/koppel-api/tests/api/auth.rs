@@ -357,6 +357,43 @@ async fn admin_routes_need_the_admin_scope(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_token_claiming_scopes_its_client_lacks_gets_none_of_them(pool: PgPool) {
+    // Someone who has the signing key signs a vendor token claiming admin and
+    // bookings:write: the claim counts only as far as the client holds it.
+    let app = TestApp::new(pool);
+    let (company, vendor) = vendor_of_new_company(&app).await;
+    let keys = koppel_api::auth::tokens::TokenKeys::new(
+        crate::harness::TEST_KEY,
+        std::time::Duration::from_secs(600),
+    )
+    .unwrap();
+    let claimed = ["admin", "bookings:write", "settings:read"].map(str::to_owned);
+    let (forged, _) = keys
+        .issue(vendor.id, &claimed, 1, chrono::Utc::now())
+        .unwrap();
+
+    let response = app
+        .post("/v1/admin/companies", &forged, json!({"name": "X"}))
+        .await;
+    assert_eq!(response.status, StatusCode::FORBIDDEN, "{}", response.text);
+    assert_eq!(response.problem().code, "insufficient_scope");
+    let booking = app
+        .post(
+            &format!(
+                "/v1/companies/{company}/orders/{}/bookings",
+                uuid::Uuid::new_v4()
+            ),
+            &forged,
+            json!({}),
+        )
+        .await;
+    assert_eq!(booking.status, StatusCode::FORBIDDEN, "{}", booking.text);
+    // A scope the vendor does hold still works with the same token.
+    let read = app.get(&format!("/v1/companies/{company}"), &forged).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
 async fn onboarding_through_the_admin_api_gives_a_working_client(pool: PgPool) {
     let app = TestApp::new(pool);
     let admin = app.admin_token().await;

@@ -91,7 +91,7 @@ impl Server {
             .env("KOPPEL_LISTEN_ADDR", format!("127.0.0.1:{port}"))
             .env(
                 "KOPPEL_SIGNING_KEY",
-                format!("walkthrough signing key {unique}"),
+                format!("q3Jc9Zr1x+8YwTnB0lPaV7mKdE2sHf5u walkthrough {unique}"),
             )
             .env("KOPPEL_LOG_FORMAT", "json")
             .env_remove("KOPPEL_PUBLIC_URL")
