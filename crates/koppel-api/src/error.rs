@@ -39,6 +39,9 @@ pub enum ApiError {
     /// The body exceeds the limit.
     #[error("payload too large")]
     PayloadTooLarge,
+    /// The body did not arrive within the time allowed for it.
+    #[error("request body timed out")]
+    RequestTimeout,
     /// No valid bearer token.
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
@@ -149,6 +152,12 @@ pub const CODES: &[CodeInfo] = &[
         title_nl: "Een verzoek met deze idempotency-sleutel loopt nog",
     },
     CodeInfo {
+        code: "request_timeout",
+        status: 408,
+        title_en: "The request body did not arrive in time",
+        title_nl: "De body van het verzoek kwam niet op tijd binnen",
+    },
+    CodeInfo {
         code: "payload_too_large",
         status: 413,
         title_en: "The request body is too large",
@@ -197,6 +206,7 @@ impl ApiError {
             ApiError::InvalidParameter(_) => "invalid_parameter",
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
             ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::RequestTimeout => "request_timeout",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::InsufficientScope(_) => "insufficient_scope",
             ApiError::NotFound => "not_found",
@@ -270,6 +280,13 @@ impl ApiError {
                     "de body overschrijdt de maximale grootte; splits de batch".to_owned()
                 } else {
                     "the body exceeds the size limit; split the batch".to_owned()
+                }
+            }
+            ApiError::RequestTimeout => {
+                if nl {
+                    "de body van het verzoek kwam niet binnen de toegestane tijd binnen; verstuur het verzoek opnieuw".to_owned()
+                } else {
+                    "the request body did not arrive within the time allowed; send the request again".to_owned()
                 }
             }
             ApiError::Unauthorized(reason) => {

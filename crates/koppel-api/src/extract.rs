@@ -33,6 +33,8 @@ where
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge
+            } else if crate::body::timed_out(&rejection) {
+                ApiError::RequestTimeout
             } else {
                 ApiError::MalformedJson(rejection.body_text())
             }

@@ -7,6 +7,7 @@
 
 mod app;
 pub mod auth;
+pub mod body;
 pub mod booking;
 pub mod clock;
 pub mod error;
@@ -22,4 +23,4 @@ pub mod params;
 pub mod routes;
 mod validate;
 
-pub use app::{App, Config, MAX_BODY_BYTES, openapi, router};
+pub use app::{App, BODY_READ_TIMEOUT, Config, MAX_BODY_BYTES, openapi, router};

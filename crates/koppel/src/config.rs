@@ -1,6 +1,7 @@
 //! Configuration from the environment (`SPEC.md`, "Operating it").
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use koppel_api::auth::tokens::{MIN_KEY_LEN, check_signing_key};
@@ -10,6 +11,27 @@ use crate::logging::LogFormat;
 
 /// Where the server listens unless `KOPPEL_LISTEN_ADDR` says otherwise.
 pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:8080";
+
+/// Limits on connections, which `koppel serve` keeps below the router.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// `KOPPEL_HEADER_TIMEOUT_SECS`: how long a request's head may take to
+    /// arrive; also how long a keep-alive connection may stay idle.
+    pub header_read_timeout: Duration,
+    /// `KOPPEL_MAX_CONNECTIONS`: open connections at most; more wait in the
+    /// listen backlog. Below the usual limit of 1,024 open files, with room
+    /// for the database pool and logs.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 768,
+        }
+    }
+}
 
 /// Everything `koppel serve` needs.
 #[derive(Debug)]
@@ -24,6 +46,21 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `KOPPEL_PUBLIC_URL`: the base URL clients use; default `http://` + listen address.
     pub public_url: String,
+    /// Header timeout and connection cap.
+    pub connection_limits: ConnectionLimits,
+    /// `KOPPEL_BODY_TIMEOUT_SECS`: how long a request body may take to arrive.
+    pub body_read_timeout: Duration,
+}
+
+/// A positive whole number from the environment, or `default` when unset.
+fn positive(name: &str, default: u64) -> anyhow::Result<u64> {
+    match var(name) {
+        None => Ok(default),
+        Some(value) => match value.trim().parse::<u64>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => bail!("{name} {value:?} is not a whole number above 0"),
+        },
+    }
 }
 
 fn var(name: &str) -> Option<String> {
@@ -55,12 +92,29 @@ impl Config {
         };
         let public_url =
             var("KOPPEL_PUBLIC_URL").unwrap_or_else(|| format!("http://{listen_addr}"));
+        let defaults = ConnectionLimits::default();
+        let connection_limits = ConnectionLimits {
+            header_read_timeout: Duration::from_secs(positive(
+                "KOPPEL_HEADER_TIMEOUT_SECS",
+                defaults.header_read_timeout.as_secs(),
+            )?),
+            max_connections: usize::try_from(positive(
+                "KOPPEL_MAX_CONNECTIONS",
+                defaults.max_connections as u64,
+            )?)?,
+        };
+        let body_read_timeout = Duration::from_secs(positive(
+            "KOPPEL_BODY_TIMEOUT_SECS",
+            koppel_api::BODY_READ_TIMEOUT.as_secs(),
+        )?);
         Ok(Self {
             database_url,
             listen_addr,
             signing_key: signing_key.into_bytes(),
             log_format,
             public_url,
+            connection_limits,
+            body_read_timeout,
         })
     }
 }

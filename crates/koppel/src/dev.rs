@@ -7,7 +7,7 @@ use koppel_api::auth::secrets::generate_secret;
 use koppel_api::onboarding::{self, CreateClient, CreateCompany};
 use koppel_store::{PoolConfig, Store};
 
-use crate::config::DEFAULT_LISTEN_ADDR;
+use crate::config::{ConnectionLimits, DEFAULT_LISTEN_ADDR};
 use crate::logging::{self, LogFormat};
 
 /// Starts a throwaway cluster, migrates, creates the demo data, prints the
@@ -100,6 +100,8 @@ async fn serve(database_url: &str) -> anyhow::Result<()> {
         store,
         signing_key.as_bytes(),
         base,
+        ConnectionLimits::default(),
+        koppel_api::BODY_READ_TIMEOUT,
         crate::serve::shutdown_signal(),
     )
     .await

@@ -1,6 +1,7 @@
 //! The `koppel` binary: the server and its command line.
 
 mod config;
+mod connections;
 mod dev;
 mod logging;
 mod serve;

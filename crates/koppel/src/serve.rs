@@ -1,16 +1,16 @@
 //! `koppel serve`: migrate, load the clients, serve until told to stop.
 
-use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context;
-use axum::serve::ListenerExt as _;
 use koppel_api::auth::DEFAULT_TOKEN_TTL;
 use koppel_api::auth::registry::RELOAD_INTERVAL;
 use koppel_api::auth::tokens::TokenKeys;
 use koppel_api::{App, Config as ApiConfig};
 use koppel_store::{PoolConfig, Store};
 
-use crate::config::Config;
+use crate::config::{Config, ConnectionLimits};
+use crate::connections::serve_connections;
 
 /// Runs the server until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
@@ -24,6 +24,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         store,
         &config.signing_key,
         config.public_url,
+        config.connection_limits,
+        config.body_read_timeout,
         shutdown_signal(),
     )
     .await
@@ -35,6 +37,8 @@ pub async fn serve_on(
     store: Store,
     signing_key: &[u8],
     public_url: String,
+    limits: ConnectionLimits,
+    body_read_timeout: Duration,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let keys = TokenKeys::new(signing_key, DEFAULT_TOKEN_TTL).map_err(anyhow::Error::msg)?;
@@ -43,6 +47,7 @@ pub async fn serve_on(
         keys,
         ApiConfig {
             public_url,
+            body_read_timeout,
             ..ApiConfig::default()
         },
     );
@@ -79,20 +84,7 @@ pub async fn serve_on(
     let address = listener.local_addr()?;
     tracing::info!(%address, "listening");
     let router = koppel_api::router(app);
-    // Answers go out as soon as they are written, not held back by Nagle's
-    // algorithm waiting for the client to acknowledge the previous one.
-    let listener = listener.tap_io(|stream| {
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not set TCP_NODELAY");
-        }
-    });
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .context("serving")?;
+    serve_connections(listener, router, limits, shutdown).await;
     reloader.abort();
     key_cleaner.abort();
     finaliser.abort();

@@ -325,6 +325,9 @@ fn waiting_left(record: &IdempotencyRecord) -> u64 {
 
 /// A body that could not be read whole: too large, or the client went away.
 fn unreadable_body(error: &axum::Error) -> ApiError {
+    if crate::body::timed_out(error) {
+        return ApiError::RequestTimeout;
+    }
     let mut source: Option<&dyn std::error::Error> = Some(error);
     while let Some(cause) = source {
         if cause.is::<http_body_util::LengthLimitError>() {

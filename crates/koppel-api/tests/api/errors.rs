@@ -126,6 +126,60 @@ async fn an_oversized_body_is_a_413(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_declared_length_over_the_limit_is_a_413_before_any_body_is_read(pool: PgPool) {
+    // The body never ends: were it read, the request would hang instead.
+    let app = TestApp::new(pool);
+    let token = app.admin_token().await;
+    let endless = Body::from_stream(futures_stream_pending());
+    let request = Request::post("/v1/admin/companies")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .header("content-length", "10000000000")
+        .header("expect", "100-continue")
+        .body(endless)
+        .unwrap();
+    let response = tokio::time::timeout(std::time::Duration::from_secs(5), app.send(request))
+        .await
+        .expect("answered from the head alone");
+    assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(response.problem().code, "payload_too_large");
+    assert!(response.header("x-request-id").is_some());
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_body_that_stalls_is_a_408(pool: PgPool) {
+    let config = Config {
+        body_read_timeout: std::time::Duration::from_millis(300),
+        ..Config::default()
+    };
+    let app = TestApp::with_config(Store::from_pool(pool), config);
+    let token = app.admin_token().await;
+    let request = Request::post("/v1/admin/companies")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(Body::from_stream(futures_stream_pending()))
+        .unwrap();
+    let response = tokio::time::timeout(std::time::Duration::from_secs(5), app.send(request))
+        .await
+        .expect("the deadline ends the request");
+    assert_eq!(
+        response.status,
+        StatusCode::REQUEST_TIMEOUT,
+        "{}",
+        response.text
+    );
+    assert_eq!(response.problem().code, "request_timeout");
+}
+
+/// A body stream that sends one byte and then never another.
+fn futures_stream_pending()
+-> impl futures_util::Stream<Item = Result<axum::body::Bytes, std::io::Error>> + Send + 'static {
+    use futures_util::StreamExt as _;
+    futures_util::stream::iter([Ok(axum::body::Bytes::from_static(b"{"))])
+        .chain(futures_util::stream::pending())
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
 async fn an_unknown_route_is_a_404_problem(pool: PgPool) {
     let app = TestApp::new(pool);
     let response = app.call(Method::GET, "/v1/no-such-thing", None, None).await;

@@ -72,6 +72,12 @@ fn ready(port: u16) -> bool {
 impl Server {
     /// Starts the server and waits until `/health/ready` answers 200.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts the server with extra environment variables (limits, say) and waits until
+    /// `/health/ready` answers 200.
+    pub fn start_with(env: &[(&str, &str)]) -> Self {
         let unique = format!(
             "koppel_walkthrough_{}_{}",
             std::process::id(),
@@ -95,6 +101,7 @@ impl Server {
             )
             .env("KOPPEL_LOG_FORMAT", "json")
             .env_remove("KOPPEL_PUBLIC_URL")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -122,6 +129,19 @@ impl Server {
             std::thread::sleep(Duration::from_millis(50));
         }
         server
+    }
+
+    /// The port it listens on, on 127.0.0.1.
+    #[allow(
+        dead_code,
+        reason = "used by the slow-client tests, not the walkthrough"
+    )]
+    pub fn port(&self) -> u16 {
+        self.base_url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("the base URL ends in a port")
     }
 
     /// The URL the walkthrough calls `$KOPPEL`.

@@ -1,0 +1,184 @@
+//! Slow and greedy clients against a real `koppel serve` (#15, items 15 and 18): a request
+//! head trickled line by line, an idle keep-alive connection, a body trickled byte by byte,
+//! connections past the cap, and a body declared too large. Each is closed or refused within
+//! its limit while other clients are served. Limits are set low (1–2 s) to keep this short.
+
+#[allow(dead_code)]
+#[path = "walkthrough/server.rs"]
+mod server;
+
+use std::io::{ErrorKind, Read as _, Write as _};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use server::Server;
+
+const HEADER_TIMEOUT: &str = "1";
+const BODY_TIMEOUT: &str = "2";
+
+fn start(max_connections: &str) -> Server {
+    Server::start_with(&[
+        ("KOPPEL_HEADER_TIMEOUT_SECS", HEADER_TIMEOUT),
+        ("KOPPEL_BODY_TIMEOUT_SECS", BODY_TIMEOUT),
+        ("KOPPEL_MAX_CONNECTIONS", max_connections),
+    ])
+}
+
+fn connect(server: &Server) -> TcpStream {
+    let stream = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    stream
+}
+
+/// Reads until the server closes the connection; answers what it sent and when it closed.
+fn read_until_closed(stream: &mut TcpStream) -> (String, Instant) {
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("the connection was not closed: {e}"),
+        }
+    }
+    (
+        String::from_utf8_lossy(&answer).into_owned(),
+        Instant::now(),
+    )
+}
+
+/// One plain request on a new connection; answers the status line.
+fn live(server: &Server) -> String {
+    let mut stream = connect(server);
+    stream
+        .write_all(b"GET /health/live HTTP/1.1\r\nHost: k\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let (answer, _) = read_until_closed(&mut stream);
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn a_request_head_sent_line_by_line_is_cut_off_and_others_are_served_meanwhile() {
+    let server = start("64");
+    let mut slow = connect(&server);
+    let started = Instant::now();
+    slow.write_all(b"GET /health/live HTTP/1.1\r\n").unwrap();
+    // One header line every 300 ms: each arrives, the head never completes.
+    let mut closed_early = false;
+    for i in 0..20 {
+        std::thread::sleep(Duration::from_millis(300));
+        if slow
+            .write_all(format!("X-Slow-{i}: 1\r\n").as_bytes())
+            .is_err()
+        {
+            closed_early = true;
+            break;
+        }
+        if i == 1 {
+            assert_eq!(live(&server), "HTTP/1.1 200 OK");
+        }
+    }
+    let closed_at = if closed_early {
+        Instant::now()
+    } else {
+        read_until_closed(&mut slow).1
+    };
+    let held = closed_at - started;
+    assert!(
+        held < Duration::from_secs(4),
+        "a trickled head held its connection for {held:?}"
+    );
+}
+
+#[test]
+fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
+    let server = start("64");
+    let mut stream = connect(&server);
+    stream
+        .write_all(b"GET /health/live HTTP/1.1\r\nHost: k\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 12];
+    stream.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    let answered = Instant::now();
+    let (_, closed_at) = read_until_closed(&mut stream);
+    let idle = closed_at - answered;
+    assert!(
+        idle < Duration::from_secs(4),
+        "an idle connection stayed open {idle:?}"
+    );
+}
+
+#[test]
+fn a_body_sent_byte_by_byte_is_ended_at_the_body_timeout() {
+    let server = start("64");
+    let mut stream = connect(&server);
+    let started = Instant::now();
+    stream
+        .write_all(
+            b"POST /oauth/token HTTP/1.1\r\nHost: k\r\n\
+              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n",
+        )
+        .unwrap();
+    // The token endpoint needs no token, so the body is what it waits for: one byte
+    // every 300 ms until the server gives up.
+    for _ in 0..30 {
+        std::thread::sleep(Duration::from_millis(300));
+        if stream.write_all(b"a").is_err() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(8) {
+            break;
+        }
+    }
+    let (answer, closed_at) = read_until_closed(&mut stream);
+    let held = closed_at - started;
+    assert!(
+        held >= Duration::from_millis(1500) && held < Duration::from_secs(5),
+        "a trickled body held its connection for {held:?}, not about the 2 s body timeout"
+    );
+    // The token endpoint answers RFC 6749 bodies: a body that did not arrive is a bad request.
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("invalid_request"), "{answer}");
+}
+
+#[test]
+fn connections_past_the_cap_wait_until_idle_ones_are_closed() {
+    let server = start("4");
+    let idle: Vec<TcpStream> = (0..4).map(|_| connect(&server)).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    let status = live(&server);
+    let waited = started.elapsed();
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    // The four idle connections hold every slot until the header timeout ends them.
+    assert!(
+        waited >= Duration::from_millis(500),
+        "the fifth connection was served at once ({waited:?}): no cap"
+    );
+    assert!(
+        waited < Duration::from_secs(5),
+        "the fifth connection waited {waited:?}"
+    );
+    drop(idle);
+}
+
+#[test]
+fn a_declared_body_over_the_limit_is_refused_without_100_continue() {
+    let server = start("64");
+    let mut stream = connect(&server);
+    stream
+        .write_all(
+            b"POST /v1/admin/companies HTTP/1.1\r\nHost: k\r\n\
+              Content-Type: application/json\r\nExpect: 100-continue\r\n\
+              Content-Length: 10000000000\r\nConnection: close\r\n\r\n{",
+        )
+        .unwrap();
+    let (answer, _) = read_until_closed(&mut stream);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(!answer.contains("100 Continue"), "{answer}");
+    assert!(answer.contains("payload_too_large"), "{answer}");
+}
