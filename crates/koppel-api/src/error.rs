@@ -189,6 +189,10 @@ pub const CODES: &[CodeInfo] = &[
     },
 ];
 
+/// The `Retry-After` of an answer given while the database is unavailable:
+/// a restart or fail-over usually completes within it.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
 /// Looks a code up in [`CODES`].
 pub fn code_info(code: &str) -> &'static CodeInfo {
     CODES
@@ -487,9 +491,10 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         if let ApiError::Unavailable = self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS),
+            );
         }
         if let ApiError::Contention = self {
             response

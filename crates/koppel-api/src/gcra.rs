@@ -84,6 +84,23 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
         decision
     }
 
+    /// Gives back the token a [`check`](Self::check) took, when what it was
+    /// taken for turned out not to count (a failure quota reserved before an
+    /// attempt that then succeeded). Taking first and refunding after, rather
+    /// than peeking first and taking after, leaves no gap in which parallel
+    /// requests all pass the check.
+    pub fn refund(&self, key: &K, quota: Quota, now: Instant) {
+        let mut tats = self.tats.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tat) = tats.get_mut(key) {
+            match tat.checked_sub(quota.interval()) {
+                Some(earlier) if earlier > now => *tat = earlier,
+                _ => {
+                    tats.remove(key);
+                }
+            }
+        }
+    }
+
     /// What a check would find, without taking a token.
     pub fn peek(&self, key: &K, quota: Quota, now: Instant) -> Decision {
         let tats = self.tats.lock().unwrap_or_else(|p| p.into_inner());
@@ -135,6 +152,22 @@ mod tests {
     use super::*;
 
     const QUOTA: Quota = Quota::per_second(2, 3);
+
+    #[test]
+    fn a_refunded_token_can_be_taken_again_and_refunds_never_exceed_the_burst() {
+        let limiter = KeyedLimiter::default();
+        let now = Instant::now();
+        for _ in 0..3 {
+            assert!(limiter.check(&"k", QUOTA, now).allowed);
+        }
+        assert!(!limiter.check(&"k", QUOTA, now).allowed);
+        limiter.refund(&"k", QUOTA, now);
+        assert!(limiter.check(&"k", QUOTA, now).allowed);
+        for _ in 0..10 {
+            limiter.refund(&"k", QUOTA, now);
+        }
+        assert_eq!(limiter.peek(&"k", QUOTA, now).remaining, 3);
+    }
 
     #[test]
     fn a_full_bucket_allows_its_burst_then_refuses_until_a_token_is_earned() {

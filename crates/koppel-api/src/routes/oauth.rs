@@ -18,9 +18,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::App;
-use crate::auth::FailureKey;
 use crate::auth::scopes::SCOPES;
 use crate::auth::secrets::secret_matches;
+use crate::auth::{FAILED_TOKEN_QUOTA_PER_PEER, FailureKey, TOKEN_ISSUE_QUOTA_PER_PEER};
+use crate::error::UNAVAILABLE_RETRY_AFTER_SECS;
+use crate::gcra::Quota;
 
 /// A token request, form-encoded (`application/x-www-form-urlencoded`).
 #[derive(Debug, Deserialize, ToSchema, IntoParams)]
@@ -229,44 +231,61 @@ async fn token(app: App, request: Request) -> Result<Response, TokenError> {
         e
     };
 
-    let client_key = Uuid::parse_str(&client_id).ok().map(FailureKey::Client);
-    let keys: Vec<FailureKey> = client_key
-        .into_iter()
-        .chain(peer.map(FailureKey::Peer))
-        .collect();
+    // Each attempt takes a token from its failure buckets before the secret is
+    // checked, and gives it back when the secret was right: parallel guesses
+    // cannot all pass a check that nothing has counted yet.
+    let id = Uuid::parse_str(&client_id).ok();
+    let mut keys: Vec<(FailureKey, Quota)> = Vec::with_capacity(3);
+    if let Some(id) = id {
+        keys.push((FailureKey::ClientPeer(id, peer), app.auth.failure_quota));
+    }
+    if let Some(peer) = peer {
+        keys.push((FailureKey::Peer(peer), FAILED_TOKEN_QUOTA_PER_PEER));
+        keys.push((FailureKey::Issued(peer), TOKEN_ISSUE_QUOTA_PER_PEER));
+    }
     let now = Instant::now();
-    for key in &keys {
-        let decision = app.auth.failures.peek(key, app.auth.failure_quota, now);
+    for (taken, (key, quota)) in keys.iter().enumerate() {
+        let decision = app.auth.failures.check(key, *quota, now);
         if !decision.allowed {
+            for (key, quota) in &keys[..taken] {
+                app.auth.failures.refund(key, *quota, now);
+            }
             let mut e = TokenError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "slow_down",
-                "too many failed attempts; wait before trying again",
+                "too many attempts; wait before trying again",
             );
             e.retry_after = Some(decision.retry_after.as_secs().max(1));
             return Err(e);
         }
     }
-    let record_failure = |app: &App| {
-        for key in &keys {
-            app.auth.failures.check(key, app.auth.failure_quota, now);
+    // A right secret (or a database that could not answer) is no failure; the
+    // issue bucket keeps its token whatever happened.
+    let not_a_failure = |app: &App| {
+        for (key, quota) in &keys {
+            if !matches!(key, FailureKey::Issued(_)) {
+                app.auth.failures.refund(key, *quota, now);
+            }
         }
     };
 
-    let Some(id) = Uuid::parse_str(&client_id).ok() else {
-        record_failure(&app);
+    let Some(id) = id else {
         return Err(invalid_client("unknown client or wrong secret"));
     };
     let record = match app.store.clients().find(id).await {
         Ok(record) => record,
         Err(e) if e.is_unavailable() => {
-            return Err(TokenError::new(
+            not_a_failure(&app);
+            let mut e = TokenError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "temporarily_unavailable",
                 "the database is unavailable; retry later",
-            ));
+            );
+            e.retry_after = Some(UNAVAILABLE_RETRY_AFTER_SECS);
+            return Err(e);
         }
         Err(e) => {
+            not_a_failure(&app);
             tracing::error!(error = %crate::error::ErrorChain(&e), "token request failed");
             return Err(TokenError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -276,15 +295,18 @@ async fn token(app: App, request: Request) -> Result<Response, TokenError> {
         }
     };
     let Some(record) = record.filter(|r| secret_matches(&secret, &r.secret_hash)) else {
-        record_failure(&app);
-        tracing::info!(client.id = %id, "token refused: unknown client or wrong secret");
+        tracing::info!(
+            client.id = %id,
+            peer = ?peer,
+            "token refused: unknown client or wrong secret"
+        );
         return Err(invalid_client("unknown client or wrong secret"));
     };
     app.auth.registry.update(&record);
     if record.revoked_at.is_some() {
-        record_failure(&app);
         return Err(invalid_client("the client is revoked"));
     }
+    not_a_failure(&app);
 
     let granted: Vec<String> = match field("scope")? {
         None => record.scopes.clone(),

@@ -310,6 +310,106 @@ async fn repeated_failed_token_requests_are_slowed_down_per_client(pool: PgPool)
     );
 }
 
+/// A token request with basic credentials, as if from `peer`.
+async fn token_request_from(app: &TestApp, peer: [u8; 4], id: &str, secret: &str) -> TestResponse {
+    let peer = std::net::SocketAddr::from((peer, 40_000));
+    let request = Request::post("/oauth/token")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header(
+            "authorization",
+            format!("Basic {}", STANDARD.encode(format!("{id}:{secret}"))),
+        )
+        .extension(axum::extract::ConnectInfo(peer))
+        .body(Body::from("grant_type=client_credentials"))
+        .unwrap();
+    app.send(request).await
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn failures_from_another_address_never_lock_out_the_right_secret(pool: PgPool) {
+    // Client ids are not secret: someone who knows one and fails on purpose from
+    // elsewhere must not lock out its owner.
+    let app = TestApp::new(pool);
+    let (_, vendor) = vendor_of_new_company(&app).await;
+    let id = vendor.id.to_string();
+    let attacker = [203, 0, 113, 9];
+    let burst = app.app.auth.failure_quota.burst;
+    let mut refused = 0;
+    for _ in 0..burst + 5 {
+        let response = token_request_from(&app, attacker, &id, "guess").await;
+        if response.status == StatusCode::TOO_MANY_REQUESTS {
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 5, "the attacker's own attempts are limited");
+    let owner = token_request_from(&app, [198, 51, 100, 7], &id, &vendor.secret).await;
+    assert_eq!(owner.status, StatusCode::OK, "{}", owner.text);
+    // From the attacker's address, the right secret waits too: a guesser learns nothing.
+    let blocked = token_request_from(&app, attacker, &id, &vendor.secret).await;
+    assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn parallel_wrong_secrets_are_limited_as_if_they_came_one_by_one(pool: PgPool) {
+    let app = Arc::new(TestApp::new(pool));
+    let (_, vendor) = vendor_of_new_company(&app).await;
+    let id = vendor.id.to_string();
+    let attempts = (0..200).map(|_| {
+        let app = Arc::clone(&app);
+        let id = id.clone();
+        tokio::spawn(async move {
+            token_request_from(&app, [192, 0, 2, 1], &id, "guess")
+                .await
+                .status
+        })
+    });
+    let mut statuses = Vec::new();
+    for attempt in attempts.collect::<Vec<_>>() {
+        statuses.push(attempt.await.unwrap());
+    }
+    let tried = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    let burst = app.app.auth.failure_quota.burst as usize;
+    // A token may be earned while the 200 run (one every 6 s): allow one more.
+    assert!(
+        tried <= burst + 1,
+        "{tried} wrong secrets were checked, the burst is {burst}"
+    );
+    assert_eq!(tried + limited, 200);
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn token_requests_from_one_address_are_limited_even_when_they_succeed(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let (_, vendor) = vendor_of_new_company(&app).await;
+    let id = vendor.id.to_string();
+    let burst = koppel_api::auth::TOKEN_ISSUE_QUOTA_PER_PEER.burst;
+    let mut statuses = Vec::new();
+    // 200 over the burst: at 10 earned a second, all would pass only if they took 20 s.
+    for _ in 0..burst + 200 {
+        statuses.push(
+            token_request_from(&app, [192, 0, 2, 2], &id, &vendor.secret)
+                .await
+                .status,
+        );
+    }
+    assert_eq!(statuses[0], StatusCode::OK);
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{} token requests from one address were all served",
+        statuses.len()
+    );
+    // Another address is not affected.
+    let other = token_request_from(&app, [192, 0, 2, 3], &id, &vendor.secret).await;
+    assert_eq!(other.status, StatusCode::OK);
+}
+
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]
 async fn grants_added_and_removed_take_effect_at_once(pool: PgPool) {
     let app = TestApp::new(pool);

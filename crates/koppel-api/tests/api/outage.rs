@@ -47,6 +47,21 @@ async fn a_stopped_database_is_a_503_and_service_resumes_when_it_is_back() {
     );
     assert_eq!(down.problem().code, "service_unavailable");
     assert!(down.header("retry-after").is_some());
+    // The token endpoint answers RFC 6749 bodies, and says when to come back too.
+    let token_down = app
+        .send(
+            axum::http::Request::post("/oauth/token")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(format!(
+                    "grant_type=client_credentials&client_id={}&client_secret={}",
+                    vendor.id, vendor.secret
+                )))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(token_down.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(token_down.json()["error"], "temporarily_unavailable");
+    assert_eq!(token_down.header("retry-after"), Some("5"));
     let not_ready = app.call(Method::GET, "/health/ready", None, None).await;
     assert_eq!(not_ready.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(
