@@ -39,6 +39,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How long a request body may take to arrive, from its request's head.
     pub body_read_timeout: Duration,
+    /// The bearer token `/metrics` requires; without one, only loopback
+    /// peers may read it.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -47,6 +50,7 @@ impl Default for Config {
             public_url: "http://127.0.0.1:8080".to_owned(),
             max_body_bytes: MAX_BODY_BYTES,
             body_read_timeout: BODY_READ_TIMEOUT,
+            metrics_token: None,
         }
     }
 }

@@ -50,6 +50,9 @@ pub struct Config {
     pub connection_limits: ConnectionLimits,
     /// `KOPPEL_BODY_TIMEOUT_SECS`: how long a request body may take to arrive.
     pub body_read_timeout: Duration,
+    /// `KOPPEL_METRICS_TOKEN`: the bearer token `/metrics` requires; unset,
+    /// only loopback peers may read it.
+    pub metrics_token: Option<String>,
 }
 
 /// A positive whole number from the environment, or `default` when unset.
@@ -115,6 +118,7 @@ impl Config {
             public_url,
             connection_limits,
             body_read_timeout,
+            metrics_token: var("KOPPEL_METRICS_TOKEN"),
         })
     }
 }

@@ -99,9 +99,11 @@ async fn serve(database_url: &str) -> anyhow::Result<()> {
         listener,
         store,
         signing_key.as_bytes(),
-        base,
+        koppel_api::Config {
+            public_url: base,
+            ..koppel_api::Config::default()
+        },
         ConnectionLimits::default(),
-        koppel_api::BODY_READ_TIMEOUT,
         crate::serve::shutdown_signal(),
     )
     .await

@@ -1,7 +1,5 @@
 //! `koppel serve`: migrate, load the clients, serve until told to stop.
 
-use std::time::Duration;
-
 use anyhow::Context;
 use koppel_api::auth::DEFAULT_TOKEN_TTL;
 use koppel_api::auth::registry::RELOAD_INTERVAL;
@@ -23,9 +21,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         listener,
         store,
         &config.signing_key,
-        config.public_url,
+        ApiConfig {
+            public_url: config.public_url,
+            body_read_timeout: config.body_read_timeout,
+            metrics_token: config.metrics_token,
+            ..ApiConfig::default()
+        },
         config.connection_limits,
-        config.body_read_timeout,
         shutdown_signal(),
     )
     .await
@@ -36,21 +38,12 @@ pub async fn serve_on(
     listener: tokio::net::TcpListener,
     store: Store,
     signing_key: &[u8],
-    public_url: String,
+    api_config: ApiConfig,
     limits: ConnectionLimits,
-    body_read_timeout: Duration,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let keys = TokenKeys::new(signing_key, DEFAULT_TOKEN_TTL).map_err(anyhow::Error::msg)?;
-    let app = App::new(
-        store.clone(),
-        keys,
-        ApiConfig {
-            public_url,
-            body_read_timeout,
-            ..ApiConfig::default()
-        },
-    );
+    let app = App::new(store.clone(), keys, api_config);
     app.auth
         .registry
         .reload(&store)

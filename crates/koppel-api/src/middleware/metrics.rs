@@ -21,21 +21,39 @@ struct Series {
 }
 
 /// The metrics of one process.
+///
+/// Every label comes from a closed set, so the number of series is bounded
+/// whatever clients send: the method is one of [`METHODS`] or `other`, the
+/// route is a template of the router or `unmatched`, the status one hyper
+/// can write.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    series: Mutex<BTreeMap<(&'static str, String, u16), Series>>,
+}
+
+/// The methods counted by name; any other is counted as `other`.
+pub const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// The label of a request method: its name when it is one of [`METHODS`].
+fn method_label(method: &str) -> &'static str {
+    METHODS
+        .iter()
+        .find(|known| **known == method)
+        .copied()
+        .unwrap_or("other")
 }
 
 impl Metrics {
     /// Records one finished request.
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let method = method_label(method);
         let seconds = elapsed.as_secs_f64();
         let mut series = self
             .series
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let entry = series
-            .entry((method.to_owned(), route.to_owned(), status))
+            .entry((method, route.to_owned(), status))
             .or_default();
         entry.count += 1;
         entry.sum_seconds += seconds;
@@ -122,5 +140,24 @@ mod tests {
         assert!(text.contains("route=\"/health/live\",status=\"200\",le=\"0.005\"} 1"));
         assert!(text.contains("route=\"/health/live\",status=\"200\",le=\"0.05\"} 2"));
         assert!(text.contains("route=\"/health/live\",status=\"200\",le=\"+Inf\"} 2"));
+    }
+
+    #[test]
+    fn made_up_methods_share_one_series() {
+        let metrics = Metrics::default();
+        for i in 0..1000 {
+            metrics.observe(
+                &format!("FOO{i}"),
+                "unmatched",
+                405,
+                Duration::from_millis(1),
+            );
+        }
+        let text = metrics.render();
+        assert!(text.contains(
+            "koppel_http_requests_total{method=\"other\",route=\"unmatched\",status=\"405\"} 1000"
+        ));
+        assert!(!text.contains("FOO"));
+        assert_eq!(metrics.series.lock().unwrap().len(), 1);
     }
 }

@@ -1,12 +1,15 @@
 //! Liveness, readiness and metrics.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::header;
+use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq as _;
 use utoipa::ToSchema;
 
 use crate::App;
@@ -50,14 +53,39 @@ pub async fn ready(State(app): State<App>) -> Result<Json<Health>, ApiError> {
 }
 
 /// Request counts and latency histograms, in the Prometheus text format.
+///
+/// With `KOPPEL_METRICS_TOKEN` set, the scraper sends it as a bearer token;
+/// without, only clients on the server's own host (loopback) may read it.
 #[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
-    responses((status = 200, description = "Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain")))]
-pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
-    (
+    responses(
+        (status = 200, description = "Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain"),
+        (status = 401, description = "Not the metrics token, or not from loopback when none is configured", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn metrics(
+    State(app): State<App>,
+    request: Parts,
+) -> Result<impl IntoResponse, ApiError> {
+    let peer = request.extensions.get::<ConnectInfo<SocketAddr>>();
+    let allowed = match &app.config.metrics_token {
+        Some(token) => request
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|sent| bool::from(sent.as_bytes().ct_eq(token.as_bytes()))),
+        // No peer: called in-process, as the tests do.
+        None => peer.is_none_or(|ConnectInfo(addr)| addr.ip().is_loopback()),
+    };
+    if !allowed {
+        return Err(ApiError::Unauthorized(
+            "the metrics need the configured metrics token, or a loopback peer",
+        ));
+    }
+    Ok((
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
         app.metrics.render(),
-    )
+    ))
 }
