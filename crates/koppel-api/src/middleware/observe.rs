@@ -81,6 +81,11 @@ pub async fn observe(State(app): State<App>, mut request: Request, next: Next) -
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
+    // Every answer is what its Content-Type says; a browser must not guess.
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
 
     let status = response.status().as_u16();
     let elapsed = started.elapsed();

@@ -36,6 +36,39 @@ async fn the_served_spec_is_the_generated_one_and_swagger_ui_is_served(pool: PgP
     );
 }
 
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn the_docs_pages_carry_a_content_security_policy_they_can_live_with(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let docs = app.call(Method::GET, "/docs/", None, None).await;
+    assert_eq!(docs.status, StatusCode::OK);
+    let csp = docs
+        .header("content-security-policy")
+        .expect("a CSP on /docs");
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(docs.header("x-frame-options"), Some("DENY"));
+    assert_eq!(docs.header("x-content-type-options"), Some("nosniff"));
+    // script-src 'self' holds only while the page has no inline script.
+    let html = docs.text.to_ascii_lowercase();
+    let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+    assert!(!scripts.is_empty());
+    for script in scripts {
+        let tag = &script[..script.find('>').unwrap()];
+        assert!(
+            tag.contains("src="),
+            "an inline script in /docs/: <script{tag}>"
+        );
+    }
+    let initializer = app
+        .call(Method::GET, "/docs/swagger-initializer.js", None, None)
+        .await;
+    assert_eq!(initializer.status, StatusCode::OK);
+    assert!(initializer.header("content-security-policy").is_some());
+    // The API's answers carry nosniff too.
+    let spec = app.call(Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(spec.header("x-content-type-options"), Some("nosniff"));
+}
+
 fn walk_schema(name: &str, schema: &Value, missing: &mut Vec<String>) {
     if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
         for (property, definition) in properties {
