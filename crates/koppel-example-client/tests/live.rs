@@ -61,12 +61,14 @@ async fn vendor_of_a_company(app: &App) -> (String, Settings) {
 }
 
 fn app(pool: PgPool) -> App {
+    let config = Config::default();
     let keys = TokenKeys::new(
         b"a signing key for the example client test, long enough",
         Duration::from_secs(3600),
+        &config.public_url,
     )
     .unwrap();
-    App::new(Store::from_pool(pool), keys, Config::default())
+    App::new(Store::from_pool(pool), keys, config)
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]

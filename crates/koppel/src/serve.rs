@@ -42,7 +42,8 @@ pub async fn serve_on(
     limits: ConnectionLimits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let keys = TokenKeys::new(signing_key, DEFAULT_TOKEN_TTL).map_err(anyhow::Error::msg)?;
+    let keys = TokenKeys::new(signing_key, DEFAULT_TOKEN_TTL, &api_config.public_url)
+        .map_err(anyhow::Error::msg)?;
     let app = App::new(store.clone(), keys, api_config);
     app.auth
         .registry

@@ -11,14 +11,15 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The issuer written into and required of every token.
-const ISSUER: &str = "koppel";
-
 /// The claims of an access token.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
-    /// Issuer.
+    /// Issuer: this server's public URL, as its OAuth metadata says.
     pub iss: String,
+    /// Audience: the API the token is for, this server's public URL too
+    /// (RFC 9068 §2.2); a token of another Koppel deployment that happens to
+    /// share the key is refused.
+    pub aud: String,
     /// The client id.
     pub sub: Uuid,
     /// Space-separated granted scopes (RFC 8693 §4.2 style).
@@ -50,6 +51,7 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    issuer: String,
     /// How long an issued token is valid.
     pub ttl: Duration,
 }
@@ -114,8 +116,9 @@ pub fn check_signing_key(secret: &[u8]) -> Result<(), String> {
 }
 
 impl TokenKeys {
-    /// Keys from secret material of at least [`MIN_KEY_LEN`] bytes.
-    pub fn new(secret: &[u8], ttl: Duration) -> Result<Self, String> {
+    /// Keys from secret material of at least [`MIN_KEY_LEN`] bytes, for tokens
+    /// issued by and for `issuer` (the server's public URL).
+    pub fn new(secret: &[u8], ttl: Duration, issuer: &str) -> Result<Self, String> {
         if secret.len() < MIN_KEY_LEN {
             return Err(format!(
                 "the signing key must be at least {MIN_KEY_LEN} bytes"
@@ -125,12 +128,16 @@ impl TokenKeys {
         let decoding = DecodingKey::from_secret(secret).map_err(|e| e.to_string())?;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
-        validation.set_issuer(&[ISSUER]);
-        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        // As the OAuth metadata writes it: without a trailing slash.
+        let issuer = issuer.trim_end_matches('/');
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[issuer]);
+        validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
         Ok(Self {
             encoding,
             decoding,
             validation,
+            issuer: issuer.to_owned(),
             ttl,
         })
     }
@@ -144,7 +151,8 @@ impl TokenKeys {
         now: DateTime<Utc>,
     ) -> Result<(String, Claims), String> {
         let claims = Claims {
-            iss: ISSUER.to_owned(),
+            iss: self.issuer.clone(),
+            aud: self.issuer.clone(),
             sub: client_id,
             scope: scopes.join(" "),
             ver: secret_version,
@@ -172,8 +180,10 @@ impl TokenKeys {
 mod tests {
     use super::*;
 
+    const ISSUER: &str = "https://koppel.example";
+
     fn keys() -> TokenKeys {
-        TokenKeys::new(&[7u8; 32], Duration::from_secs(3600)).unwrap()
+        TokenKeys::new(&[7u8; 32], Duration::from_secs(3600), ISSUER).unwrap()
     }
 
     #[test]
@@ -219,12 +229,26 @@ mod tests {
         tampered.insert(tampered.len() - 3, 'x');
         assert_eq!(keys().verify(&tampered), Err(TokenError::Invalid));
 
-        let other = TokenKeys::new(&[8u8; 32], Duration::from_secs(3600)).unwrap();
+        let other = TokenKeys::new(&[8u8; 32], Duration::from_secs(3600), ISSUER).unwrap();
         assert_eq!(other.verify(&token), Err(TokenError::Invalid));
     }
 
     #[test]
+    fn a_token_of_another_deployment_with_the_same_key_is_refused() {
+        let (token, claims) = keys().issue(Uuid::new_v4(), &[], 1, Utc::now()).unwrap();
+        assert_eq!(claims.iss, ISSUER);
+        assert_eq!(claims.aud, ISSUER);
+        let elsewhere = TokenKeys::new(
+            &[7u8; 32],
+            Duration::from_secs(3600),
+            "https://other.example",
+        )
+        .unwrap();
+        assert_eq!(elsewhere.verify(&token), Err(TokenError::Invalid));
+    }
+
+    #[test]
     fn a_short_signing_key_is_refused() {
-        assert!(TokenKeys::new(b"too short", Duration::from_secs(1)).is_err());
+        assert!(TokenKeys::new(b"too short", Duration::from_secs(1), ISSUER).is_err());
     }
 }

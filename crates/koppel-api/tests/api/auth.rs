@@ -457,6 +457,36 @@ async fn admin_routes_need_the_admin_scope(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_token_names_the_issuer_of_the_oauth_metadata_as_issuer_and_audience(pool: PgPool) {
+    let config = koppel_api::Config {
+        public_url: "https://api.koppel.example/".to_owned(),
+        ..koppel_api::Config::default()
+    };
+    let app = TestApp::with_config(koppel_store::Store::from_pool(pool), config);
+    let (_, vendor) = vendor_of_new_company(&app).await;
+    let token = app.token(&vendor).await;
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    let metadata = app
+        .call(
+            Method::GET,
+            "/.well-known/oauth-authorization-server",
+            None,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(metadata["issuer"], "https://api.koppel.example");
+    assert_eq!(claims["iss"], metadata["issuer"]);
+    assert_eq!(claims["aud"], metadata["issuer"]);
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
 async fn a_token_claiming_scopes_its_client_lacks_gets_none_of_them(pool: PgPool) {
     // Someone who has the signing key signs a vendor token claiming admin and
     // bookings:write: the claim counts only as far as the client holds it.
@@ -465,6 +495,7 @@ async fn a_token_claiming_scopes_its_client_lacks_gets_none_of_them(pool: PgPool
     let keys = koppel_api::auth::tokens::TokenKeys::new(
         crate::harness::TEST_KEY,
         std::time::Duration::from_secs(600),
+        &app.app.config.public_url,
     )
     .unwrap();
     let claimed = ["admin", "bookings:write", "settings:read"].map(str::to_owned);

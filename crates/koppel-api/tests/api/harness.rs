@@ -44,7 +44,7 @@ impl TestApp {
     }
 
     pub fn with_config(store: Store, config: Config) -> Self {
-        let keys = TokenKeys::new(TEST_KEY, Duration::from_secs(3600)).unwrap();
+        let keys = TokenKeys::new(TEST_KEY, Duration::from_secs(3600), &config.public_url).unwrap();
         let app = App::new(store, keys, config);
         let router = koppel_api::router(app.clone());
         Self { app, router }
