@@ -510,7 +510,9 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => ApiError::NotFound,
-            StoreError::InvalidValue(reason) => ApiError::InvalidParameter(reason),
+            StoreError::InvalidValue(kind) => {
+                ApiError::InvalidParameter(kind.describe().to_owned())
+            }
             StoreError::Unavailable(cause) => {
                 tracing::warn!(error = %ErrorChain(&cause), "database unavailable");
                 ApiError::Unavailable

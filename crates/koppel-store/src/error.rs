@@ -32,8 +32,8 @@ pub enum StoreError {
     /// A value the database cannot hold (SQLSTATE class 22, "data exception"):
     /// a NUL character in text, a number out of range for its column. The
     /// request is wrong, not the server.
-    #[error("invalid value: {0}")]
-    InvalidValue(String),
+    #[error("invalid value: {}", .0.describe())]
+    InvalidValue(InvalidValue),
     /// The database URL could not be parsed.
     #[error("invalid database url")]
     Config(#[source] sqlx::Error),
@@ -68,7 +68,16 @@ impl From<sqlx::Error> for StoreError {
                     "23505" => StoreError::UniqueViolation { constraint },
                     "23503" => StoreError::ForeignKeyViolation { constraint },
                     "40001" | "40P01" => StoreError::Contention(error),
-                    c if c.starts_with("22") => StoreError::InvalidValue(db.message().to_owned()),
+                    c if c.starts_with("22") => {
+                        // PostgreSQL's own words name its internals ("invalid byte
+                        // sequence for encoding UTF8: 0x00"); clients get ours.
+                        tracing::info!(
+                            sqlstate = c,
+                            error = db.message(),
+                            "a value the database refused"
+                        );
+                        StoreError::InvalidValue(InvalidValue::from_sqlstate(c))
+                    }
                     // Class 08 is "connection exception"; 57P01-57P03 are the
                     // server shutting down or not yet accepting connections.
                     c if c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03") => {
@@ -78,6 +87,47 @@ impl From<sqlx::Error> for StoreError {
                 }
             }
             _ => StoreError::Database(error),
+        }
+    }
+}
+
+/// What kind of value PostgreSQL refused (SQLSTATE class 22, "data exception").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidValue {
+    /// Text with a character the database cannot store, such as NUL (22021, 22P05).
+    Character,
+    /// A number too large or too precise for its column (22003).
+    NumberOutOfRange,
+    /// Text longer than its column allows (22001).
+    TextTooLong,
+    /// A date or time out of range or malformed (22007, 22008).
+    DateTime,
+    /// Any other data exception.
+    Other,
+}
+
+impl InvalidValue {
+    /// The kind of a class-22 SQLSTATE.
+    pub fn from_sqlstate(code: &str) -> Self {
+        match code {
+            "22021" | "22P05" => InvalidValue::Character,
+            "22003" => InvalidValue::NumberOutOfRange,
+            "22001" => InvalidValue::TextTooLong,
+            "22007" | "22008" => InvalidValue::DateTime,
+            _ => InvalidValue::Other,
+        }
+    }
+
+    /// What was wrong, in Koppel's words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            InvalidValue::Character => {
+                "a text contains a character that cannot be stored, such as NUL (\\u0000)"
+            }
+            InvalidValue::NumberOutOfRange => "a number is too large or has too many decimals",
+            InvalidValue::TextTooLong => "a text is too long",
+            InvalidValue::DateTime => "a date or time is out of range",
+            InvalidValue::Other => "a value cannot be stored",
         }
     }
 }

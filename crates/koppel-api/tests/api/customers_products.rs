@@ -210,5 +210,9 @@ async fn a_nul_character_in_a_body_or_a_query_is_a_400_not_a_500(pool: PgPool) {
     assert_eq!(body.problem().errors.unwrap()[0].code, "invalid_character");
     let query = app.get(&format!("{uri}?email=a%00b"), &token).await;
     assert_eq!(query.status, StatusCode::BAD_REQUEST, "{}", query.text);
-    query.problem();
+    let problem = query.problem();
+    // In Koppel's words, not PostgreSQL's ("invalid byte sequence for encoding UTF8").
+    assert!(problem.detail.contains("NUL"), "{}", problem.detail);
+    assert!(!query.text.contains("UTF8"), "{}", query.text);
+    assert!(!query.text.contains("byte sequence"), "{}", query.text);
 }
