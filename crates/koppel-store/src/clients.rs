@@ -187,3 +187,48 @@ impl<'a> Clients<'a> {
         Ok(deleted.rows_affected() > 0)
     }
 }
+
+/// The channel on which every change to a client is announced (migration
+/// 0009's trigger), with the client's id as payload.
+const CLIENT_CHANNEL: &str = "koppel_clients";
+
+/// What [`ClientChanges::next`] saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientChange {
+    /// This client changed: created, rotated, revoked, granted or ungranted.
+    Changed(Uuid),
+    /// The connection was lost and has been made again: announcements in
+    /// between are gone, so the caller must reload every client.
+    Missed,
+}
+
+/// Announcements of client changes from every process on the database.
+pub struct ClientChanges {
+    listener: sqlx::postgres::PgListener,
+}
+
+impl std::fmt::Debug for ClientChanges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientChanges").finish_non_exhaustive()
+    }
+}
+
+impl ClientChanges {
+    /// Starts listening. Changes committed from now on are announced.
+    pub async fn listen(pool: &sqlx::PgPool) -> Result<Self, StoreError> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+        listener.listen(CLIENT_CHANNEL).await?;
+        Ok(Self { listener })
+    }
+
+    /// Waits for the next announcement. A payload that is not a client id
+    /// (someone else's NOTIFY on our channel) counts as [`ClientChange::Missed`],
+    /// which makes the caller reload: never wrong, only slower.
+    pub async fn next(&mut self) -> Result<ClientChange, StoreError> {
+        match self.listener.try_recv().await? {
+            Some(notification) => Ok(Uuid::parse_str(notification.payload())
+                .map_or(ClientChange::Missed, ClientChange::Changed)),
+            None => Ok(ClientChange::Missed),
+        }
+    }
+}

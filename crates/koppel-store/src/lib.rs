@@ -26,7 +26,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, PgPool};
 
-pub use clients::{ClientRecord, Clients, NewClient};
+pub use clients::{ClientChange, ClientChanges, ClientRecord, Clients, NewClient};
 pub use companies::{Companies, CompanyRecord, NewCompany};
 pub use error::{InvalidValue, StoreError};
 pub use idempotency::{Claim, IdempotencyKeys, IdempotencyRecord, StoredResponse};
@@ -170,6 +170,11 @@ impl Store {
     /// OAuth clients and their company grants.
     pub fn clients(&self) -> Clients<'_> {
         Clients::new(&self.pool)
+    }
+
+    /// Starts listening for client changes made by any process on this database.
+    pub async fn client_changes(&self) -> Result<ClientChanges, StoreError> {
+        ClientChanges::listen(&self.pool).await
     }
 
     /// What connectors booked.

@@ -1,8 +1,10 @@
 //! `koppel serve`: migrate, load the clients, serve until told to stop.
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use koppel_api::auth::DEFAULT_TOKEN_TTL;
-use koppel_api::auth::registry::RELOAD_INTERVAL;
+use koppel_api::auth::registry::{RELOAD_INTERVAL, follow_changes};
 use koppel_api::auth::tokens::TokenKeys;
 use koppel_api::{App, Config as ApiConfig};
 use koppel_store::{PoolConfig, Store};
@@ -51,8 +53,10 @@ pub async fn serve_on(
         .await
         .context("loading the clients")?;
 
-    // Other instances may revoke or rotate clients; reloading bounds how long
-    // this instance keeps honouring an old token (see the registry's docs).
+    // Other instances create, revoke and rotate clients: their changes are
+    // announced through the database and applied within moments; the periodic
+    // reload is the safety net (see the registry's docs).
+    let follower = tokio::spawn(follow_changes(Arc::clone(&app.auth), store.clone()));
     let reloader = {
         let app = app.clone();
         tokio::spawn(async move {
@@ -79,6 +83,7 @@ pub async fn serve_on(
     tracing::info!(%address, "listening");
     let router = koppel_api::router(app);
     serve_connections(listener, router, limits, shutdown).await;
+    follower.abort();
     reloader.abort();
     key_cleaner.abort();
     finaliser.abort();

@@ -67,7 +67,8 @@ impl FromRequestParts<App> for Principal {
         let client = app
             .auth
             .registry
-            .get(claims.sub)
+            .find(claims.sub, &app.store)
+            .await?
             .filter(|c| !c.revoked)
             .ok_or(ApiError::Unauthorized("the client is revoked or unknown"))?;
         if client.secret_version != claims.ver {

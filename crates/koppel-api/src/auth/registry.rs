@@ -3,15 +3,18 @@
 //!
 //! The admin API and the token endpoint update it the moment they change a
 //! client, so revocation, rotation and grants take effect at once in this
-//! process. Other instances learn of a change by [`ClientRegistry::reload`],
-//! which `koppel serve` runs every [`RELOAD_INTERVAL`]: that is the bound on
-//! how long a revoked client keeps working on another instance.
+//! process. Other instances learn of a change from the database: a trigger
+//! announces every client change (`LISTEN koppel_clients`), which
+//! [`follow_changes`] applies within moments; a client this process has never
+//! seen is looked up on first use ([`ClientRegistry::find`]); and a full
+//! [`ClientRegistry::reload`] every [`RELOAD_INTERVAL`], and after the
+//! listening connection was lost, is the safety net.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use koppel_store::{ClientRecord, Store, StoreError};
+use koppel_store::{ClientChange, ClientRecord, Store, StoreError};
 use uuid::Uuid;
 
 use super::scopes::ClientKind;
@@ -82,6 +85,34 @@ impl ClientRegistry {
         };
     }
 
+    /// The state of one client; one this process does not know yet (created
+    /// through another instance a moment ago) is looked up in the database.
+    pub async fn find(
+        &self,
+        id: Uuid,
+        store: &Store,
+    ) -> Result<Option<Arc<ClientState>>, StoreError> {
+        if let Some(state) = self.get(id) {
+            return Ok(Some(state));
+        }
+        self.refresh(id, store).await?;
+        Ok(self.get(id))
+    }
+
+    /// Reads one client from the database again.
+    pub async fn refresh(&self, id: Uuid, store: &Store) -> Result<(), StoreError> {
+        match store.clients().find(id).await? {
+            Some(record) => self.update(&record),
+            None => {
+                self.clients
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&id);
+            }
+        }
+        Ok(())
+    }
+
     /// The state of one client, if known. Shared, so that the hot path copies
     /// a pointer rather than the client's set of companies.
     pub fn get(&self, id: Uuid) -> Option<Arc<ClientState>> {
@@ -90,5 +121,39 @@ impl ClientRegistry {
             .unwrap_or_else(|p| p.into_inner())
             .get(&id)
             .cloned()
+    }
+}
+
+/// How long to wait before listening again after the database refused.
+const LISTEN_RETRY: Duration = Duration::from_secs(1);
+
+/// Applies every client change announced by any instance, for ever; `koppel
+/// serve` spawns it. Each (re)start of listening reloads every client, since
+/// announcements made while nobody listened are gone.
+pub async fn follow_changes(auth: Arc<super::Auth>, store: Store) {
+    let registry = &auth.registry;
+    loop {
+        match store.client_changes().await {
+            Ok(mut changes) => {
+                if let Err(e) = registry.reload(&store).await {
+                    tracing::warn!(error = %e, "could not reload the clients");
+                }
+                loop {
+                    let applied = match changes.next().await {
+                        Ok(ClientChange::Changed(id)) => registry.refresh(id, &store).await,
+                        Ok(ClientChange::Missed) => registry.reload(&store).await,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "lost the client change announcements");
+                            break;
+                        }
+                    };
+                    if let Err(e) = applied {
+                        tracing::warn!(error = %e, "could not apply a client change");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not listen for client changes"),
+        }
+        tokio::time::sleep(LISTEN_RETRY).await;
     }
 }

@@ -11,6 +11,7 @@ mod events;
 mod harness;
 mod idempotency;
 mod limits;
+mod nodes;
 mod operations;
 mod orders;
 mod outage;
