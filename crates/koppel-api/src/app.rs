@@ -44,6 +44,8 @@ pub struct Config {
     /// The bearer token `/metrics` requires; without one, only loopback
     /// peers may read it.
     pub metrics_token: Option<String>,
+    /// How long an idempotency claim lasts unless its request renews it.
+    pub idempotency_lease: Duration,
 }
 
 impl Default for Config {
@@ -53,6 +55,7 @@ impl Default for Config {
             max_body_bytes: MAX_BODY_BYTES,
             body_read_timeout: BODY_READ_TIMEOUT,
             metrics_token: None,
+            idempotency_lease: idempotency::LEASE,
         }
     }
 }

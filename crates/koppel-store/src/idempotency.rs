@@ -186,6 +186,29 @@ impl<'a> IdempotencyKeys<'a> {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Renews a running request's claim for another `lease`: its heartbeat.
+    /// False when the claim is no longer this owner's (finished, released, or
+    /// taken over after the lease ran out).
+    pub async fn extend(
+        &self,
+        client_id: Uuid,
+        key: &str,
+        owner: Uuid,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        let renewed = sqlx::query(
+            "update idempotency_keys set locked_until = now() + make_interval(secs => $4)
+             where client_id = $1 and key = $2 and owner = $3 and status is null",
+        )
+        .bind(client_id)
+        .bind(key)
+        .bind(owner)
+        .bind(lease.as_secs_f64())
+        .execute(self.pool)
+        .await?;
+        Ok(renewed.rows_affected() == 1)
+    }
+
     /// Gives up a claim without an answer to keep, so that the next request
     /// with the key runs afresh.
     pub async fn release(&self, client_id: Uuid, key: &str, owner: Uuid) -> Result<(), StoreError> {

@@ -31,8 +31,8 @@
 //! no one to key them by, and access tokens must never be stored.
 //!
 //! What this cannot cover: if the server dies after the request's effect is
-//! committed but before its answer is stored, a retry after [`LEASE`] runs it
-//! again. Document writes are upserts by `external_id`, so even then nothing
+//! committed but before its answer is stored, a retry after [`LEASE`] (the
+//! claim is no longer renewed) runs it again. Document writes are upserts by `external_id`, so even then nothing
 //! is duplicated for them.
 
 use std::time::Duration;
@@ -64,11 +64,17 @@ pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-
 /// can be retried the next night, and the night after (SPEC "Limits").
 pub const RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// How long an unfinished claim keeps other requests with the key waiting.
-/// It only matters when the server died mid-request: then a retry after this
-/// long runs the request afresh. Far longer than any request takes (a batch
-/// of 1000 orders takes seconds).
-pub const LEASE: Duration = Duration::from_secs(5 * 60);
+/// How long a claim keeps other requests with the key waiting unless it is
+/// renewed. A running request renews it every third of the lease (its
+/// heartbeat), so however long it takes, no retry runs it twice; a request
+/// whose server died, or whose release failed because the database was gone,
+/// frees its key within this long, so that the retry the 503's `Retry-After`
+/// asks for is served (after a short wait), not refused with 409.
+pub const LEASE: Duration = Duration::from_secs(15);
+
+/// How long a failed release is retried in the background: after this, the
+/// lease has freed the key anyway.
+const RELEASE_RETRY_FOR: Duration = LEASE;
 
 /// How long a request waits for an earlier one with the same key before it
 /// answers 409; long enough for the largest batch.
@@ -159,12 +165,13 @@ pub async fn idempotency(State(app): State<App>, request: Request, next: Next) -
     let language = Language::from_headers(&parts.headers);
     let owner = Uuid::new_v4();
     let keys = app.store.idempotency();
+    let lease = app.config.idempotency_lease;
 
     let deadline = Instant::now() + WAIT_LIMIT;
     let mut pause = Duration::from_millis(10);
     loop {
         let claim = match keys
-            .claim(client_id, &key, &hash, owner, RETENTION, LEASE)
+            .claim(client_id, &key, &hash, owner, RETENTION, lease)
             .await
         {
             Ok(claim) => claim,
@@ -191,8 +198,16 @@ pub async fn idempotency(State(app): State<App>, request: Request, next: Next) -
 
     let request = Request::from_parts(parts, Body::from(body));
     let store = app.store.clone();
+    let heartbeat = tokio::spawn(renew_while_running(
+        store.clone(),
+        client_id,
+        key.clone(),
+        owner,
+        lease,
+    ));
     let run = async move {
         let response = next.run(request).await;
+        heartbeat.abort();
         finish(
             &store,
             client_id,
@@ -231,8 +246,17 @@ async fn finish(
     let status = response.status();
     if !is_stored(status) {
         if let Err(e) = keys.release(client_id, key, owner).await {
-            // The lease ends the claim anyway; the answer is still right.
-            tracing::warn!(error = %e, "could not release an idempotency key");
+            // Most likely the database is gone, which is why the answer is a
+            // 503. Keep trying in the background so that the retry finds the
+            // key free as soon as the database is back; the lease frees it
+            // anyway once no heartbeat renews it.
+            tracing::warn!(error = %e, "could not release an idempotency key; retrying");
+            tokio::spawn(release_later(
+                store.clone(),
+                client_id,
+                key.to_owned(),
+                owner,
+            ));
         }
         return response;
     }
@@ -318,6 +342,49 @@ fn with_request_id(body: &[u8], request_id: &str) -> Option<Vec<u8>> {
 
 /// Whole seconds a waiter should come back after: at least one, at most the
 /// lease that is left.
+/// Renews the claim every third of its lease while the request runs; the
+/// caller aborts it when the request has its answer.
+async fn renew_while_running(
+    store: Store,
+    client_id: Uuid,
+    key: String,
+    owner: Uuid,
+    lease: Duration,
+) {
+    let mut tick = tokio::time::interval(lease / 3);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        match store
+            .idempotency()
+            .extend(client_id, &key, owner, lease)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return,
+            // The database may be back at the next beat; if not, the lease ends.
+            Err(e) => tracing::warn!(error = %e, "could not renew an idempotency key"),
+        }
+    }
+}
+
+/// Retries a release once a second until it goes through or the lease has
+/// freed the key anyway.
+async fn release_later(store: Store, client_id: Uuid, key: String, owner: Uuid) {
+    let give_up = Instant::now() + RELEASE_RETRY_FOR;
+    while Instant::now() < give_up {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if store
+            .idempotency()
+            .release(client_id, &key, owner)
+            .await
+            .is_ok()
+        {
+            return;
+        }
+    }
+}
+
 fn waiting_left(record: &IdempotencyRecord) -> u64 {
     let left = (record.locked_until - chrono::Utc::now()).num_seconds();
     u64::try_from(left).unwrap_or(1).clamp(1, 60)

@@ -343,3 +343,82 @@ async fn expired_keys_are_deleted_and_an_expired_key_acts_afresh(pool: PgPool) {
     assert_eq!(later.header("idempotent-replayed"), None);
     assert_eq!(company_count(&app, &token).await, 2);
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_key_whose_request_died_is_free_once_its_lease_ends(pool: PgPool) {
+    // The server that claimed the key crashed, or could not release it because the
+    // database was gone: nothing renews the claim. The client's retry waits for the
+    // lease, then runs; it does not get 409 for minutes.
+    let app = TestApp::new(pool);
+    let admin = app.client(ClientKind::Admin, &[]).await;
+    let token = app.token(&admin).await;
+    let body = json!({"name": "Na De Storing B.V."});
+    let hash = request_hash(&Method::POST, COMPANIES, body.to_string().as_bytes());
+    let keys = app.app.store.idempotency();
+    let lease = Duration::from_secs(1);
+    keys.claim(admin.id, "orphan", &hash, Uuid::new_v4(), RETENTION, lease)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let retry = create(&app, &token, "orphan", &body).await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.text);
+    assert_eq!(retry.header("idempotent-replayed"), None);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(company_count(&app, &token).await, 1);
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_request_longer_than_its_lease_keeps_its_key_by_renewing_it(pool: PgPool) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::routing::post;
+    use koppel_api::middleware::{idempotency, ratelimit};
+
+    let config = koppel_api::Config {
+        idempotency_lease: Duration::from_millis(600),
+        ..koppel_api::Config::default()
+    };
+    let app = TestApp::with_config(koppel_store::Store::from_pool(pool), config);
+    let admin = app.client(ClientKind::Admin, &[]).await;
+    let token = app.token(&admin).await;
+    // A handler that takes three leases to answer, and counts how often it ran.
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&runs);
+    let slow = post(move || {
+        let counted = Arc::clone(&counted);
+        async move {
+            counted.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(1800)).await;
+            (StatusCode::CREATED, "done")
+        }
+    });
+    let router = Router::new()
+        .route("/v1/slow", slow)
+        .layer(axum::middleware::from_fn_with_state(
+            app.app.clone(),
+            idempotency::idempotency,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            app.app.clone(),
+            ratelimit::limit,
+        ))
+        .with_state(app.app.clone());
+    let request = || {
+        Request::post("/v1/slow")
+            .header("authorization", format!("Bearer {token}"))
+            .header("idempotency-key", "long")
+            .body(Body::from("{}"))
+            .unwrap()
+    };
+    let first = tokio::spawn(send(router.clone(), request()));
+    // Two leases later, a retry: the claim must still be held (renewed), so the retry
+    // waits for the first answer instead of running the handler a second time.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let second = send(router.clone(), request()).await;
+    let first = first.await.unwrap();
+    assert_eq!(first.status, StatusCode::CREATED);
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.text);
+    assert_eq!(second.header("idempotent-replayed"), Some("true"));
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "the handler ran twice");
+}
