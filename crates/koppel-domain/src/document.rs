@@ -75,8 +75,6 @@ pub trait References {
     fn vat_rate(&self, id: &str) -> Option<VatRateRef>;
     /// Whether a product with this id exists.
     fn product_exists(&self, id: &str) -> bool;
-    /// Whether a product with this SKU exists.
-    fn sku_exists(&self, sku: &str) -> bool;
     /// Whether a payment method with this id exists.
     fn payment_method_exists(&self, id: &str) -> bool;
     /// Whether a category with this id exists.
@@ -94,8 +92,6 @@ pub struct KnownReferences {
     pub vat_rates: HashMap<String, VatRateRef>,
     /// Product ids.
     pub products: HashSet<String>,
-    /// Product SKUs.
-    pub skus: HashSet<String>,
     /// Payment method ids.
     pub payment_methods: HashSet<String>,
     /// Category ids.
@@ -132,10 +128,6 @@ impl References for KnownReferences {
     fn product_exists(&self, id: &str) -> bool {
         self.products.contains(id_key(id).as_ref())
     }
-    fn sku_exists(&self, sku: &str) -> bool {
-        // SKUs are the vendor's text, compared exactly.
-        self.skus.contains(sku)
-    }
     fn payment_method_exists(&self, id: &str) -> bool {
         self.payment_methods.contains(id_key(id).as_ref())
     }
@@ -155,17 +147,15 @@ mod reference_tests {
     use super::*;
 
     #[test]
-    fn an_id_in_capitals_names_the_same_reference_but_a_sku_is_exact() {
+    fn an_id_in_capitals_names_the_same_reference_but_other_ids_are_exact() {
         let mut known = KnownReferences::default();
         known
             .categories
             .insert("0190d4a2-8c1e-7b7e-9f0a-1c2d3e4f5a6b".to_owned());
-        known.skus.insert("abc".to_owned());
         known.orders.insert("ord_kEn1PlbGa".to_owned());
         assert!(known.category_exists("0190D4A2-8C1E-7B7E-9F0A-1C2D3E4F5A6B"));
         assert!(known.order_exists("ord_kEn1PlbGa"));
         assert!(!known.order_exists("ORD_KEN1PLBGA"));
-        assert!(!known.sku_exists("ABC"));
     }
 }
 

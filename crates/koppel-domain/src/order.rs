@@ -480,16 +480,10 @@ fn line(c: &mut Checker<'_>, groups: &mut Groups, i: usize, l: &LineDraft) -> Op
         "product",
         "product",
     );
-    if l.product_id.is_none() {
-        c.reference(
-            format!("{p}/sku"),
-            l.sku.as_deref(),
-            |r, sku| r.sku_exists(sku),
-            codes::UNKNOWN_SKU,
-            "a product with sku",
-            "een product met sku",
-        );
-    }
+    // A SKU is the vendor's article code, not a reference: stored as sent, and
+    // linked to a product of the company that has it when read (SPEC "Real
+    // vendor data"). Products get deleted and marketplaces sell articles the
+    // shop never listed; a bookkeeper books such a line all the same.
     c.reference(
         format!("{p}/category_id"),
         l.category_id.as_deref(),

@@ -191,9 +191,6 @@ pub mod codes {
         UNKNOWN_PRODUCT = "unknown_product",
             "the product does not exist in the company",
             "het product bestaat niet in de administratie";
-        UNKNOWN_SKU = "unknown_sku",
-            "no product with this sku exists in the company",
-            "er bestaat geen product met deze sku in de administratie";
         UNKNOWN_CATEGORY = "unknown_category",
             "the category does not exist in the company",
             "de categorie bestaat niet in de administratie";

@@ -35,16 +35,6 @@ fn refs() -> KnownReferences {
         );
     }
     r.products.extend(["p1", "p2"].map(String::from));
-    r.skus.extend(
-        [
-            "5702016116977",
-            "5702015594028",
-            "166022",
-            "661813",
-            "438146",
-        ]
-        .map(String::from),
-    );
     r.payment_methods
         .extend(["ideal", "cash", "bank"].map(String::from));
     r.categories.extend(["toys", "food"].map(String::from));

@@ -762,7 +762,14 @@ const HEADER_COLUMNS: &str = "o.company_id, o.id, o.external_id, v.version, v.nu
 /// Amounts go as text, so JSON's numbers never touch them.
 const PARTS_JSON: &str = "
     coalesce((select json_agg(json_build_object(
-            'product_id', l.product_id, 'sku', l.sku, 'description', l.description,
+            -- A line sent with only a SKU names the company's product with that SKU
+            -- when one exists now (pushed before or after the order); SKUs may repeat
+            -- across variants, so the oldest active one, for a stable answer.
+            'product_id', coalesce(l.product_id, (
+                select p.id from products p
+                 where p.company_id = l.company_id and p.sku = l.sku
+                 order by p.active desc, p.created_at, p.id limit 1)),
+            'sku', l.sku, 'description', l.description,
             'quantity', l.quantity::text, 'unit_price', l.unit_price::text,
             'discount', l.discount::text,
             'vat', json_build_object('rate_id', l.vat_rate_id,

@@ -90,6 +90,8 @@ pub struct ReceiptLineRecord {
     pub kind: String,
     /// The till's product code.
     pub product_code: String,
+    /// The company's product whose SKU is this product code, at the time of reading.
+    pub product_id: Option<Uuid>,
     /// What was sold.
     pub description: Option<String>,
     /// The revenue category.
@@ -1031,10 +1033,16 @@ impl<'a> Receipts<'a> {
         }
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let lines = sqlx::query_as::<_, ReceiptLineRecord>(
-            "select receipt_id, kind, product_code, description, category_id, quantity, unit_price,
+            "select receipt_id, kind, product_code,
+                    -- The product code is the till's article code: linked to the company's
+                    -- product with that SKU when one exists now (as order lines are).
+                    (select p.id from products p
+                      where p.company_id = l.company_id and p.sku = l.product_code
+                      order by p.active desc, p.created_at, p.id limit 1) as product_id,
+                    description, category_id, quantity, unit_price,
                     discount, vat_rate_id, vat_percentage, vat_category, vat_country, vat_amount,
                     exemption_reason, total_excl_vat, total_incl_vat
-               from receipt_lines where company_id = $1 and receipt_id = any($2)
+               from receipt_lines l where company_id = $1 and receipt_id = any($2)
               order by receipt_id, position",
         )
         .bind(company_id)

@@ -9,16 +9,15 @@ use uuid::Uuid;
 
 use crate::StoreError;
 
-/// The ids and SKUs a document (or a batch of documents) names. Ids that are
-/// not UUIDs cannot exist, so they are simply not found.
+/// The ids a document (or a batch of documents) names. Ids that are not UUIDs
+/// cannot exist, so they are simply not found. SKUs are not among them: they
+/// are article codes, stored as sent and linked to products when read.
 #[derive(Debug, Clone, Default)]
 pub struct Wanted {
     /// VAT rate ids.
     pub vat_rates: Vec<String>,
     /// Product ids.
     pub products: Vec<String>,
-    /// SKUs.
-    pub skus: Vec<String>,
     /// Payment method ids.
     pub payment_methods: Vec<String>,
     /// Category ids.
@@ -56,18 +55,15 @@ pub async fn load(
          union all
          select 'product', id::text, null, null, null from products where company_id = $1 and id = any($3)
          union all
-         select distinct 'sku', sku, null::numeric, null, null from products where company_id = $1 and sku = any($4)
+         select 'payment_method', id::text, null, null, null from payment_methods where company_id = $1 and id = any($4)
          union all
-         select 'payment_method', id::text, null, null, null from payment_methods where company_id = $1 and id = any($5)
+         select 'category', id::text, null, null, null from categories where company_id = $1 and id = any($5)
          union all
-         select 'category', id::text, null, null, null from categories where company_id = $1 and id = any($6)
-         union all
-         select 'customer', id::text, null, null, null from customers where company_id = $1 and id = any($7)",
+         select 'customer', id::text, null, null, null from customers where company_id = $1 and id = any($6)",
     )
     .bind(company_id)
     .bind(uuids(&wanted.vat_rates))
     .bind(uuids(&wanted.products))
-    .bind(&wanted.skus)
     .bind(uuids(&wanted.payment_methods))
     .bind(uuids(&wanted.categories))
     .bind(uuids(&wanted.customers))
@@ -98,9 +94,6 @@ pub async fn load(
             }
             "product" => {
                 known.products.insert(row.key);
-            }
-            "sku" => {
-                known.skus.insert(row.key);
             }
             "payment_method" => {
                 known.payment_methods.insert(row.key);

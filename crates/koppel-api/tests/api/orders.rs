@@ -34,6 +34,19 @@ struct Setup {
 }
 
 async fn setup(pool: PgPool) -> Setup {
+    setup_with_products(
+        pool,
+        &[
+            ("KOFFIE", "Koffiebonen"),
+            ("5702016116977", "LEGO 42083 Bugatti Chiron"),
+            ("5702015594028", "LEGO 42056 Porsche 911 GT3 RS"),
+        ],
+    )
+    .await
+}
+
+/// A company with a payment method, a category, a customer and these products (SKU, name).
+async fn setup_with_products(pool: PgPool, products: &[(&str, &str)]) -> Setup {
     let app = TestApp::new(pool);
     let company = app.company("Webwinkel B.V.").await;
     let vendor = app.client(ClientKind::Vendor, &[company]).await;
@@ -69,11 +82,7 @@ async fn setup(pool: PgPool) -> Setup {
         )
         .await,
     );
-    for (sku, name) in [
-        ("KOFFIE", "Koffiebonen"),
-        ("5702016116977", "LEGO 42083 Bugatti Chiron"),
-        ("5702015594028", "LEGO 42056 Porsche 911 GT3 RS"),
-    ] {
+    for &(sku, name) in products {
         created(
             app.post(
                 &format!("{base}/products"),
@@ -1053,6 +1062,54 @@ async fn mollies_example_order_is_accepted_with_its_own_totals_and_vat(pool: PgP
     assert_eq!(stored["payments"][0]["reference"], "tr_ncaPcAhuUV");
     let found = s.list("reference=tr_ncaPcAhuUV").await;
     assert_eq!(external_ids(&found), ["ord_kEn1PlbGa"]);
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn an_order_of_skus_no_product_has_is_accepted_and_linked_once_the_product_exists(
+    pool: PgPool,
+) {
+    // A shop that never pushed its LEGO products: the order is booked all the same.
+    let s = setup_with_products(pool, &[]).await;
+    let (_, order) = mollie(&s);
+    let response = s.post(order).await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
+    let stored = response.json();
+    let id = stored["id"].as_str().unwrap().to_owned();
+    assert_eq!(stored["lines"][0]["sku"], "5702016116977");
+    assert_eq!(stored["lines"][0]["product_id"], Value::Null);
+
+    // The product is pushed later: every read now names it, the order is unchanged.
+    let product = s
+        .app
+        .post(
+            &format!("/v1/companies/{}/products", s.company),
+            &s.vendor,
+            json!({"external_id": "bugatti", "sku": "5702016116977",
+                   "name": "LEGO 42083 Bugatti Chiron"}),
+        )
+        .await;
+    assert_eq!(product.status, StatusCode::CREATED, "{}", product.text);
+    let product_id = product.json()["id"].clone();
+    let read = s
+        .app
+        .get(&s.uri(&format!("/{id}")), &s.connector)
+        .await
+        .json();
+    assert_eq!(read["lines"][0]["product_id"], product_id);
+    assert_eq!(
+        read["lines"][1]["product_id"],
+        Value::Null,
+        "no product has this SKU"
+    );
+    assert_eq!(read["version"], stored["version"]);
+    let listed = s.list("number=18475").await;
+    assert_eq!(listed["data"][0]["lines"][0]["product_id"], product_id);
+    let versions = s
+        .app
+        .get(&s.uri(&format!("/{id}/versions")), &s.connector)
+        .await
+        .json();
+    assert_eq!(versions["data"][0]["lines"][0]["product_id"], product_id);
 }
 
 // ------------------------------------------------ the documented request schema

@@ -626,3 +626,36 @@ async fn every_amount_of_a_receipt_and_its_day_has_two_decimals_zeros_too(pool: 
         ("a day without receipts", &empty_day),
     ]);
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_product_code_names_the_product_with_that_sku_once_one_exists(pool: PgPool) {
+    let s = setup(pool).await;
+    let sent = s
+        .app
+        .post(
+            &s.receipts(),
+            &s.vendor,
+            receipt(&s, "r-sku", "2026-03-02T09:15:00+01:00"),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text);
+    let id = sent.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(sent.json()["lines"][0]["product_id"], Value::Null);
+
+    let product = s
+        .app
+        .post(
+            &format!("/v1/companies/{}/products", s.company),
+            &s.vendor,
+            json!({"external_id": "croissant", "sku": "1001", "name": "Croissant"}),
+        )
+        .await;
+    assert_eq!(product.status, StatusCode::CREATED, "{}", product.text);
+    let read = s
+        .app
+        .get(&format!("{}/{id}", s.receipts()), &s.connector)
+        .await
+        .json();
+    assert_eq!(read["lines"][0]["product_id"], product.json()["id"]);
+    assert_eq!(read["lines"][1]["product_id"], Value::Null);
+}

@@ -90,9 +90,10 @@ pub struct OrderCustomer {
 /// A stored order line.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OrderLine {
-    /// The product's id in Koppel.
+    /// The product's id in Koppel: as sent, or else the company's product that has this
+    /// line's `sku` at the time of reading (null when none has it).
     pub product_id: Option<Uuid>,
-    /// The product's SKU.
+    /// The article code, as sent.
     pub sku: Option<String>,
     /// What was sold.
     pub description: Option<String>,

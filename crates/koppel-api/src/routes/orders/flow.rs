@@ -62,7 +62,6 @@ pub(super) fn want(draft: &OrderDraft, wanted: &mut Wanted) {
         .extend(vats.filter_map(|v| v.rate_id.clone()));
     for l in &draft.lines {
         wanted.products.extend(l.product_id.clone());
-        wanted.skus.extend(l.sku.clone());
         wanted.categories.extend(l.category_id.clone());
     }
     wanted
@@ -88,7 +87,6 @@ pub(super) async fn references(
     for list in [
         &mut wanted.vat_rates,
         &mut wanted.products,
-        &mut wanted.skus,
         &mut wanted.payment_methods,
         &mut wanted.categories,
         &mut wanted.customers,

@@ -150,7 +150,8 @@ pub struct OrderCustomerInput {
 pub struct OrderLineInput {
     /// The product's id in Koppel; a line needs a `product_id` or a `sku`.
     pub product_id: Option<String>,
-    /// The product's SKU; without a `product_id` it must be a known product's SKU.
+    /// The article code the vendor sold under. Stored as sent, whether or not a product has
+    /// it: when a product of the company has this SKU (now or later), reads fill `product_id`.
     #[schema(example = "KOFFIE-250")]
     pub sku: Option<String>,
     /// What was sold.

@@ -48,8 +48,11 @@ pub struct ReceiptVat {
 pub struct ReceiptLine {
     /// `sale`, `tip`, `gift_card_multi_purpose`, `gift_card_single_purpose` or `deposit`.
     pub kind: String,
-    /// The till's product code.
+    /// The till's product code, as sent.
     pub product_code: String,
+    /// The company's product whose SKU is this product code, at the time of reading; null
+    /// when none has it (a product code is never refused for lack of a product).
+    pub product_id: Option<Uuid>,
     /// What was sold.
     pub description: Option<String>,
     /// The revenue category.
@@ -82,6 +85,7 @@ impl From<ReceiptLineRecord> for ReceiptLine {
         Self {
             kind: l.kind,
             product_code: l.product_code,
+            product_id: l.product_id,
             description: l.description,
             category_id: l.category_id,
             quantity: l.quantity.normalize(),
