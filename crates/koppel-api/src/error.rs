@@ -383,9 +383,12 @@ impl ApiError {
     /// Renders the problem body for a language and request id.
     pub fn to_problem(&self, language: Language, request_id: &str) -> Problem {
         let info = code_info(self.code());
-        let errors = match self {
-            ApiError::InvalidRequest(violations) => Some(ProblemItem::all(violations, language)),
-            _ => None,
+        let (errors, error_count) = match self {
+            ApiError::InvalidRequest(violations) => (
+                Some(ProblemItem::all(violations, language)),
+                Some(violations.len()),
+            ),
+            _ => (None, None),
         };
         Problem {
             r#type: format!("urn:koppel:problem:{}", info.code),
@@ -398,6 +401,7 @@ impl ApiError {
             code: info.code.to_owned(),
             request_id: request_id.to_owned(),
             errors,
+            error_count,
         }
     }
 }
@@ -420,10 +424,20 @@ pub struct Problem {
     pub code: String,
     /// The id of this request, also in the `X-Request-Id` header; quote it to support.
     pub request_id: String,
-    /// For content errors: every problem found in the request, not just the first.
+    /// For content errors: the problems found in the request, not just the first; at most
+    /// [`MAX_PROBLEM_ITEMS`] (100), in the order of the request.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 100)]
     pub errors: Option<Vec<ProblemItem>>,
+    /// For content errors: how many problems were found, also those beyond the first 100.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 1)]
+    pub error_count: Option<usize>,
 }
+
+/// The most problems a problem body or a refused batch item lists (SPEC "Bounds"): a
+/// document with 100,000 wrong lines must not make a 100 MB answer.
+pub const MAX_PROBLEM_ITEMS: usize = 100;
 
 /// One problem in a request's content.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
@@ -440,11 +454,12 @@ pub struct ProblemItem {
 }
 
 impl ProblemItem {
-    /// The items of `violations`, in the caller's language: a 400's `errors`, or a
-    /// refused batch item's.
+    /// The first [`MAX_PROBLEM_ITEMS`] items of `violations`, in the caller's language: a
+    /// 400's `errors`, or a refused batch item's.
     pub fn all(violations: &[Violation], language: Language) -> Vec<Self> {
         violations
             .iter()
+            .take(MAX_PROBLEM_ITEMS)
             .map(|v| ProblemItem {
                 pointer: v.pointer.clone(),
                 code: v.code.to_owned(),

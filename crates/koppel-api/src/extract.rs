@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{StatusCode, header};
-use koppel_domain::problem::Violation;
+use koppel_domain::problem::{Violation, codes};
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
@@ -72,6 +72,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         Ok(value) => value,
         Err(first) => return Err(refusal::<T>(bytes, &first)),
     };
+    if may_have_long_text(bytes) {
+        let long = long_texts(bytes);
+        if !long.is_empty() {
+            return Err(ApiError::InvalidRequest(long));
+        }
+    }
     if contains_escaped_nul(bytes) {
         // PostgreSQL text cannot hold U+0000; refusing it here turns what
         // would be a database error into a clear 400.
@@ -128,6 +134,83 @@ fn refusal<T: DeserializeOwned>(bytes: &[u8], first: &serde_json::Error) -> ApiE
 /// escape of its own, so jumping from one backslash to the next past the
 /// character it escapes sees exactly the escapes, `\\u0000` (text) not among
 /// them. One `memchr` pass: this runs over every body, batches of megabytes too.
+/// The longest text any field takes, in characters (SPEC "Bounds": notes, 4,000). Every
+/// string of every body is held to it, so that no request stores a 12 MB name.
+pub const MAX_TEXT_CHARS: usize = 4_000;
+
+/// Whether some string in valid JSON text may be longer than [`MAX_TEXT_CHARS`]: its raw
+/// form (escapes included, so never shorter than the text) is. A scan from quote to quote,
+/// as cheap as the NUL check; only a body that has such a string is looked at closer.
+fn may_have_long_text(bytes: &[u8]) -> bool {
+    let mut at = 0;
+    while let Some(open) = memchr::memchr(b'"', &bytes[at..]) {
+        let start = at + open + 1;
+        let mut scan = start;
+        let end = loop {
+            match memchr::memchr2(b'"', b'\\', &bytes[scan..]) {
+                None => return false,
+                Some(k) if bytes[scan + k] == b'\\' => scan += k + 2,
+                Some(k) => break scan + k,
+            }
+            if scan >= bytes.len() {
+                return false;
+            }
+        };
+        if end - start > MAX_TEXT_CHARS {
+            return true;
+        }
+        at = end + 1;
+    }
+    false
+}
+
+/// Every string in the JSON text longer than [`MAX_TEXT_CHARS`] characters, as violations
+/// at its pointer; at most [`crate::error::MAX_PROBLEM_ITEMS`].
+fn long_texts(bytes: &[u8]) -> Vec<Violation> {
+    fn walk(value: &serde_json::Value, pointer: &mut String, out: &mut Vec<Violation>) {
+        if out.len() >= crate::error::MAX_PROBLEM_ITEMS {
+            return;
+        }
+        match value {
+            serde_json::Value::String(text) => {
+                let chars = text.chars().count();
+                if chars > MAX_TEXT_CHARS {
+                    out.push(Violation::new(
+                        pointer.clone(),
+                        codes::TEXT_TOO_LONG,
+                        format!("at most {MAX_TEXT_CHARS} characters, not {chars}"),
+                        format!("hoogstens {MAX_TEXT_CHARS} tekens, geen {chars}"),
+                    ));
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let len = pointer.len();
+                    pointer.push_str(&format!("/{i}"));
+                    walk(item, pointer, out);
+                    pointer.truncate(len);
+                }
+            }
+            serde_json::Value::Object(fields) => {
+                for (key, item) in fields {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&escape_pointer(key));
+                    walk(item, pointer, out);
+                    pointer.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    walk(&value, &mut String::new(), &mut out);
+    out
+}
+
 fn contains_escaped_nul(bytes: &[u8]) -> bool {
     let mut rest = bytes;
     while let Some(at) = memchr::memchr(b'\\', rest) {
@@ -230,6 +313,25 @@ impl From<PathRejection> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_over_the_bound_is_refused_at_its_pointer_and_escapes_count_as_one_character() {
+        let long = "x".repeat(MAX_TEXT_CHARS + 1);
+        let body = format!(r#"{{"name": "ok", "lines": [{{"d": "a\"b"}}, {{"d": "{long}"}}]}}"#);
+        assert!(may_have_long_text(body.as_bytes()));
+        let found = long_texts(body.as_bytes());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].pointer, "/lines/1/d");
+        assert_eq!(found[0].code, "text_too_long");
+        // 4,000 characters written as escapes are longer raw, but not too long.
+        let escaped = "\\u00e9".repeat(MAX_TEXT_CHARS);
+        let body = format!(r#"{{"name": "{escaped}"}}"#);
+        assert!(may_have_long_text(body.as_bytes()));
+        assert!(long_texts(body.as_bytes()).is_empty());
+        // Exactly the bound passes the cheap scan already; escaped quotes do not end a text.
+        let body = format!(r#"{{"a": "{}", "b": "\"\\"}}"#, "y".repeat(MAX_TEXT_CHARS));
+        assert!(!may_have_long_text(body.as_bytes()));
+    }
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]

@@ -354,6 +354,31 @@ pub(crate) struct Checker<'a> {
     pub out: Vec<Violation>,
 }
 
+/// The most lines a document may have (SPEC "Bounds": a marketplace invoice rarely has a
+/// thousand).
+pub const MAX_LINES: usize = 5_000;
+/// The most costs, and the most payments, a document may have.
+pub const MAX_COSTS_OR_PAYMENTS: usize = 100;
+
+/// Refuses a document whose lists are longer than the bounds, before any of their items is
+/// checked: a 100,000-line order is refused with one problem per list, not one per line.
+/// `lists` are (pointer, length, bound).
+pub fn within_bounds(lists: &[(&str, usize, usize)]) -> Result<(), Vec<Violation>> {
+    let over: Vec<Violation> = lists
+        .iter()
+        .filter(|(_, len, max)| len > max)
+        .map(|(pointer, len, max)| {
+            Violation::new(
+                *pointer,
+                codes::TOO_MANY_ITEMS,
+                format!("at most {max} items are allowed here, not {len}"),
+                format!("hier zijn hoogstens {max} items toegestaan, geen {len}"),
+            )
+        })
+        .collect();
+    if over.is_empty() { Ok(()) } else { Err(over) }
+}
+
 impl<'a> Checker<'a> {
     pub fn new(refs: &'a dyn References) -> Checker<'a> {
         Checker {

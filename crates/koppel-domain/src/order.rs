@@ -25,8 +25,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::document::{
-    Checker, Groups, LineInput, Priced, References, Totals, TotalsDraft, ValidVat, VatDraft,
-    VatGroup,
+    Checker, Groups, LineInput, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced, References, Totals,
+    TotalsDraft, ValidVat, VatDraft, VatGroup, within_bounds,
 };
 use crate::identifiers::{CountryCode, KvkNumber, VatNumber, email_is_valid};
 use crate::money::max_group_tolerance;
@@ -636,6 +636,11 @@ pub fn validate_order(
     draft: &OrderDraft,
     refs: &dyn References,
 ) -> Result<ValidOrder, Vec<Violation>> {
+    within_bounds(&[
+        ("/lines", draft.lines.len(), MAX_LINES),
+        ("/costs", draft.costs.len(), MAX_COSTS_OR_PAYMENTS),
+        ("/payments", draft.payments.len(), MAX_COSTS_OR_PAYMENTS),
+    ])?;
     let mut c = Checker::new(refs);
     if draft.prices_include_vat.is_none() {
         c.missing("/prices_include_vat".to_owned());

@@ -185,6 +185,12 @@ pub mod codes {
         LINE_PRODUCT_MISSING = "line_product_missing",
             "a line needs a product_id or a sku",
             "een regel heeft een product_id of een sku nodig";
+        TOO_MANY_ITEMS = "too_many_items",
+            "a list has more items than allowed",
+            "een lijst heeft meer items dan toegestaan";
+        TEXT_TOO_LONG = "text_too_long",
+            "a text is longer than allowed",
+            "een tekst is langer dan toegestaan";
         NO_LINES = "no_lines",
             "a document needs at least one line",
             "een document heeft minstens een regel nodig";

@@ -21,7 +21,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::document::{
-    Checker, Groups, Priced, References, Totals, TotalsDraft, ValidVat, VatDraft, VatGroup,
+    Checker, Groups, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced, References, Totals, TotalsDraft,
+    ValidVat, VatDraft, VatGroup, within_bounds,
 };
 use crate::problem::{Violation, codes};
 use crate::vat::VatCategory;
@@ -408,6 +409,10 @@ pub fn validate_receipt(
     draft: &ReceiptDraft,
     refs: &dyn References,
 ) -> Result<ValidReceipt, Vec<Violation>> {
+    within_bounds(&[
+        ("/lines", draft.lines.len(), MAX_LINES),
+        ("/payments", draft.payments.len(), MAX_COSTS_OR_PAYMENTS),
+    ])?;
     let mut c = Checker::new(refs);
     if draft.prices_include_vat.is_none() {
         c.missing("/prices_include_vat".to_owned());

@@ -288,3 +288,90 @@ async fn a_body_over_the_limit_is_a_413_with_or_without_an_idempotency_key(pool:
         assert_eq!(response.problem().code, "payload_too_large");
     }
 }
+
+/// A company with a vendor token, and the orders URI.
+async fn vendor_orders(app: &TestApp) -> (String, String) {
+    let company = app.company("Grenzen B.V.").await;
+    let vendor = app.client(ClientKind::Vendor, &[company]).await;
+    let token = app.token(&vendor).await;
+    (token, format!("/v1/companies/{company}/orders"))
+}
+
+fn order_with_lines(lines: Vec<serde_json::Value>) -> serde_json::Value {
+    json!({
+        "external_id": "groot", "status": "open", "order_date": "2026-03-02T10:00:00+01:00",
+        "currency": "EUR", "prices_include_vat": true, "lines": lines,
+    })
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_document_over_5000_lines_is_one_problem_not_one_per_line(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let (token, orders) = vendor_orders(&app).await;
+    let response = app
+        .post(&orders, &token, order_with_lines(vec![json!({}); 5_001]))
+        .await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    let problem = response.problem();
+    let errors = problem.errors.unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].pointer, "/lines");
+    assert_eq!(errors[0].code, "too_many_items");
+    assert_eq!(problem.error_count, Some(1));
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_problem_lists_100_errors_and_counts_them_all(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let (token, orders) = vendor_orders(&app).await;
+    // 300 lines, each missing its quantity, price and VAT: several problems a line.
+    let response = app
+        .post(
+            &orders,
+            &token,
+            order_with_lines(vec![json!({"sku": "X"}); 300]),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    let problem = response.problem();
+    assert_eq!(problem.errors.as_ref().unwrap().len(), 100);
+    let count = problem.error_count.unwrap();
+    assert!(count >= 300, "{count} errors counted");
+    assert_eq!(
+        problem.errors.unwrap()[0].pointer.split('/').nth(2),
+        Some("0")
+    );
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_text_over_4000_characters_is_refused_at_its_pointer(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let company = app.company("Lange Namen B.V.").await;
+    let vendor = app.client(ClientKind::Vendor, &[company]).await;
+    let token = app.token(&vendor).await;
+    let customers = format!("/v1/companies/{company}/customers");
+    let response = app
+        .post(
+            &customers,
+            &token,
+            json!({"external_id": "lang", "name": "n".repeat(12_000)}),
+        )
+        .await;
+    assert_eq!(
+        response.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        response.text
+    );
+    let errors = response.problem().errors.unwrap();
+    assert_eq!(errors[0].pointer, "/name");
+    assert_eq!(errors[0].code, "text_too_long");
+    let fits = app
+        .post(
+            &customers,
+            &token,
+            json!({"external_id": "kort", "name": "n".repeat(400)}),
+        )
+        .await;
+    assert_eq!(fits.status, StatusCode::CREATED, "{}", fits.text);
+}
