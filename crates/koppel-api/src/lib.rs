@@ -20,6 +20,7 @@ pub mod money;
 pub mod onboarding;
 pub mod openapi;
 pub mod params;
+pub mod replay;
 pub mod routes;
 mod validate;
 

@@ -155,3 +155,54 @@ fn the_check_sees_a_circle() {
         vec![m("routes::orders")]
     );
 }
+
+/// Every POST handler's parameters, by handler name, from `#[utoipa::path(post, …)]` to the
+/// end of the handler's signature.
+fn post_handlers(text: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("#[utoipa::path(post") {
+        rest = &rest[at..];
+        let Some(start) = rest.find("pub async fn ") else {
+            break;
+        };
+        let signature = &rest[start + "pub async fn ".len()..];
+        let end = signature.find('{').unwrap_or(signature.len());
+        let signature = &signature[..end];
+        let name = signature
+            .split('(')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        found.push((name, signature.to_owned()));
+        rest = &rest[start..];
+    }
+    found
+}
+
+#[test]
+fn every_post_route_is_authorised_by_an_extractor_that_serves_replays() {
+    // The idempotency middleware leaves a stored answer for the route's authorising
+    // extractor to serve (src/replay.rs); a POST handler without one would act again on a
+    // retry instead of replaying. The token endpoint ignores Idempotency-Key.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes");
+    let mut handlers = Vec::new();
+    let mut missing = Vec::new();
+    for file in sources(&src) {
+        let text = fs::read_to_string(&file).expect("source is readable");
+        for (name, signature) in post_handlers(&text) {
+            let authorised = signature.contains("CompanyAccess<") || signature.contains("Admin");
+            if !authorised && name != "issue_token" {
+                missing.push(format!("{}: {name}", file.display()));
+            }
+            handlers.push(name);
+        }
+    }
+    assert!(handlers.len() > 15, "found only {handlers:?}");
+    assert!(
+        missing.is_empty(),
+        "POST handlers without CompanyAccess or Admin:\n{}",
+        missing.join("\n")
+    );
+}

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use axum::extract::{FromRequestParts, Path};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -17,6 +18,7 @@ use super::registry::ClientState;
 use super::tokens::TokenError;
 use crate::App;
 use crate::error::ApiError;
+use crate::replay::PendingReplay;
 
 /// An authenticated client, from a valid bearer token.
 #[derive(Debug, Clone)]
@@ -147,12 +149,47 @@ scopes! {
 pub struct Admin(pub Principal);
 
 impl FromRequestParts<App> for Admin {
-    type Rejection = ApiError;
+    type Rejection = AccessRejection;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let principal = Principal::from_request_parts(parts, app).await?;
         principal.require("admin")?;
+        serve_pending_replay(parts)?;
         Ok(Admin(principal))
+    }
+}
+
+/// Why [`Admin`] or [`CompanyAccess`] did not let the handler run: the request is not
+/// authorised, or it is, and it is an idempotent retry whose stored answer is served instead
+/// (see [`crate::replay`]).
+#[derive(Debug)]
+pub enum AccessRejection {
+    /// 401, 403 or 404.
+    Denied(ApiError),
+    /// The first answer to this request, replayed.
+    Replay(Box<PendingReplay>),
+}
+
+impl From<ApiError> for AccessRejection {
+    fn from(error: ApiError) -> Self {
+        AccessRejection::Denied(error)
+    }
+}
+
+impl IntoResponse for AccessRejection {
+    fn into_response(self) -> Response {
+        match self {
+            AccessRejection::Denied(error) => error.into_response(),
+            AccessRejection::Replay(replay) => replay.into_response(),
+        }
+    }
+}
+
+/// Once a request is authorised: if it is a retry with a stored answer, that answer.
+fn serve_pending_replay(parts: &mut Parts) -> Result<(), AccessRejection> {
+    match parts.extensions.remove::<PendingReplay>() {
+        Some(replay) => Err(AccessRejection::Replay(Box::new(replay))),
+        None => Ok(()),
     }
 }
 
@@ -175,7 +212,7 @@ pub struct CompanyAccess<S> {
 }
 
 impl<S: RequiredScope> FromRequestParts<App> for CompanyAccess<S> {
-    type Rejection = ApiError;
+    type Rejection = AccessRejection;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let principal = Principal::from_request_parts(parts, app).await?;
@@ -185,9 +222,10 @@ impl<S: RequiredScope> FromRequestParts<App> for CompanyAccess<S> {
             .map_err(|_| ApiError::NotFound)?;
         let company_id = Uuid::parse_str(&param.company_id).map_err(|_| ApiError::NotFound)?;
         if !principal.client.companies.contains(&company_id) {
-            return Err(ApiError::NotFound);
+            return Err(ApiError::NotFound.into());
         }
         tracing::Span::current().record("company.id", tracing::field::display(company_id));
+        serve_pending_replay(parts)?;
         Ok(CompanyAccess {
             company_id,
             principal,

@@ -9,7 +9,9 @@
 //! 2. hashes method, path with query, and body (SHA-256);
 //! 3. claims the key in PostgreSQL, or finds it held by an earlier request;
 //! 4. if held with another hash: 400 `idempotency_key_reused`; if held and
-//!    finished: replays the stored answer with `Idempotent-Replayed: true`;
+//!    finished: replays the stored answer with `Idempotent-Replayed: true`,
+//!    through the route's authorising extractor, so only to a client still
+//!    allowed to make the request ([`crate::replay`]);
 //!    if held and still running: polls until it finishes (then replays), or
 //!    until it is released (then claims it itself), or until [`WAIT_LIMIT`]
 //!    (then 409 `idempotency_key_in_use` with `Retry-After`);
@@ -37,9 +39,9 @@
 
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderName, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use koppel_store::{Claim, IdempotencyRecord, Store, StoredResponse};
@@ -50,15 +52,15 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::auth::extract::Principal;
-use crate::error::{ApiError, PROBLEM_JSON, PendingProblem};
+use crate::error::{ApiError, PendingProblem};
 use crate::language::Language;
 use crate::middleware::observe::RequestId;
+use crate::replay::{PendingReplay, ReplayServed};
 
 /// The request header that carries the key.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 
-/// The response header that marks a replayed answer.
-pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+pub use crate::replay::IDEMPOTENT_REPLAYED;
 
 /// How long a key is remembered: a week, so that a nightly batch that failed
 /// can be retried the next night, and the night after (SPEC "Limits").
@@ -186,7 +188,23 @@ pub async fn idempotency(State(app): State<App>, request: Request, next: Next) -
             return ApiError::IdempotencyKeyReused.into_response();
         }
         if let Some(stored) = record.response() {
-            return replay(stored, &request_id);
+            // Replayed only once the route's own extractor has authorised this
+            // request as it stands now: a client whose grant or scope was
+            // withdrawn gets 404 or 403, not the answer it once had.
+            let mut request = Request::from_parts(parts, Body::from(body));
+            request.extensions_mut().insert(PendingReplay {
+                stored,
+                request_id: request_id.clone(),
+            });
+            let response = next.run(request).await;
+            if response.extensions().get::<ReplayServed>().is_none()
+                && response.status().is_success()
+            {
+                tracing::error!(
+                    "a route answered an idempotent replay without an authorising extractor"
+                );
+            }
+            return response;
         }
         // Still running elsewhere: wait for it, backing off up to 200 ms.
         if Instant::now() + pause > deadline {
@@ -305,44 +323,6 @@ async fn finish(
 }
 
 /// The stored answer, as a fresh response marked as a replay.
-fn replay(stored: StoredResponse, request_id: &str) -> Response {
-    let is_problem = stored
-        .headers
-        .iter()
-        .any(|(name, value)| name == header::CONTENT_TYPE.as_str() && value == PROBLEM_JSON);
-    let body = if is_problem {
-        // A problem names the request it answers; give it this one's id, as
-        // in the `X-Request-Id` header the replay carries.
-        with_request_id(&stored.body, request_id).unwrap_or(stored.body)
-    } else {
-        stored.body
-    };
-    let mut response = Response::new(Body::from(Bytes::from(body)));
-    *response.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
-    for (name, value) in &stored.headers {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::try_from(name.as_str()),
-            HeaderValue::from_str(value),
-        ) {
-            response.headers_mut().append(name, value);
-        }
-    }
-    response
-        .headers_mut()
-        .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
-    response
-}
-
-fn with_request_id(body: &[u8], request_id: &str) -> Option<Vec<u8>> {
-    let mut problem: serde_json::Value = serde_json::from_slice(body).ok()?;
-    problem
-        .as_object_mut()?
-        .insert("request_id".to_owned(), request_id.into());
-    serde_json::to_vec(&problem).ok()
-}
-
-/// Whole seconds a waiter should come back after: at least one, at most the
-/// lease that is left.
 /// Renews the claim every third of its lease while the request runs; the
 /// caller aborts it when the request has its answer.
 async fn renew_while_running(
@@ -386,6 +366,8 @@ async fn release_later(store: Store, client_id: Uuid, key: String, owner: Uuid) 
     }
 }
 
+/// Whole seconds a waiter should come back after: at least one, at most the
+/// lease that is left.
 fn waiting_left(record: &IdempotencyRecord) -> u64 {
     let left = (record.locked_until - chrono::Utc::now()).num_seconds();
     u64::try_from(left).unwrap_or(1).clamp(1, 60)

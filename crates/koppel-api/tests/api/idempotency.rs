@@ -385,7 +385,9 @@ async fn a_request_longer_than_its_lease_keeps_its_key_by_renewing_it(pool: PgPo
     // A handler that takes three leases to answer, and counts how often it ran.
     let runs = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&runs);
-    let slow = post(move || {
+    // Like every POST route, it takes an authorising extractor first, which is what serves a
+    // replay (see koppel_api::replay).
+    let slow = post(move |_admin: koppel_api::auth::extract::Admin| {
         let counted = Arc::clone(&counted);
         async move {
             counted.fetch_add(1, Ordering::SeqCst);
@@ -421,4 +423,35 @@ async fn a_request_longer_than_its_lease_keeps_its_key_by_renewing_it(pool: PgPo
     assert_eq!(second.status, StatusCode::CREATED, "{}", second.text);
     assert_eq!(second.header("idempotent-replayed"), Some("true"));
     assert_eq!(runs.load(Ordering::SeqCst), 1, "the handler ran twice");
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_replay_is_served_only_to_a_client_still_authorised_for_it(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let admin = app.admin_token().await;
+    let company = app.company("Ingetrokken B.V.").await;
+    let vendor = app.client(ClientKind::Vendor, &[company]).await;
+    let token = app.token(&vendor).await;
+    let uri = format!("/v1/companies/{company}/customers");
+    let body = json!({"external_id": "c-1", "name": "Jan"});
+    let send_it = || {
+        Request::post(&uri)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .header("idempotency-key", "once")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    assert_eq!(app.send(send_it()).await.status, StatusCode::CREATED);
+    let again = app.send(send_it()).await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+
+    // The grant is withdrawn: the stored answer is no longer this client's to see.
+    let ungrant = format!("/v1/admin/clients/{}/companies/{company}", vendor.id);
+    let withdrawn = app.call(Method::DELETE, &ungrant, Some(&admin), None).await;
+    assert!(withdrawn.status.is_success(), "{}", withdrawn.text);
+    let refused = app.send(send_it()).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.text);
+    assert_eq!(refused.header("idempotent-replayed"), None);
+    assert_eq!(refused.problem().code, "not_found");
 }
