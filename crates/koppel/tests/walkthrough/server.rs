@@ -21,6 +21,29 @@ pub struct Server {
     base_url: String,
     database_url: String,
     dir: PathBuf,
+    /// The environment beyond database and address, kept for a restart.
+    env: Vec<(String, String)>,
+}
+
+/// Starts `koppel serve` on `database_url` and `port`, logging (appending) to the folder.
+fn spawn(database_url: &str, port: u16, env: &[(String, String)], dir: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("server.log"))
+        .unwrap();
+    Command::new(env!("CARGO_BIN_EXE_koppel"))
+        .arg("serve")
+        .env("DATABASE_URL", database_url)
+        .env("KOPPEL_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("KOPPEL_LOG_FORMAT", "json")
+        .env_remove("KOPPEL_PUBLIC_URL")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("cannot start koppel serve")
 }
 
 /// Makes an empty database next to the one `DATABASE_URL` names and answers its URL.
@@ -90,45 +113,49 @@ impl Server {
         std::fs::create_dir_all(&dir).unwrap();
         let database_url = fresh_database(&unique);
         let port = free_port();
-        let log = std::fs::File::create(dir.join("server.log")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_koppel"))
-            .arg("serve")
-            .env("DATABASE_URL", &database_url)
-            .env("KOPPEL_LISTEN_ADDR", format!("127.0.0.1:{port}"))
-            .env(
-                "KOPPEL_SIGNING_KEY",
-                format!("q3Jc9Zr1x+8YwTnB0lPaV7mKdE2sHf5u walkthrough {unique}"),
-            )
-            .env("KOPPEL_LOG_FORMAT", "json")
-            .env_remove("KOPPEL_PUBLIC_URL")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("cannot start koppel serve");
+        let mut env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        env.push((
+            "KOPPEL_SIGNING_KEY".to_owned(),
+            format!("q3Jc9Zr1x+8YwTnB0lPaV7mKdE2sHf5u walkthrough {unique}"),
+        ));
+        let child = spawn(&database_url, port, &env, &dir);
         let mut server = Self {
             child,
             base_url: format!("http://127.0.0.1:{port}"),
             database_url,
             dir,
+            env,
         };
+        server.wait_until_ready();
+        server
+    }
+
+    /// Kills the process at once (SIGKILL: no shutdown, no flushing) and starts a new one on
+    /// the same database and port, as a crashed server restarted by its supervisor.
+    #[allow(dead_code, reason = "used by the fault tests, not the walkthrough")]
+    pub fn kill_and_restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(&self.database_url, self.port(), &self.env, &self.dir);
+        self.wait_until_ready();
+    }
+
+    fn wait_until_ready(&mut self) {
         let started = Instant::now();
-        while !ready(port) {
-            if let Some(status) = server.child.try_wait().unwrap() {
-                panic!(
-                    "koppel serve exited with {status}:\n{}",
-                    server.log_tail(30)
-                );
+        while !ready(self.port()) {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("koppel serve exited with {status}:\n{}", self.log_tail(30));
             }
             assert!(
                 started.elapsed() < START_DEADLINE,
                 "koppel serve was not ready within {START_DEADLINE:?}:\n{}",
-                server.log_tail(30)
+                self.log_tail(30)
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        server
     }
 
     /// The port it listens on, on 127.0.0.1.

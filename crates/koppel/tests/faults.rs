@@ -1,0 +1,288 @@
+//! Faults against the real binary (#15, "Faults, as tests in the repository"): `koppel serve`
+//! killed with SIGKILL while a vendor pushes orders with idempotency keys, then restarted on
+//! the same database, as a supervisor would. Nothing acknowledged may be lost or changed, the
+//! change feed must have each version once, and the pushes that were not acknowledged must
+//! succeed when retried with their keys, within the 10 s the contract allows for a key whose
+//! server died (no 409 for minutes).
+//!
+//! These take tens of seconds, so they are `#[ignore]`d in the ordinary run; `scripts/faults`
+//! runs them (and CI runs `scripts/faults`).
+
+#[allow(dead_code)]
+#[path = "walkthrough/server.rs"]
+mod server;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use server::Server;
+
+/// One HTTP/1.1 request on a fresh connection; `None` when the connection failed or the
+/// answer was cut off (the server died mid-request).
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Option<(u16, Value)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .ok()?;
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).ok()?;
+    let text = String::from_utf8_lossy(&answer);
+    let status: u16 = text.get(9..12)?.parse().ok()?;
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let length: Option<usize> = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(str::to_owned)
+        })
+        .and_then(|v| v.trim().parse().ok());
+    if length.is_some_and(|n| n != body.len()) {
+        return None;
+    }
+    Some((status, serde_json::from_str(body).unwrap_or(Value::Null)))
+}
+
+/// Runs a `koppel` command on the server's database and answers its JSON output.
+fn cli(server: &Server, args: &[&str]) -> Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_koppel"))
+        .args(args)
+        .env("DATABASE_URL", server.database_url())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn token(port: u16, client: &Value) -> String {
+    let form = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}",
+        client["client_id"].as_str().unwrap(),
+        client["client_secret"].as_str().unwrap()
+    );
+    let (status, body) = http(
+        port,
+        "POST",
+        "/oauth/token",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &form,
+    )
+    .expect("a token");
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// Order `i`: its total depends on `i`, so a mix-up between orders would show.
+fn order(i: usize) -> String {
+    let quantity = i % 7 + 1;
+    let excl = format!("{}.00", quantity * 10);
+    let vat_cents = quantity * 210;
+    let vat = format!("{}.{:02}", vat_cents / 100, vat_cents % 100);
+    json!({
+        "external_id": format!("crash-{i}"),
+        "number": format!("C-{i}"),
+        "status": "open",
+        "order_date": "2026-02-03T10:00:00+01:00",
+        "currency": "EUR",
+        "prices_include_vat": false,
+        "lines": [{"sku": "TEST", "quantity": quantity, "unit_price": "10.00",
+                   "total_excl_vat": excl,
+                   "vat": {"percentage": 21, "category": "standard", "amount": vat}}]
+    })
+    .to_string()
+}
+
+fn push(port: u16, orders: &str, token: &str, i: usize) -> Option<(u16, Value)> {
+    let key = format!("crash-key-{i}");
+    let bearer = format!("Bearer {token}");
+    http(
+        port,
+        "POST",
+        orders,
+        &[
+            ("Authorization", &bearer),
+            ("Content-Type", "application/json"),
+            ("Idempotency-Key", &key),
+        ],
+        &order(i),
+    )
+}
+
+#[test]
+#[ignore = "a fault test: run by scripts/faults"]
+fn a_killed_server_loses_nothing_acknowledged_and_unanswered_pushes_succeed_when_retried() {
+    let mut server = Server::start();
+    let port = server.port();
+    let company = cli(&server, &["company", "create", "--name", "Crash B.V."]);
+    let company_id = company["id"].as_str().unwrap().to_owned();
+    let vendor = cli(
+        &server,
+        &[
+            "client",
+            "create",
+            "--kind",
+            "vendor",
+            "--name",
+            "kassa",
+            "--company",
+            &company_id,
+        ],
+    );
+    let connector = cli(
+        &server,
+        &[
+            "client",
+            "create",
+            "--kind",
+            "connector",
+            "--name",
+            "boekhouding",
+            "--company",
+            &company_id,
+        ],
+    );
+    let vendor_token = token(port, &vendor);
+    let orders = format!("/v1/companies/{company_id}/orders");
+
+    // Four pushers, each its own orders, until told to stop; what each push got is kept.
+    const PUSHERS: usize = 4;
+    const PER_PUSHER: usize = 60;
+    let answers: Arc<Mutex<BTreeMap<usize, Option<(u16, Value)>>>> = Arc::default();
+    let pushers: Vec<_> = (0..PUSHERS)
+        .map(|p| {
+            let answers = Arc::clone(&answers);
+            let orders = orders.clone();
+            let token = vendor_token.clone();
+            std::thread::spawn(move || {
+                for n in 0..PER_PUSHER {
+                    let i = p * PER_PUSHER + n;
+                    let answer = push(port, &orders, &token, i);
+                    answers.lock().unwrap().insert(i, answer);
+                }
+            })
+        })
+        .collect();
+    // Let some pushes be acknowledged, then kill the server under load.
+    let started = Instant::now();
+    while answers.lock().unwrap().len() < 40 && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    server.kill_and_restart();
+    for pusher in pushers {
+        pusher.join().unwrap();
+    }
+    let answers = answers.lock().unwrap().clone();
+    let acknowledged: BTreeMap<usize, Value> = answers
+        .iter()
+        .filter_map(|(i, a)| match a {
+            Some((201 | 200, body)) => Some((*i, body.clone())),
+            _ => None,
+        })
+        .collect();
+    let unanswered: Vec<usize> = answers
+        .iter()
+        .filter(|(_, a)| !matches!(a, Some((201 | 200, _))))
+        .map(|(i, _)| *i)
+        .collect();
+    assert!(
+        acknowledged.len() >= 30,
+        "only {} acknowledged; the first answers: {:?}",
+        acknowledged.len(),
+        answers.iter().take(3).collect::<Vec<_>>()
+    );
+    eprintln!(
+        "{} acknowledged, {} not answered or refused around the kill",
+        acknowledged.len(),
+        unanswered.len()
+    );
+
+    // Every acknowledged order is there, with what its answer said.
+    let connector_token = token(port, &connector);
+    let bearer = format!("Bearer {connector_token}");
+    for (i, answer) in &acknowledged {
+        let id = answer["id"].as_str().unwrap();
+        let (status, stored) = http(
+            port,
+            "GET",
+            &format!("{orders}/{id}"),
+            &[("Authorization", &bearer)],
+            "",
+        )
+        .expect("the order can be read");
+        assert_eq!(status, 200, "order {i}: {stored}");
+        assert_eq!(stored["external_id"], format!("crash-{i}"));
+        assert_eq!(stored["totals"], answer["totals"], "order {i}");
+        assert_eq!(stored["version"], 1, "order {i} was stored twice");
+    }
+
+    // The pushes that got no answer succeed when retried with their keys, within the lease.
+    let vendor_token = token(port, &vendor);
+    for i in &unanswered {
+        let deadline = Instant::now() + Duration::from_secs(12);
+        loop {
+            match push(port, &orders, &vendor_token, *i) {
+                Some((201 | 200, _)) => break,
+                Some((409 | 503, body)) if Instant::now() < deadline => {
+                    let _ = body;
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+                other => panic!("retry of push {i} got {other:?}"),
+            }
+        }
+    }
+
+    // The feed has each order's one version exactly once.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut after = String::new();
+    loop {
+        let path = format!("/v1/companies/{company_id}/events?limit=500{after}");
+        let (status, page) = http(port, "GET", &path, &[("Authorization", &bearer)], "").unwrap();
+        assert_eq!(status, 200, "{page}");
+        let data = page["data"].as_array().unwrap();
+        for event in data {
+            if event["resource"] == "orders" {
+                *seen
+                    .entry(event["resource_id"].as_str().unwrap().to_owned())
+                    .or_default() += 1;
+            }
+        }
+        if data.is_empty() {
+            break;
+        }
+        after = format!("&after={}", page["next_cursor"].as_str().unwrap());
+    }
+    assert_eq!(
+        seen.len(),
+        PUSHERS * PER_PUSHER,
+        "every order is in the feed"
+    );
+    assert!(
+        seen.values().all(|n| *n == 1),
+        "an order's version appears twice in the feed"
+    );
+}
