@@ -22,15 +22,12 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use server::Server;
 
+/// What one request got: status and JSON body, or nothing when it got no whole answer.
+type Answer = Option<(u16, Value)>;
+
 /// One HTTP/1.1 request on a fresh connection; `None` when the connection failed or the
 /// answer was cut off (the server died mid-request).
-fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> Option<(u16, Value)> {
+fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
@@ -117,7 +114,7 @@ fn order(i: usize) -> String {
     .to_string()
 }
 
-fn push(port: u16, orders: &str, token: &str, i: usize) -> Option<(u16, Value)> {
+fn push(port: u16, orders: &str, token: &str, i: usize) -> Answer {
     let key = format!("crash-key-{i}");
     let bearer = format!("Bearer {token}");
     http(
@@ -172,7 +169,7 @@ fn a_killed_server_loses_nothing_acknowledged_and_unanswered_pushes_succeed_when
     // Four pushers, each its own orders, until told to stop; what each push got is kept.
     const PUSHERS: usize = 4;
     const PER_PUSHER: usize = 60;
-    let answers: Arc<Mutex<BTreeMap<usize, Option<(u16, Value)>>>> = Arc::default();
+    let answers: Arc<Mutex<BTreeMap<usize, Answer>>> = Arc::default();
     let pushers: Vec<_> = (0..PUSHERS)
         .map(|p| {
             let answers = Arc::clone(&answers);
