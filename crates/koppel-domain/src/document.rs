@@ -83,6 +83,35 @@ pub trait References {
     fn customer_exists(&self, id: &str) -> bool;
     /// Whether an order with this id exists.
     fn order_exists(&self, id: &str) -> bool;
+    /// Our id of the company's resource of this kind with the vendor's `external_id`.
+    fn by_external_id(&self, kind: ExternalKind, external_id: &str) -> Option<String>;
+}
+
+/// The kinds of company resource a document may name by the vendor's own id, in an
+/// `…_external_id` field beside our `…_id` (SPEC "Real vendor data").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExternalKind {
+    /// A customer (`customer.external_id`).
+    Customer,
+    /// A payment method (`method_external_id`).
+    PaymentMethod,
+    /// A revenue category (`category_external_id`).
+    Category,
+}
+
+impl ExternalKind {
+    /// The problem code of an external id no resource of this kind has, and its name.
+    fn unknown(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            ExternalKind::Customer => (codes::UNKNOWN_CUSTOMER, "customer", "klant"),
+            ExternalKind::PaymentMethod => (
+                codes::UNKNOWN_PAYMENT_METHOD,
+                "payment method",
+                "betaalmethode",
+            ),
+            ExternalKind::Category => (codes::UNKNOWN_CATEGORY, "category", "categorie"),
+        }
+    }
 }
 
 /// [`References`] held in memory: what the API preloads, and what tests use.
@@ -100,6 +129,8 @@ pub struct KnownReferences {
     pub customers: HashSet<String>,
     /// Order ids.
     pub orders: HashSet<String>,
+    /// Our ids by kind and the vendor's external id.
+    pub external: HashMap<(ExternalKind, String), String>,
 }
 
 /// Ids are UUIDs, stored and loaded in their lower-case form; a vendor may send
@@ -136,6 +167,9 @@ impl References for KnownReferences {
     }
     fn customer_exists(&self, id: &str) -> bool {
         self.customers.contains(id_key(id).as_ref())
+    }
+    fn by_external_id(&self, kind: ExternalKind, external_id: &str) -> Option<String> {
+        self.external.get(&(kind, external_id.to_owned())).cloned()
     }
     fn order_exists(&self, id: &str) -> bool {
         self.orders.contains(id_key(id).as_ref())
@@ -405,6 +439,48 @@ impl<'a> Checker<'a> {
             format!("{field} is missing"),
             format!("{field} ontbreekt"),
         );
+    }
+
+    /// The id a reference resolves to: our `id` as sent, or the one whose external id is
+    /// `external_id` (at `pointer`). An unknown external id, or one naming another resource
+    /// than `id`, is a problem at `pointer`. Our `id` itself is checked by [`Self::reference`].
+    pub fn resolve(
+        &mut self,
+        pointer: &str,
+        id: Option<&str>,
+        external_id: Option<&str>,
+        kind: ExternalKind,
+    ) -> Option<String> {
+        let Some(external_id) = external_id else {
+            return id.map(str::to_owned);
+        };
+        let Some(ours) = self.refs.by_external_id(kind, external_id) else {
+            let (code, en, nl) = kind.unknown();
+            self.push(
+                pointer,
+                code,
+                format!("no {en} has the external_id {external_id:?}"),
+                format!("geen {nl} heeft de external_id {external_id:?}"),
+            );
+            return id.map(str::to_owned);
+        };
+        if let Some(id) = id
+            && id_key(id) != ours.as_str()
+        {
+            self.push(
+                pointer,
+                codes::REFERENCE_MISMATCH,
+                format!(
+                    "the {en} with external_id {external_id:?} is not {id}",
+                    en = kind.unknown().1
+                ),
+                format!(
+                    "de {nl} met external_id {external_id:?} is niet {id}",
+                    nl = kind.unknown().2
+                ),
+            );
+        }
+        Some(ours)
     }
 
     /// A required text: present and not blank.

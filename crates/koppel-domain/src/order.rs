@@ -25,8 +25,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::document::{
-    Checker, Groups, LineInput, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced, References, Totals,
-    TotalsDraft, ValidVat, VatDraft, VatGroup, within_bounds,
+    Checker, ExternalKind, Groups, LineInput, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced, References,
+    Totals, TotalsDraft, ValidVat, VatDraft, VatGroup, within_bounds,
 };
 use crate::identifiers::{CountryCode, KvkNumber, VatNumber, email_is_valid};
 use crate::money::max_group_tolerance;
@@ -82,6 +82,9 @@ pub struct CustomerDraft {
     /// The customer in Koppel, when the vendor pushed it.
     #[serde(default)]
     pub id: Option<String>,
+    /// The same customer by the vendor's own id (its `external_id`), instead of `id`.
+    #[serde(default)]
+    pub external_id: Option<String>,
     /// The person's name.
     #[serde(default)]
     pub name: Option<String>,
@@ -142,6 +145,9 @@ pub struct LineDraft {
     /// The revenue category in Koppel.
     #[serde(default)]
     pub category_id: Option<String>,
+    /// The revenue category by the vendor's own id, instead of `category_id`.
+    #[serde(default)]
+    pub category_external_id: Option<String>,
 }
 
 /// What a cost is for.
@@ -190,6 +196,9 @@ pub struct PaymentDraft {
     /// The payment method in Koppel.
     #[serde(default)]
     pub method_id: Option<String>,
+    /// The payment method by the vendor's own id, instead of `method_id`.
+    #[serde(default)]
+    pub method_external_id: Option<String>,
     /// Amount, 2 decimals; negative for money paid back.
     #[serde(default, with = "crate::money::exact::option")]
     pub amount: Option<Decimal>,
@@ -400,6 +409,12 @@ fn customer(c: &mut Checker<'_>, draft: &CustomerDraft) -> ValidCustomer {
         "customer",
         "klant",
     );
+    let id = c.resolve(
+        "/customer/external_id",
+        draft.id.as_deref(),
+        draft.external_id.as_deref(),
+        ExternalKind::Customer,
+    );
     if let Some(email) = &draft.email
         && !email_is_valid(email.trim())
     {
@@ -444,7 +459,7 @@ fn customer(c: &mut Checker<'_>, draft: &CustomerDraft) -> ValidCustomer {
         });
     c.buyer_vat = vat_number.clone();
     ValidCustomer {
-        id: draft.id.clone(),
+        id,
         name: draft.name.clone(),
         company_name: draft.company_name.clone(),
         email: draft.email.as_ref().map(|e| e.trim().to_owned()),
@@ -492,6 +507,12 @@ fn line(c: &mut Checker<'_>, groups: &mut Groups, i: usize, l: &LineDraft) -> Op
         "category",
         "categorie",
     );
+    let category_id = c.resolve(
+        &format!("{p}/category_external_id"),
+        l.category_id.as_deref(),
+        l.category_external_id.as_deref(),
+        ExternalKind::Category,
+    );
     let (figures, priced) = c.priced_line(
         &p,
         l.quantity,
@@ -517,7 +538,7 @@ fn line(c: &mut Checker<'_>, groups: &mut Groups, i: usize, l: &LineDraft) -> Op
         vat: figures.vat,
         total_excl_vat: figures.excl,
         total_incl_vat: figures.incl,
-        category_id: l.category_id.clone(),
+        category_id,
     })
 }
 
@@ -610,7 +631,11 @@ fn cost(c: &mut Checker<'_>, groups: &mut Groups, i: usize, k: &CostDraft) -> Op
 
 fn payment(c: &mut Checker<'_>, i: usize, pay: &PaymentDraft) -> Option<ValidPayment> {
     let p = format!("/payments/{i}");
-    let method_id = c.text(format!("{p}/method_id"), pay.method_id.as_deref());
+    let method_id = if pay.method_external_id.is_some() {
+        pay.method_id.as_deref()
+    } else {
+        c.text(format!("{p}/method_id"), pay.method_id.as_deref())
+    };
     if let Some(id) = method_id {
         c.reference(
             format!("{p}/method_id"),
@@ -621,9 +646,15 @@ fn payment(c: &mut Checker<'_>, i: usize, pay: &PaymentDraft) -> Option<ValidPay
             "betaalmethode",
         );
     }
+    let method_id = c.resolve(
+        &format!("{p}/method_external_id"),
+        method_id,
+        pay.method_external_id.as_deref(),
+        ExternalKind::PaymentMethod,
+    );
     let amount = c.amount(format!("{p}/amount"), pay.amount, 2)?;
     Some(ValidPayment {
-        method_id: method_id?.to_owned(),
+        method_id: method_id?,
         amount,
         reference: pay.reference.clone(),
         paid_at: pay.paid_at,

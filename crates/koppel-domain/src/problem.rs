@@ -185,6 +185,9 @@ pub mod codes {
         LINE_PRODUCT_MISSING = "line_product_missing",
             "a line needs a product_id or a sku",
             "een regel heeft een product_id of een sku nodig";
+        REFERENCE_MISMATCH = "reference_mismatch",
+            "an id and an external_id name different resources",
+            "een id en een external_id noemen verschillende resources";
         TOO_MANY_ITEMS = "too_many_items",
             "a list has more items than allowed",
             "een lijst heeft meer items dan toegestaan";

@@ -86,6 +86,9 @@ pub struct LineRecord {
     pub total_incl_vat: Decimal,
     /// The revenue category.
     pub category_id: Option<Uuid>,
+    /// The category's external id (the vendor's), read with the line.
+    #[serde(default)]
+    pub category_external_id: Option<String>,
 }
 
 /// A stored cost.
@@ -108,6 +111,8 @@ pub struct CostRecord {
 pub struct PaymentRecord {
     /// The payment method.
     pub method_id: Uuid,
+    /// The payment method's external id (the vendor's), read with the payment.
+    pub method_external_id: Option<String>,
     /// Amount; negative for money paid back.
     pub amount: Decimal,
     /// The provider's reference.
@@ -152,6 +157,8 @@ pub struct OrderRecord {
     pub prices_include_vat: bool,
     /// The customer in Koppel.
     pub customer_id: Option<Uuid>,
+    /// That customer's external id (the vendor's), read with the order.
+    pub customer_external_id: Option<String>,
     /// The buyer as on the order: the domain's validated customer as JSON.
     pub customer: Option<serde_json::Value>,
     /// The order this one corrects.
@@ -734,6 +741,7 @@ struct HeaderRow {
     currency: String,
     prices_include_vat: bool,
     customer_id: Option<Uuid>,
+    customer_external_id: Option<String>,
     customer: Option<serde_json::Value>,
     credit_of: Option<Uuid>,
     total_excl_vat: Decimal,
@@ -753,7 +761,10 @@ struct HeaderRow {
 /// The columns of an order version joined to its head, for the inner query of
 /// [`with_parts`].
 const HEADER_COLUMNS: &str = "o.company_id, o.id, o.external_id, v.version, v.number, v.status,
-    v.order_date, v.order_date_offset, v.currency, v.prices_include_vat, v.customer_id, v.customer,
+    v.order_date, v.order_date_offset, v.currency, v.prices_include_vat, v.customer_id,
+    (select c.external_id from customers c
+      where c.company_id = o.company_id and c.id = v.customer_id) as customer_external_id,
+    v.customer,
     v.credit_of, v.total_excl_vat, v.total_vat, v.total_incl_vat, o.created_at, o.updated_at,
     v.recorded_at, o.version as current_version";
 
@@ -777,7 +788,10 @@ const PARTS_JSON: &str = "
                    'country', l.vat_country, 'amount', l.vat_amount::text,
                    'exemption_reason', l.exemption_reason),
             'total_excl_vat', l.total_excl_vat::text, 'total_incl_vat', l.total_incl_vat::text,
-            'category_id', l.category_id) order by l.position)
+            'category_id', l.category_id,
+            'category_external_id', (select k.external_id from categories k
+                                      where k.company_id = l.company_id and k.id = l.category_id))
+            order by l.position)
         from order_lines l
        where l.company_id = h.company_id and l.order_id = h.id and l.version = h.version),
       '[]') as lines,
@@ -793,7 +807,10 @@ const PARTS_JSON: &str = "
        where c.company_id = h.company_id and c.order_id = h.id and c.version = h.version),
       '[]') as costs,
     coalesce((select json_agg(json_build_object(
-            'method_id', p.method_id, 'amount', p.amount::text, 'reference', p.reference,
+            'method_id', p.method_id,
+            'method_external_id', (select m.external_id from payment_methods m
+                                    where m.company_id = p.company_id and m.id = p.method_id),
+            'amount', p.amount::text, 'reference', p.reference,
             'paid_at', p.paid_at, 'paid_at_offset', p.paid_at_offset) order by p.position)
         from order_payments p
        where p.company_id = h.company_id and p.order_id = h.id and p.version = h.version),
@@ -828,6 +845,8 @@ fn with_offset(at: DateTime<Utc>, offset: i32) -> DateTime<FixedOffset> {
 #[derive(Deserialize)]
 struct PaymentRow {
     method_id: Uuid,
+    #[serde(default)]
+    method_external_id: Option<String>,
     amount: Decimal,
     reference: Option<String>,
     paid_at: Option<DateTime<Utc>>,
@@ -846,6 +865,7 @@ impl From<HeaderRow> for OrderRecord {
             currency: h.currency,
             prices_include_vat: h.prices_include_vat,
             customer_id: h.customer_id,
+            customer_external_id: h.customer_external_id,
             customer: h.customer,
             credit_of: h.credit_of,
             total_excl_vat: h.total_excl_vat,
@@ -862,6 +882,7 @@ impl From<HeaderRow> for OrderRecord {
                 .into_iter()
                 .map(|p| PaymentRecord {
                     method_id: p.method_id,
+                    method_external_id: p.method_external_id,
                     amount: p.amount,
                     reference: p.reference,
                     paid_at: p

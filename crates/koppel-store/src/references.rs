@@ -1,7 +1,7 @@
 //! Loads what a document names (VAT rates, products, payment methods, …) in
 //! one round trip, so the domain can check references as plain functions.
 
-use koppel_domain::document::{KnownReferences, VatRateRef};
+use koppel_domain::document::{ExternalKind, KnownReferences, VatRateRef};
 use koppel_domain::vat::VatCategory;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
@@ -26,6 +26,12 @@ pub struct Wanted {
     pub customers: Vec<String>,
     /// Order ids (for `credit_of`).
     pub orders: Vec<String>,
+    /// Customers by the vendor's external id.
+    pub customer_external_ids: Vec<String>,
+    /// Payment methods by the vendor's external id.
+    pub payment_method_external_ids: Vec<String>,
+    /// Categories by the vendor's external id.
+    pub category_external_ids: Vec<String>,
 }
 
 fn uuids(ids: &[String]) -> Vec<Uuid> {
@@ -41,6 +47,8 @@ struct Found {
     percentage: Option<Decimal>,
     category: Option<String>,
     country: Option<String>,
+    /// Our id, for a resource found by its external id (`key`).
+    ours: Option<Uuid>,
 }
 
 /// Loads the references a document names, in one query.
@@ -50,16 +58,26 @@ pub async fn load(
     wanted: &Wanted,
 ) -> Result<KnownReferences, StoreError> {
     let rows = sqlx::query_as::<_, Found>(
-        "select 'vat_rate' as kind, id::text as key, percentage, category, country
+        "select 'vat_rate' as kind, id::text as key, percentage, category, country,
+                null::uuid as ours
            from vat_rates where company_id = $1 and id = any($2)
          union all
-         select 'product', id::text, null, null, null from products where company_id = $1 and id = any($3)
+         select 'product', id::text, null, null, null, null from products where company_id = $1 and id = any($3)
          union all
-         select 'payment_method', id::text, null, null, null from payment_methods where company_id = $1 and id = any($4)
+         select 'payment_method', id::text, null, null, null, null from payment_methods where company_id = $1 and id = any($4)
          union all
-         select 'category', id::text, null, null, null from categories where company_id = $1 and id = any($5)
+         select 'category', id::text, null, null, null, null from categories where company_id = $1 and id = any($5)
          union all
-         select 'customer', id::text, null, null, null from customers where company_id = $1 and id = any($6)",
+         select 'customer', id::text, null, null, null, null from customers where company_id = $1 and id = any($6)
+         union all
+         select 'customer_ext', external_id, null, null, null, id from customers
+          where company_id = $1 and external_id = any($7)
+         union all
+         select 'payment_method_ext', external_id, null, null, null, id from payment_methods
+          where company_id = $1 and external_id = any($8)
+         union all
+         select 'category_ext', external_id, null, null, null, id from categories
+          where company_id = $1 and external_id = any($9)",
     )
     .bind(company_id)
     .bind(uuids(&wanted.vat_rates))
@@ -67,6 +85,9 @@ pub async fn load(
     .bind(uuids(&wanted.payment_methods))
     .bind(uuids(&wanted.categories))
     .bind(uuids(&wanted.customers))
+    .bind(&wanted.customer_external_ids)
+    .bind(&wanted.payment_method_external_ids)
+    .bind(&wanted.category_external_ids)
     .fetch_all(pool)
     .await?;
     let mut known = KnownReferences::default();
@@ -103,6 +124,16 @@ pub async fn load(
             }
             "customer" => {
                 known.customers.insert(row.key);
+            }
+            "customer_ext" | "payment_method_ext" | "category_ext" => {
+                let kind = match row.kind.as_str() {
+                    "customer_ext" => ExternalKind::Customer,
+                    "payment_method_ext" => ExternalKind::PaymentMethod,
+                    _ => ExternalKind::Category,
+                };
+                if let Some(ours) = row.ours {
+                    known.external.insert((kind, row.key), ours.to_string());
+                }
             }
             _ => {}
         }

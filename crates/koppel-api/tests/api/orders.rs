@@ -1112,6 +1112,74 @@ async fn an_order_of_skus_no_product_has_is_accepted_and_linked_once_the_product
     assert_eq!(versions["data"][0]["lines"][0]["product_id"], product_id);
 }
 
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn an_order_names_its_payment_method_customer_and_category_by_the_vendors_own_ids(
+    pool: PgPool,
+) {
+    let s = setup(pool).await;
+    let mut order = s.order("by-external-id");
+    order["customer"] = json!({"external_id": "c-1", "name": "Jan Jansen"});
+    order["lines"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("category_id");
+    order["lines"][0]["category_external_id"] = json!("toys");
+    order["payments"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("method_id");
+    order["payments"][0]["method_external_id"] = json!("ideal");
+    let response = s.post(order.clone()).await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
+    let stored = response.json();
+    // Answers carry both ids.
+    assert_eq!(stored["customer"]["id"], s.customer);
+    assert_eq!(stored["customer"]["external_id"], "c-1");
+    assert_eq!(stored["lines"][0]["category_id"], s.toys);
+    assert_eq!(stored["lines"][0]["category_external_id"], "toys");
+    assert_eq!(stored["payments"][0]["method_id"], s.ideal);
+    assert_eq!(stored["payments"][0]["method_external_id"], "ideal");
+    // Sending the same order by our ids is the same content: no new version.
+    let mut by_ids = s.order("by-external-id");
+    by_ids["customer"] = json!({"id": s.customer, "name": "Jan Jansen"});
+    let again = s.post(by_ids).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    assert_eq!(again.json()["version"], 1);
+
+    // Unknown external ids, and an id and external id naming different resources: 400s at
+    // the external id's pointer.
+    let mut wrong = order.clone();
+    wrong["external_id"] = json!("wrong-refs");
+    wrong["payments"][0]["method_external_id"] = json!("bitcoin");
+    wrong["lines"][0]["category_id"] = json!(s.toys);
+    wrong["lines"][0]["category_external_id"] = json!("toys");
+    wrong["customer"]["id"] = json!(Uuid::new_v4().to_string());
+    let refused = s.post(wrong).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let mut found: Vec<(String, String)> = refused
+        .problem()
+        .errors
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.pointer, e.code))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (
+                "/customer/external_id".to_owned(),
+                "reference_mismatch".to_owned()
+            ),
+            ("/customer/id".to_owned(), "unknown_customer".to_owned()),
+            (
+                "/payments/0/method_external_id".to_owned(),
+                "unknown_payment_method".to_owned()
+            ),
+        ]
+    );
+}
+
 // ------------------------------------------------ the documented request schema
 
 /// Resolves `$ref`s and the `oneOf`/type lists utoipa makes of optional fields.
@@ -1228,6 +1296,7 @@ fn the_documented_order_schema_and_the_accepted_fields_agree() {
         prices_include_vat: Some(true),
         customer: Some(CustomerDraft {
             id: Some("x".to_owned()),
+            external_id: Some("x".to_owned()),
             name: Some("x".to_owned()),
             company_name: Some("x".to_owned()),
             email: Some("x".to_owned()),
@@ -1248,6 +1317,7 @@ fn the_documented_order_schema_and_the_accepted_fields_agree() {
             total_excl_vat: Some(1.into()),
             total_incl_vat: Some(1.into()),
             category_id: Some("x".to_owned()),
+            category_external_id: Some("x".to_owned()),
         }],
         costs: vec![CostDraft {
             kind: Some(CostKind::Shipping),
@@ -1258,6 +1328,7 @@ fn the_documented_order_schema_and_the_accepted_fields_agree() {
         }],
         payments: vec![PaymentDraft {
             method_id: Some("x".to_owned()),
+            method_external_id: Some("x".to_owned()),
             amount: Some(1.into()),
             reference: Some("x".to_owned()),
             paid_at: Some(

@@ -69,6 +69,9 @@ pub struct OrderAddress {
 pub struct OrderCustomer {
     /// The customer's id in Koppel, when the order named one.
     pub id: Option<String>,
+    /// That customer's external id (the vendor's own), as it is now.
+    #[serde(default)]
+    pub external_id: Option<String>,
     /// The person's name.
     pub name: Option<String>,
     /// The business's name.
@@ -120,6 +123,8 @@ pub struct OrderLine {
     pub total_incl_vat: Decimal,
     /// The revenue category's id in Koppel.
     pub category_id: Option<Uuid>,
+    /// That category's external id (the vendor's own).
+    pub category_external_id: Option<String>,
 }
 
 impl From<LineRecord> for OrderLine {
@@ -135,6 +140,7 @@ impl From<LineRecord> for OrderLine {
             total_excl_vat: l.total_excl_vat,
             total_incl_vat: l.total_incl_vat,
             category_id: l.category_id,
+            category_external_id: l.category_external_id,
         }
     }
 }
@@ -175,6 +181,8 @@ impl From<CostRecord> for OrderCost {
 pub struct OrderPayment {
     /// The payment method's id in Koppel.
     pub method_id: Uuid,
+    /// That payment method's external id (the vendor's own).
+    pub method_external_id: Option<String>,
     /// Amount; negative for money paid back.
     #[schema(value_type = String, example = "12.10")]
     #[serde(serialize_with = "crate::money::serialize")]
@@ -189,6 +197,7 @@ impl From<PaymentRecord> for OrderPayment {
     fn from(p: PaymentRecord) -> Self {
         Self {
             method_id: p.method_id,
+            method_external_id: p.method_external_id,
             amount: p.amount,
             reference: p.reference,
             paid_at: p.paid_at,
@@ -325,8 +334,14 @@ impl From<OrderRecord> for Order {
             currency: r.currency,
             prices_include_vat: r.prices_include_vat,
             // The snapshot was written from the domain's customer, whose
-            // fields this type mirrors.
-            customer: r.customer.and_then(|c| serde_json::from_value(c).ok()),
+            // fields this type mirrors; the external id is the customer's now.
+            customer: r
+                .customer
+                .and_then(|c| serde_json::from_value::<OrderCustomer>(c).ok())
+                .map(|c| OrderCustomer {
+                    external_id: r.customer_external_id,
+                    ..c
+                }),
             lines: r.lines.into_iter().map(OrderLine::from).collect(),
             costs: r.costs.into_iter().map(OrderCost::from).collect(),
             payments: r.payments.into_iter().map(OrderPayment::from).collect(),

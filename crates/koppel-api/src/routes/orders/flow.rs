@@ -63,13 +63,22 @@ pub(super) fn want(draft: &OrderDraft, wanted: &mut Wanted) {
     for l in &draft.lines {
         wanted.products.extend(l.product_id.clone());
         wanted.categories.extend(l.category_id.clone());
+        wanted
+            .category_external_ids
+            .extend(l.category_external_id.clone());
     }
-    wanted
-        .payment_methods
-        .extend(draft.payments.iter().filter_map(|p| p.method_id.clone()));
-    wanted
-        .customers
-        .extend(draft.customer.as_ref().and_then(|c| c.id.clone()));
+    for p in &draft.payments {
+        wanted.payment_methods.extend(p.method_id.clone());
+        wanted
+            .payment_method_external_ids
+            .extend(p.method_external_id.clone());
+    }
+    if let Some(customer) = &draft.customer {
+        wanted.customers.extend(customer.id.clone());
+        wanted
+            .customer_external_ids
+            .extend(customer.external_id.clone());
+    }
     wanted.orders.extend(draft.credit_of.clone());
 }
 
@@ -91,6 +100,9 @@ pub(super) async fn references(
         &mut wanted.categories,
         &mut wanted.customers,
         &mut wanted.orders,
+        &mut wanted.customer_external_ids,
+        &mut wanted.payment_method_external_ids,
+        &mut wanted.category_external_ids,
     ] {
         let unique: BTreeSet<String> = list.drain(..).collect();
         list.extend(unique);

@@ -121,6 +121,10 @@ pub struct OrderAddressInput {
 pub struct OrderCustomerInput {
     /// The customer's id in Koppel, when the vendor pushed the customer.
     pub id: Option<String>,
+    /// The same customer by the vendor's own id (the customer's `external_id`), instead of
+    /// `id`; unknown, or naming another customer than `id`: 400 at this field.
+    #[schema(example = "klant-1001")]
+    pub external_id: Option<String>,
     /// The person's name.
     #[schema(example = "Jan Jansen")]
     pub name: Option<String>,
@@ -176,6 +180,9 @@ pub struct OrderLineInput {
     pub total_incl_vat: Option<String>,
     /// The revenue category's id in Koppel.
     pub category_id: Option<String>,
+    /// The revenue category by the vendor's own id, instead of `category_id`.
+    #[schema(example = "koffie")]
+    pub category_external_id: Option<String>,
 }
 
 /// A cost on the order: shipping, a fee, an order discount (negative), a surcharge, rounding.
@@ -199,8 +206,12 @@ pub struct OrderCostInput {
 /// A payment received on the order (negative for money paid back).
 #[derive(Debug, Clone, ToSchema)]
 pub struct OrderPaymentInput {
-    /// The payment method's id in Koppel.
-    pub method_id: String,
+    /// The payment method's id in Koppel; required unless `method_external_id` is given.
+    pub method_id: Option<String>,
+    /// The payment method by the vendor's own id, instead of `method_id` (no need to look up
+    /// Koppel's id of "iDEAL" first).
+    #[schema(example = "ideal")]
+    pub method_external_id: Option<String>,
     /// Amount, 2 decimals, as a decimal string or JSON number.
     #[schema(value_type = String, example = "12.10")]
     pub amount: String,
