@@ -19,9 +19,15 @@ pub struct Server {
 
 /// What `koppel serve` needs besides the database: a signing key made for this run.
 pub fn signing_key() -> String {
-    let mut bytes = [0u8; 48];
+    // 64 possible characters, as base64: `serve` refuses a key of fewer than 16
+    // distinct bytes, which a hex key misses now and then.
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bytes = [0u8; 64];
     rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(b % 64)]))
+        .collect()
 }
 
 fn free_port() -> anyhow::Result<u16> {

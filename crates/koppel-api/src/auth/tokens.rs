@@ -22,6 +22,8 @@ pub struct Claims {
     pub aud: String,
     /// The client id.
     pub sub: Uuid,
+    /// The client id again, as RFC 9068 §2.2 names it.
+    pub client_id: Uuid,
     /// Space-separated granted scopes (RFC 8693 §4.2 style).
     pub scope: String,
     /// The client's secret version at issue time.
@@ -67,11 +69,12 @@ impl std::fmt::Debug for TokenKeys {
 /// The shortest signing key accepted, in bytes (HS256 wants at least 256 bits).
 pub const MIN_KEY_LEN: usize = 32;
 
-/// The fewest distinct byte values a signing key must have: a key of one
-/// repeated character or a short repeated word is guessable whatever its
-/// length. Ten, not sixteen, so that a hex key (`openssl rand -hex 32`, at
-/// most 16 distinct characters) is never refused by bad luck.
-pub const MIN_DISTINCT_KEY_BYTES: usize = 10;
+/// The fewest distinct byte values a signing key must have (SPEC "Security
+/// (v1.1)"): a key of one repeated character or a short repeated word is
+/// guessable whatever its length. A hex key has at most 16 distinct
+/// characters, so `openssl rand -hex 32` is refused about one time in four:
+/// generate keys in base64 (`openssl rand -base64 48`), as the README says.
+pub const MIN_DISTINCT_KEY_BYTES: usize = 16;
 
 /// Words that mark a key copied from an example rather than generated.
 const PLACEHOLDER_MARKERS: [&str; 6] = [
@@ -154,6 +157,7 @@ impl TokenKeys {
             iss: self.issuer.clone(),
             aud: self.issuer.clone(),
             sub: client_id,
+            client_id,
             scope: scopes.join(" "),
             ver: secret_version,
             iat: now.timestamp(),
@@ -200,10 +204,18 @@ mod tests {
         // What `openssl rand -base64 48` prints.
         let random = "q3Jc9Zr1x+8YwTnB0lPaV7mKdE2sHf5uGiO4RtLbNyWvXzA6jQe/CkUoMgSpDhIF";
         assert_eq!(check_signing_key(random.as_bytes()), Ok(()));
-        // What `openssl rand -hex 32` prints: 16 possible characters only.
+        // Fifteen distinct characters, however long: refused.
+        let fifteen = "0123456789abcde".repeat(4);
+        assert!(check_signing_key(fifteen.as_bytes()).is_err());
+        // What `openssl rand -base64 48` prints passes every time.
+        use base64::Engine as _;
         for _ in 0..1000 {
-            let hex = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
-            assert_eq!(check_signing_key(hex.as_bytes()), Ok(()), "{hex}");
+            let mut bytes = Vec::new();
+            for _ in 0..3 {
+                bytes.extend_from_slice(Uuid::new_v4().as_bytes());
+            }
+            let key = base64::engine::general_purpose::STANDARD.encode(&bytes);
+            assert_eq!(check_signing_key(key.as_bytes()), Ok(()), "{key}");
         }
     }
 
