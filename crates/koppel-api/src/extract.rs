@@ -44,7 +44,7 @@ where
 }
 
 /// Whether the request says its body is JSON (`application/json` or any
-/// `application/*+json`, parameters such as `charset` allowed).
+/// `application/*+json`), in UTF-8 if it names a charset at all.
 fn is_json(headers: &axum::http::HeaderMap) -> bool {
     let Some(value) = headers
         .get(header::CONTENT_TYPE)
@@ -52,14 +52,26 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
     else {
         return false;
     };
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let mut parts = value.split(';');
+    let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    // JSON is UTF-8 (RFC 8259 §8.1); a body declared in another charset would be read
+    // as UTF-8 all the same and mangled, so it is refused.
+    let other_charset = parts.any(|param| {
+        param.split_once('=').is_some_and(|(name, charset)| {
+            name.trim().eq_ignore_ascii_case("charset")
+                && !charset
+                    .trim()
+                    .trim_matches('"')
+                    .eq_ignore_ascii_case("utf-8")
+                && !charset
+                    .trim()
+                    .trim_matches('"')
+                    .eq_ignore_ascii_case("utf8")
+        })
+    });
+    !other_charset
+        && (essence == "application/json"
+            || (essence.starts_with("application/") && essence.ends_with("+json")))
 }
 
 /// Parses a JSON document into `T`, turning serde's first complaint into a

@@ -388,6 +388,26 @@ pub(crate) struct Checker<'a> {
     pub out: Vec<Violation>,
 }
 
+/// Whether a moment is a leap second (`23:59:60`), which chrono keeps but PostgreSQL would
+/// store as the next day's first second: on 31 December that moves a sale into the next
+/// year's VAT period, so it is refused rather than moved.
+pub fn is_leap_second<Tz: chrono::TimeZone>(at: &chrono::DateTime<Tz>) -> bool {
+    use chrono::Timelike as _;
+    at.nanosecond() >= 1_000_000_000
+}
+
+/// The problem of a leap second at `pointer`.
+pub fn leap_second_refused(pointer: &str, raw: impl std::fmt::Display) -> Violation {
+    Violation::new(
+        pointer,
+        codes::INVALID_TIMESTAMP,
+        format!("{raw} is a leap second, which cannot be stored: send :59 or the next second"),
+        format!(
+            "{raw} is een schrikkelseconde, die niet bewaard kan worden: stuur :59 of de volgende seconde"
+        ),
+    )
+}
+
 /// The most lines a document may have (SPEC "Bounds": a marketplace invoice rarely has a
 /// thousand).
 pub const MAX_LINES: usize = 5_000;

@@ -26,7 +26,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::document::{
     Checker, ExternalKind, Groups, LineInput, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced, References,
-    Totals, TotalsDraft, ValidVat, VatDraft, VatGroup, within_bounds,
+    Totals, TotalsDraft, ValidVat, VatDraft, VatGroup, is_leap_second, leap_second_refused,
+    within_bounds,
 };
 use crate::identifiers::{CountryCode, KvkNumber, VatNumber, email_is_valid};
 use crate::money::max_group_tolerance;
@@ -652,6 +653,9 @@ fn payment(c: &mut Checker<'_>, i: usize, pay: &PaymentDraft) -> Option<ValidPay
         pay.method_external_id.as_deref(),
         ExternalKind::PaymentMethod,
     );
+    if let Some(at) = pay.paid_at.filter(is_leap_second) {
+        c.out.push(leap_second_refused(&format!("{p}/paid_at"), at));
+    }
     let amount = c.amount(format!("{p}/amount"), pay.amount, 2)?;
     Some(ValidPayment {
         method_id: method_id?,
@@ -687,8 +691,10 @@ pub fn validate_order(
     if draft.status.is_none() {
         c.missing("/status".to_owned());
     }
-    if draft.order_date.is_none() {
-        c.missing("/order_date".to_owned());
+    match draft.order_date {
+        None => c.missing("/order_date".to_owned()),
+        Some(at) if is_leap_second(&at) => c.out.push(leap_second_refused("/order_date", at)),
+        Some(_) => {}
     }
     let currency = c.currency(draft.currency.as_deref());
     let customer = draft.customer.as_ref().map(|d| customer(&mut c, d));

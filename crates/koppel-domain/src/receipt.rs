@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::document::{
     Checker, Groups, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced, References, Totals, TotalsDraft,
-    ValidVat, VatDraft, VatGroup, within_bounds,
+    ValidVat, VatDraft, VatGroup, is_leap_second, leap_second_refused, within_bounds,
 };
 use crate::problem::{Violation, codes};
 use crate::vat::VatCategory;
@@ -255,6 +255,9 @@ impl ValidReceipt {
 /// Parses a moment of sale, naming a missing offset rather than calling it malformed.
 pub fn parse_moment(raw: &str) -> Result<DateTime<FixedOffset>, Violation> {
     if let Ok(moment) = DateTime::parse_from_rfc3339(raw.trim()) {
+        if is_leap_second(&moment) {
+            return Err(leap_second_refused("/created_at", raw));
+        }
         return Ok(moment);
     }
     let local = [

@@ -4,6 +4,7 @@
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use koppel_api::Config;
+use koppel_api::auth::scopes::ClientKind;
 use koppel_store::Store;
 use serde_json::json;
 use sqlx::PgPool;
@@ -330,4 +331,53 @@ async fn a_request_rolled_back_by_a_deadlock_is_a_503_that_says_to_send_it_again
             .contains("collided with a concurrent one"),
         "{problem}"
     );
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_body_declared_in_another_charset_than_utf8_is_a_415(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let token = app.admin_token().await;
+    let body = "{\"name\": \"Caf\u{e9} B.V.\"}";
+    for (content_type, status) in [
+        (
+            "application/json; charset=latin1",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "application/json; charset=ISO-8859-1",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        ("application/json; charset=\"UTF-8\"", StatusCode::CREATED),
+        ("application/json;charset=utf-8", StatusCode::CREATED),
+    ] {
+        let response = post_raw(&app, &token, content_type, body, None).await;
+        assert_eq!(response.status, status, "{content_type}: {}", response.text);
+    }
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_leap_second_is_refused_rather_than_moved_into_the_next_year(pool: PgPool) {
+    // 2026-12-31T23:59:60Z would be stored as 2027-01-01T00:00:00Z: another VAT period.
+    let app = TestApp::new(pool);
+    let company = app.company("Oudjaar B.V.").await;
+    let vendor = app.client(ClientKind::Vendor, &[company]).await;
+    let token = app.token(&vendor).await;
+    let order = json!({
+        "external_id": "oudjaar", "status": "open", "order_date": "2026-12-31T23:59:60Z",
+        "currency": "EUR", "prices_include_vat": false,
+        "lines": [{"sku": "X", "quantity": 1, "unit_price": "10.00", "total_excl_vat": "10.00",
+                   "vat": {"percentage": 21, "category": "standard", "amount": "2.10"}}]
+    });
+    let response = app
+        .post(&format!("/v1/companies/{company}/orders"), &token, order)
+        .await;
+    assert_eq!(
+        response.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        response.text
+    );
+    let errors = response.problem().errors.unwrap();
+    assert_eq!(errors[0].pointer, "/order_date");
+    assert_eq!(errors[0].code, "invalid_timestamp");
 }
