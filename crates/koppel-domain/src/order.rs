@@ -209,6 +209,85 @@ pub struct PaymentDraft {
     /// When it was paid.
     #[serde(default)]
     pub paid_at: Option<DateTime<FixedOffset>>,
+    /// Where the payment stands; `paid` when absent.
+    #[serde(default)]
+    pub status: Option<PaymentStatus>,
+    /// The payment provider, e.g. `mollie`.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// The provider's own id of the transaction.
+    #[serde(default)]
+    pub provider_reference: Option<String>,
+    /// The provider's payout (settlement) that paid this out.
+    #[serde(default)]
+    pub payout_reference: Option<String>,
+}
+
+/// Where a payment stands, as payment providers report it. Only [`PaymentStatus::Paid`]
+/// counts as money received.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    /// Started, not completed (an iDEAL payment the buyer has not confirmed yet).
+    Pending,
+    /// Reserved on the buyer's card, not yet captured.
+    Authorized,
+    /// Received.
+    #[default]
+    Paid,
+    /// Failed.
+    Failed,
+    /// Cancelled before it was paid.
+    Cancelled,
+    /// Paid, then paid back in full.
+    Refunded,
+    /// Paid, then taken back by the buyer's bank.
+    ChargedBack,
+}
+
+impl PaymentStatus {
+    /// Every status, in the order of the contract.
+    pub const ALL: [PaymentStatus; 7] = [
+        PaymentStatus::Pending,
+        PaymentStatus::Authorized,
+        PaymentStatus::Paid,
+        PaymentStatus::Failed,
+        PaymentStatus::Cancelled,
+        PaymentStatus::Refunded,
+        PaymentStatus::ChargedBack,
+    ];
+
+    /// The status as stored and answered.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Pending => "pending",
+            PaymentStatus::Authorized => "authorized",
+            PaymentStatus::Paid => "paid",
+            PaymentStatus::Failed => "failed",
+            PaymentStatus::Cancelled => "cancelled",
+            PaymentStatus::Refunded => "refunded",
+            PaymentStatus::ChargedBack => "charged_back",
+        }
+    }
+
+    /// The status stored as `text`.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    fn is_paid(&self) -> bool {
+        *self == PaymentStatus::Paid
+    }
+}
+
+/// What an order's payments brought in: the sum of the `paid` ones (SPEC "Real vendor data":
+/// only `paid` counts as received). `balance_due` is the total minus this.
+pub fn amount_paid(payments: impl IntoIterator<Item = (PaymentStatus, Decimal)>) -> Decimal {
+    payments
+        .into_iter()
+        .filter(|(status, _)| status.is_paid())
+        .map(|(_, amount)| amount)
+        .sum()
 }
 
 /// A sales order as a webshop sends it: every field as sent, missing ones `None`.
@@ -349,6 +428,20 @@ pub struct ValidPayment {
     pub reference: Option<String>,
     /// When it was paid.
     pub paid_at: Option<DateTime<FixedOffset>>,
+    /// Where the payment stands. Left out of the canonical form when `paid`, and the
+    /// provider fields when absent, so that an order sent before these fields existed
+    /// hashes as it did (no new version on an identical resend).
+    #[serde(skip_serializing_if = "PaymentStatus::is_paid")]
+    pub status: PaymentStatus,
+    /// The payment provider.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// The provider's own id of the transaction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_reference: Option<String>,
+    /// The payout that settled it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payout_reference: Option<String>,
 }
 
 /// An order that passed every rule, with the totals and breakdown Koppel computed.
@@ -662,6 +755,10 @@ fn payment(c: &mut Checker<'_>, i: usize, pay: &PaymentDraft) -> Option<ValidPay
         amount,
         reference: pay.reference.clone(),
         paid_at: pay.paid_at,
+        status: pay.status.unwrap_or_default(),
+        provider: pay.provider.clone(),
+        provider_reference: pay.provider_reference.clone(),
+        payout_reference: pay.payout_reference.clone(),
     })
 }
 
@@ -767,7 +864,7 @@ pub fn validate_order(
             );
         }
         if let Some(payments) = &all_payments {
-            let paid: Decimal = payments.iter().map(|p| p.amount).sum();
+            let paid = amount_paid(payments.iter().map(|p| (p.status, p.amount)));
             let within = if total >= Decimal::ZERO {
                 Decimal::ZERO <= paid && paid <= total
             } else {
@@ -777,8 +874,8 @@ pub fn validate_order(
                 c.push(
                     "/payments",
                     codes::PAYMENTS_EXCEED_TOTAL,
-                    format!("the payments add up to {paid}, which is not between 0 and the total of {total}"),
-                    format!("de betalingen tellen op tot {paid}, wat niet tussen 0 en het totaal van {total} ligt"),
+                    format!("the payments received (status paid) add up to {paid}, which is not between 0 and the total of {total}"),
+                    format!("de ontvangen betalingen (status paid) tellen op tot {paid}, wat niet tussen 0 en het totaal van {total} ligt"),
                 );
             }
         }

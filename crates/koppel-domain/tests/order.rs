@@ -396,6 +396,10 @@ fn a_credit_order_has_negative_amounts_and_the_same_rules() {
     draft.credit_of = Some("ord_kEn1PlbGa".to_owned());
     draft.payments.push(PaymentDraft {
         method_id: Some("ideal".to_owned()),
+        status: None,
+        provider: None,
+        provider_reference: None,
+        payout_reference: None,
         method_external_id: None,
         amount: Some(d("-24.20")),
         ..PaymentDraft::default()
@@ -593,6 +597,10 @@ fn an_unpaid_order_is_fine_but_overpayment_is_refused() {
     assert!(validate_order(&draft, &refs()).is_ok());
     draft.payments.push(PaymentDraft {
         method_id: Some("ideal".to_owned()),
+        status: None,
+        provider: None,
+        provider_reference: None,
+        payout_reference: None,
         method_external_id: None,
         amount: Some(d("12.11")),
         reference: Some("tr_1".to_owned()),
@@ -605,6 +613,10 @@ fn an_unpaid_order_is_fine_but_overpayment_is_refused() {
     // A refund paid back on the same order brings the sum back within the total.
     draft.payments.push(PaymentDraft {
         method_id: Some("ideal".to_owned()),
+        status: None,
+        provider: None,
+        provider_reference: None,
+        payout_reference: None,
         method_external_id: None,
         amount: Some(d("-0.01")),
         ..PaymentDraft::default()
@@ -709,6 +721,10 @@ fn a_broken_order_returns_every_violation_at_once_with_its_pointer() {
     });
     draft.payments.push(PaymentDraft {
         method_id: Some("bitcoin".to_owned()),
+        status: None,
+        provider: None,
+        provider_reference: None,
+        payout_reference: None,
         method_external_id: None,
         amount: Some(d("1.001")),
         ..PaymentDraft::default()
@@ -852,6 +868,10 @@ fn mollie() -> (serde_json::Value, OrderDraft) {
         lines,
         payments: vec![PaymentDraft {
             method_id: Some(m["method"].as_str().unwrap().to_owned()),
+            status: None,
+            provider: None,
+            provider_reference: None,
+            payout_reference: None,
             method_external_id: None,
             amount: Some(money(&payment["amount"])),
             reference: Some(payment["id"].as_str().unwrap().to_owned()),
@@ -913,6 +933,10 @@ fn mollies_embedded_refund_is_a_valid_credit_order() {
         }],
         payments: vec![PaymentDraft {
             method_id: Some("ideal".to_owned()),
+            status: None,
+            provider: None,
+            provider_reference: None,
+            payout_reference: None,
             method_external_id: None,
             amount: Some(d(refund["settlementAmount"]["value"].as_str().unwrap())),
             reference: Some(refund["id"].as_str().unwrap().to_owned()),

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, Offset as _, Utc};
-use koppel_domain::order::{CostKind, OrderStatus, ValidOrder};
+use koppel_domain::order::{CostKind, OrderStatus, PaymentStatus, ValidOrder};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use sqlx::types::Json;
@@ -111,6 +111,14 @@ pub struct CostRecord {
 pub struct PaymentRecord {
     /// The payment method.
     pub method_id: Uuid,
+    /// Where the payment stands.
+    pub status: PaymentStatus,
+    /// The payment provider.
+    pub provider: Option<String>,
+    /// The provider's own id of the transaction.
+    pub provider_reference: Option<String>,
+    /// The payout that settled it.
+    pub payout_reference: Option<String>,
     /// The payment method's external id (the vendor's), read with the payment.
     pub method_external_id: Option<String>,
     /// Amount; negative for money paid back.
@@ -515,6 +523,10 @@ async fn insert_versions(
     let mut p_references = Vec::new();
     let mut p_paid_at = Vec::new();
     let mut p_offsets = Vec::new();
+    let mut p_statuses = Vec::new();
+    let mut p_providers = Vec::new();
+    let mut p_provider_references = Vec::new();
+    let mut p_payout_references = Vec::new();
     // VAT breakdown.
     let mut b_ids = Vec::new();
     let mut b_versions = Vec::new();
@@ -581,6 +593,10 @@ async fn insert_versions(
             p_references.push(p.reference.as_deref());
             p_paid_at.push(p.paid_at.map(|t| t.with_timezone(&Utc)));
             p_offsets.push(p.paid_at.map(|t| t.offset().local_minus_utc()));
+            p_statuses.push(p.status.as_str());
+            p_providers.push(p.provider.as_deref());
+            p_provider_references.push(p.provider_reference.as_deref());
+            p_payout_references.push(p.payout_reference.as_deref());
         }
         for (i, g) in (0i32..).zip(&o.vat_breakdown) {
             b_ids.push(id);
@@ -639,13 +655,16 @@ async fn insert_versions(
                         amount_incl_vat)
          ), p as (
             insert into order_payments (company_id, order_id, version, position, method_id, amount,
-                   reference, paid_at, paid_at_offset)
+                   reference, paid_at, paid_at_offset, status, provider, provider_reference,
+                   payout_reference)
             select $1, t.order_id, t.version, t.position, t.method_id::uuid, t.amount, t.reference,
-                   t.paid_at, t.paid_at_offset
+                   t.paid_at, t.paid_at_offset, t.status, t.provider, t.provider_reference,
+                   t.payout_reference
               from unnest($48::uuid[], $49::int[], $50::int[], $51::text[], $52::numeric[], $53::text[],
-                          $54::timestamptz[], $55::int[])
+                          $54::timestamptz[], $55::int[], $64::text[], $65::text[], $66::text[],
+                          $67::text[])
                    as t(order_id, version, position, method_id, amount, reference, paid_at,
-                        paid_at_offset)
+                        paid_at_offset, status, provider, provider_reference, payout_reference)
          ), b as (
             insert into order_vat_breakdown (company_id, order_id, version, position, category,
                    percentage, country, base, vat)
@@ -724,6 +743,10 @@ async fn insert_versions(
     .bind(&b_countries)
     .bind(&b_bases)
     .bind(&b_vat)
+    .bind(&p_statuses)
+    .bind(&p_providers)
+    .bind(&p_provider_references)
+    .bind(&p_payout_references)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -810,7 +833,9 @@ const PARTS_JSON: &str = "
             'method_id', p.method_id,
             'method_external_id', (select m.external_id from payment_methods m
                                     where m.company_id = p.company_id and m.id = p.method_id),
-            'amount', p.amount::text, 'reference', p.reference,
+            'amount', p.amount::text, 'reference', p.reference, 'status', p.status,
+            'provider', p.provider, 'provider_reference', p.provider_reference,
+            'payout_reference', p.payout_reference,
             'paid_at', p.paid_at, 'paid_at_offset', p.paid_at_offset) order by p.position)
         from order_payments p
        where p.company_id = h.company_id and p.order_id = h.id and p.version = h.version),
@@ -847,6 +872,10 @@ struct PaymentRow {
     method_id: Uuid,
     #[serde(default)]
     method_external_id: Option<String>,
+    status: String,
+    provider: Option<String>,
+    provider_reference: Option<String>,
+    payout_reference: Option<String>,
     amount: Decimal,
     reference: Option<String>,
     paid_at: Option<DateTime<Utc>>,
@@ -883,6 +912,11 @@ impl From<HeaderRow> for OrderRecord {
                 .map(|p| PaymentRecord {
                     method_id: p.method_id,
                     method_external_id: p.method_external_id,
+                    // The column's check constraint admits only known statuses.
+                    status: PaymentStatus::parse(&p.status).unwrap_or_default(),
+                    provider: p.provider,
+                    provider_reference: p.provider_reference,
+                    payout_reference: p.payout_reference,
                     amount: p.amount,
                     reference: p.reference,
                     paid_at: p
@@ -1121,8 +1155,8 @@ impl<'a> Orders<'a> {
             "o.version",
         );
         if let Some(reference) = &filter.reference {
-            // A union of two index lookups: the external id on the heads, the
-            // payment reference on the payments of any version.
+            // A union of index lookups: the external id on the heads, the payment
+            // reference and the provider's transaction id on the payments of any version.
             q.push(" and o.id in (select id from orders where company_id = ")
                 .push_bind(company_id)
                 .push(" and external_id = ")
@@ -1130,6 +1164,10 @@ impl<'a> Orders<'a> {
                 .push(" union select order_id from order_payments where company_id = ")
                 .push_bind(company_id)
                 .push(" and reference = ")
+                .push_bind(reference.clone())
+                .push(" union select order_id from order_payments where company_id = ")
+                .push_bind(company_id)
+                .push(" and provider_reference = ")
                 .push_bind(reference.clone())
                 .push(")");
         }

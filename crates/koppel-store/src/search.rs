@@ -102,7 +102,10 @@ pub async fn search(
                from orders t
               where t.company_id = $1
                 and t.id in (select p.order_id from order_payments p
-                              where p.company_id = $1 and p.reference = $2)"
+                              where p.company_id = $1 and p.reference = $2
+                             union
+                             select p.order_id from order_payments p
+                              where p.company_id = $1 and p.provider_reference = $2)"
         ));
         branches.push(booked("orders", "orders", "t.version"));
     }

@@ -1180,6 +1180,53 @@ async fn an_order_names_its_payment_method_customer_and_category_by_the_vendors_
     );
 }
 
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_pending_payment_counts_once_it_is_paid_and_the_balance_follows(pool: PgPool) {
+    let s = setup(pool).await;
+    let mut order = s.order("ideal-pending");
+    order["status"] = json!("open");
+    order["payments"][0]["status"] = json!("pending");
+    order["payments"][0]["provider"] = json!("mollie");
+    order["payments"][0]["provider_reference"] = json!("tr_pending1");
+    let first = s.post(order.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let first = first.json();
+    assert_eq!(first["payments"][0]["status"], "pending");
+    assert_eq!(first["amount_paid"], "0.00");
+    assert_eq!(first["balance_due"], "17.10");
+
+    // The buyer confirms: the same payment, now paid, with the payout that settles it.
+    order["status"] = json!("paid");
+    order["payments"][0]["status"] = json!("paid");
+    order["payments"][0]["payout_reference"] = json!("stl_1");
+    let second = s.post(order).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.text);
+    let second = second.json();
+    assert_eq!(second["version"], 2);
+    assert_eq!(second["amount_paid"], "17.10");
+    assert_eq!(second["balance_due"], "0.00");
+    assert_eq!(second["payments"][0]["provider"], "mollie");
+    assert_eq!(second["payments"][0]["payout_reference"], "stl_1");
+    // The provider's transaction id finds the order.
+    let found = s.list("reference=tr_pending1").await;
+    assert_eq!(external_ids(&found), ["ideal-pending"]);
+    // An old-style payment (no status) is paid, as before.
+    let plain = s.post(s.order("plain")).await.json();
+    assert_eq!(plain["payments"][0]["status"], "paid");
+    assert_eq!(plain["balance_due"], "0.00");
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn an_unknown_payment_status_is_a_400_at_its_pointer(pool: PgPool) {
+    let s = setup(pool).await;
+    let mut order = s.order("odd-status");
+    order["payments"][0]["status"] = json!("settled");
+    let response = s.post(order).await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    let errors = response.problem().errors.unwrap();
+    assert_eq!(errors[0].pointer, "/payments/0/status", "{errors:?}");
+}
+
 // ------------------------------------------------ the documented request schema
 
 /// Resolves `$ref`s and the `oneOf`/type lists utoipa makes of optional fields.
@@ -1328,6 +1375,10 @@ fn the_documented_order_schema_and_the_accepted_fields_agree() {
         }],
         payments: vec![PaymentDraft {
             method_id: Some("x".to_owned()),
+            status: Some(koppel_domain::order::PaymentStatus::Pending),
+            provider: Some("x".to_owned()),
+            provider_reference: Some("x".to_owned()),
+            payout_reference: Some("x".to_owned()),
             method_external_id: Some("x".to_owned()),
             amount: Some(1.into()),
             reference: Some("x".to_owned()),

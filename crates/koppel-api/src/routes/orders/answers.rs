@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use koppel_domain::document::{Totals, VatGroup};
+use koppel_domain::order::amount_paid;
 use koppel_store::orders::{
     CostRecord, LineRecord, OrderRecord, PaymentRecord, VatGroupRecord, VatRecord,
 };
@@ -12,6 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::flow::cents;
+use super::input::PaymentStatusInput;
 use crate::error::ProblemItem;
 
 /// The VAT of a line or cost, resolved.
@@ -191,6 +193,15 @@ pub struct OrderPayment {
     pub reference: Option<String>,
     /// When it was paid, with the offset it was sent with.
     pub paid_at: Option<DateTime<FixedOffset>>,
+    /// Where the payment stands; only `paid` counts towards `amount_paid`.
+    #[schema(value_type = PaymentStatusInput)]
+    pub status: String,
+    /// The payment provider.
+    pub provider: Option<String>,
+    /// The provider's own id of the transaction.
+    pub provider_reference: Option<String>,
+    /// The payout that settled it.
+    pub payout_reference: Option<String>,
 }
 
 impl From<PaymentRecord> for OrderPayment {
@@ -201,6 +212,10 @@ impl From<PaymentRecord> for OrderPayment {
             amount: p.amount,
             reference: p.reference,
             paid_at: p.paid_at,
+            status: p.status.as_str().to_owned(),
+            provider: p.provider,
+            provider_reference: p.provider_reference,
+            payout_reference: p.payout_reference,
         }
     }
 }
@@ -305,6 +320,14 @@ pub struct Order {
     pub payments: Vec<OrderPayment>,
     /// The totals, computed by Koppel.
     pub totals: OrderTotals,
+    /// What the payments with status `paid` add up to.
+    #[schema(value_type = String, example = "12.10")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub amount_paid: Decimal,
+    /// What is still to be paid: `total_incl_vat` − `amount_paid`.
+    #[schema(value_type = String, example = "0.00")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub balance_due: Decimal,
     /// Base and VAT per category, rate and country, computed by Koppel.
     pub vat_breakdown: Vec<OrderVatGroup>,
     /// For a credit order or refund: the id of the order it corrects.
@@ -324,6 +347,8 @@ impl From<OrderRecord> for Order {
     fn from(r: OrderRecord) -> Self {
         let (bookings, needs_correction) =
             crate::booking::bookings_of(r.current_version, r.bookings);
+        let amount_paid = cents(amount_paid(r.payments.iter().map(|p| (p.status, p.amount))));
+        let balance_due = cents(r.total_incl_vat - amount_paid);
         Self {
             id: r.id,
             external_id: r.external_id,
@@ -350,6 +375,8 @@ impl From<OrderRecord> for Order {
                 total_vat: r.total_vat,
                 total_incl_vat: r.total_incl_vat,
             },
+            amount_paid,
+            balance_due,
             vat_breakdown: r
                 .vat_breakdown
                 .into_iter()

@@ -48,6 +48,26 @@ pub enum OrderCostKindInput {
     Rounding,
 }
 
+/// Where a payment stands, as the payment provider reports it; only `paid` counts as received.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum PaymentStatusInput {
+    /// Started, not completed (an iDEAL payment not yet confirmed).
+    Pending,
+    /// Reserved on the buyer's card, not yet captured.
+    Authorized,
+    /// Received (the default).
+    Paid,
+    /// Failed.
+    Failed,
+    /// Cancelled before it was paid.
+    Cancelled,
+    /// Paid, then paid back in full.
+    Refunded,
+    /// Paid, then taken back by the buyer's bank.
+    ChargedBack,
+}
+
 /// A VAT category (`VAT.md`).
 #[derive(Debug, Clone, Copy, ToSchema)]
 #[schema(rename_all = "snake_case")]
@@ -220,6 +240,18 @@ pub struct OrderPaymentInput {
     pub reference: Option<String>,
     /// When it was paid, RFC 3339 with offset.
     pub paid_at: Option<DateTime<FixedOffset>>,
+    /// Where the payment stands; `paid` when absent. Only `paid` counts towards
+    /// `amount_paid`, so a pending payment can be sent before it completes.
+    pub status: Option<PaymentStatusInput>,
+    /// The payment provider, e.g. `mollie`, `stripe`, `adyen`, `paypal`, `bol`.
+    #[schema(example = "mollie")]
+    pub provider: Option<String>,
+    /// The provider's own id of the transaction; `reference=` finds the order by it.
+    #[schema(example = "tr_WDqYK6vllg")]
+    pub provider_reference: Option<String>,
+    /// The provider's payout (settlement) that paid this payment out.
+    #[schema(example = "stl_jDk30akdN")]
+    pub payout_reference: Option<String>,
 }
 
 /// The totals as the vendor computed them; each one sent must equal Koppel's exactly.
