@@ -20,7 +20,7 @@
 //! - A `rounding` cost is `outside_scope` without VAT and at most 0.99 either way (the group
 //!   bound of EN 16931), so it can absorb rounding but never hide a real difference.
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -330,6 +330,100 @@ pub struct OrderDraft {
     /// For a credit order or refund: the order it corrects.
     #[serde(default)]
     pub credit_of: Option<String>,
+    /// The invoice number the customer got.
+    #[serde(default)]
+    pub invoice_number: Option<String>,
+    /// The invoice date: the tax point, which places the order in a VAT period.
+    #[serde(default)]
+    pub invoice_date: Option<NaiveDate>,
+    /// When the invoice is due.
+    #[serde(default)]
+    pub due_date: Option<NaiveDate>,
+    /// When the goods were delivered.
+    #[serde(default)]
+    pub delivery_date: Option<NaiveDate>,
+    /// The sales channel.
+    #[serde(default)]
+    pub channel: Option<Channel>,
+    /// The marketplace it was sold on, e.g. `bol` or `amazon`.
+    #[serde(default)]
+    pub marketplace: Option<String>,
+    /// The marketplace's own order id.
+    #[serde(default)]
+    pub marketplace_order_id: Option<String>,
+}
+
+/// Where an order was sold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// The merchant's own webshop.
+    Webshop,
+    /// A marketplace such as bol or Amazon.
+    Marketplace,
+    /// A till.
+    Pos,
+    /// By phone.
+    Phone,
+    /// Anything else.
+    Other,
+}
+
+/// An order's invoice and channel details, as sent (checked for order of dates). Left out
+/// of the canonical form when empty, so that an order sent before these fields existed
+/// hashes as it did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderDetails {
+    /// The invoice number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_number: Option<String>,
+    /// The invoice date, the tax point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_date: Option<NaiveDate>,
+    /// When the invoice is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<NaiveDate>,
+    /// When the goods were delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_date: Option<NaiveDate>,
+    /// The sales channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    /// The marketplace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marketplace: Option<String>,
+    /// The marketplace's own order id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marketplace_order_id: Option<String>,
+}
+
+impl OrderDetails {
+    /// Whether nothing was sent.
+    pub fn is_empty(&self) -> bool {
+        *self == OrderDetails::default()
+    }
+}
+
+fn details(c: &mut Checker<'_>, draft: &OrderDraft) -> OrderDetails {
+    if let (Some(invoice), Some(due)) = (draft.invoice_date, draft.due_date)
+        && due < invoice
+    {
+        c.push(
+            "/due_date",
+            codes::DUE_BEFORE_INVOICE,
+            format!("the due date {due} is before the invoice date {invoice}"),
+            format!("de vervaldatum {due} ligt voor de factuurdatum {invoice}"),
+        );
+    }
+    OrderDetails {
+        invoice_number: draft.invoice_number.clone(),
+        invoice_date: draft.invoice_date,
+        due_date: draft.due_date,
+        delivery_date: draft.delivery_date,
+        channel: draft.channel,
+        marketplace: draft.marketplace.clone(),
+        marketplace_order_id: draft.marketplace_order_id.clone(),
+    }
 }
 
 /// A validated address.
@@ -474,6 +568,9 @@ pub struct ValidOrder {
     pub totals: Totals,
     /// Base and VAT per category, rate and country.
     pub vat_breakdown: Vec<VatGroup>,
+    /// Invoice and channel details.
+    #[serde(skip_serializing_if = "OrderDetails::is_empty")]
+    pub details: OrderDetails,
 }
 
 impl ValidOrder {
@@ -881,6 +978,7 @@ pub fn validate_order(
         }
     }
 
+    let details = details(&mut c, draft);
     match (
         external_id,
         draft.status,
@@ -912,6 +1010,7 @@ pub fn validate_order(
             credit_of: draft.credit_of.clone(),
             totals,
             vat_breakdown: groups.breakdown(),
+            details,
         }),
         _ => {
             // Every path that leaves a part unknown has reported why.

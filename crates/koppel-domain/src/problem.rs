@@ -185,6 +185,9 @@ pub mod codes {
         LINE_PRODUCT_MISSING = "line_product_missing",
             "a line needs a product_id or a sku",
             "een regel heeft een product_id of een sku nodig";
+        DUE_BEFORE_INVOICE = "due_before_invoice",
+            "the due date is before the invoice date",
+            "de vervaldatum ligt voor de factuurdatum";
         REFERENCE_MISMATCH = "reference_mismatch",
             "an id and an external_id name different resources",
             "een id en een external_id noemen verschillende resources";

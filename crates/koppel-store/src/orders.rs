@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, Offset as _, Utc};
-use koppel_domain::order::{CostKind, OrderStatus, PaymentStatus, ValidOrder};
+use koppel_domain::order::{CostKind, OrderDetails, OrderStatus, PaymentStatus, ValidOrder};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use sqlx::types::Json;
@@ -167,6 +167,8 @@ pub struct OrderRecord {
     pub customer_id: Option<Uuid>,
     /// That customer's external id (the vendor's), read with the order.
     pub customer_external_id: Option<String>,
+    /// Invoice and channel details as sent.
+    pub details: OrderDetails,
     /// The buyer as on the order: the domain's validated customer as JSON.
     pub customer: Option<serde_json::Value>,
     /// The order this one corrects.
@@ -325,8 +327,12 @@ async fn write_round(
     let mut vat = Vec::with_capacity(n);
     let mut incl = Vec::with_capacity(n);
     let mut hashes = Vec::with_capacity(n);
+    let mut invoice_dates = Vec::with_capacity(n);
+    let mut marketplace_ids = Vec::with_capacity(n);
     for w in items {
         let o = w.order;
+        invoice_dates.push(o.details.invoice_date);
+        marketplace_ids.push(o.details.marketplace_order_id.as_deref());
         ids.push(Uuid::now_v7());
         external_ids.push(o.external_id.as_str());
         numbers.push(o.number.as_deref());
@@ -344,15 +350,18 @@ async fn write_round(
     // no row and writes nothing.
     let heads = sqlx::query_as::<_, HeadRow>(
         "insert into orders as o (company_id, id, external_id, number, version, status, order_date,
-                currency, customer_id, credit_of, total_excl_vat, total_vat, total_incl_vat, content_hash)
+                currency, customer_id, credit_of, total_excl_vat, total_vat, total_incl_vat, content_hash,
+                invoice_date, marketplace_order_id)
          select $1, t.id, t.external_id, t.number, 1, t.status, t.order_date, t.currency,
                 t.customer_id::uuid, t.credit_of::uuid, t.total_excl_vat, t.total_vat, t.total_incl_vat,
-                t.content_hash
+                t.content_hash, t.invoice_date, t.marketplace_order_id
            from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[],
-                       $8::text[], $9::text[], $10::numeric[], $11::numeric[], $12::numeric[], $13::bytea[])
+                       $8::text[], $9::text[], $10::numeric[], $11::numeric[], $12::numeric[], $13::bytea[],
+                       $14::date[], $15::text[])
                 with ordinality
                 as t(id, external_id, number, status, order_date, currency, customer_id, credit_of,
-                     total_excl_vat, total_vat, total_incl_vat, content_hash, n)
+                     total_excl_vat, total_vat, total_incl_vat, content_hash, invoice_date,
+                     marketplace_order_id, n)
           order by t.n
          on conflict (company_id, external_id) do update
             set number = excluded.number, version = o.version + 1, status = excluded.status,
@@ -360,7 +369,8 @@ async fn write_round(
                 customer_id = excluded.customer_id, credit_of = excluded.credit_of,
                 total_excl_vat = excluded.total_excl_vat, total_vat = excluded.total_vat,
                 total_incl_vat = excluded.total_incl_vat, content_hash = excluded.content_hash,
-                updated_at = now()
+                invoice_date = excluded.invoice_date,
+                marketplace_order_id = excluded.marketplace_order_id, updated_at = now()
           where o.content_hash <> excluded.content_hash
          returning o.id, o.external_id, o.version, (o.xmax = 0) as inserted",
     )
@@ -377,6 +387,8 @@ async fn write_round(
     .bind(&vat)
     .bind(&incl)
     .bind(&hashes)
+    .bind(&invoice_dates)
+    .bind(&marketplace_ids)
     .fetch_all(&mut *conn)
     .await?;
 
@@ -491,6 +503,7 @@ async fn insert_versions(
     let mut v_vat = Vec::new();
     let mut v_incl = Vec::new();
     let mut v_hashes = Vec::new();
+    let mut v_details = Vec::new();
     // Lines.
     let mut l_ids = Vec::new();
     let mut l_versions = Vec::new();
@@ -559,6 +572,9 @@ async fn insert_versions(
         v_vat.push(o.totals.total_vat);
         v_incl.push(o.totals.total_incl_vat);
         v_hashes.push(w.content_hash);
+        v_details.push(
+            (!o.details.is_empty()).then(|| serde_json::to_string(&o.details).unwrap_or_default()),
+        );
         for (i, l) in (0i32..).zip(&o.lines) {
             l_ids.push(id);
             l_versions.push(version);
@@ -614,16 +630,17 @@ async fn insert_versions(
         "with v as (
             insert into order_versions (company_id, order_id, version, number, status, order_date,
                    order_date_offset, currency, prices_include_vat, customer_id, customer, credit_of,
-                   total_excl_vat, total_vat, total_incl_vat, content_hash)
+                   total_excl_vat, total_vat, total_incl_vat, content_hash, details)
             select $1, t.order_id, t.version, t.number, t.status, t.order_date, t.order_date_offset,
                    t.currency, t.prices_include_vat, t.customer_id::uuid, t.customer::jsonb,
-                   t.credit_of::uuid, t.total_excl_vat, t.total_vat, t.total_incl_vat, t.content_hash
+                   t.credit_of::uuid, t.total_excl_vat, t.total_vat, t.total_incl_vat, t.content_hash,
+                   t.details::jsonb
               from unnest($2::uuid[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::int[],
                           $8::text[], $9::bool[], $10::text[], $11::text[], $12::text[], $13::numeric[],
-                          $14::numeric[], $15::numeric[], $16::bytea[])
+                          $14::numeric[], $15::numeric[], $16::bytea[], $68::text[])
                    as t(order_id, version, number, status, order_date, order_date_offset, currency,
                         prices_include_vat, customer_id, customer, credit_of, total_excl_vat,
-                        total_vat, total_incl_vat, content_hash)
+                        total_vat, total_incl_vat, content_hash, details)
          ), l as (
             insert into order_lines (company_id, order_id, version, position, product_id, sku,
                    description, quantity, unit_price, discount, vat_rate_id, vat_percentage,
@@ -747,6 +764,7 @@ async fn insert_versions(
     .bind(&p_providers)
     .bind(&p_provider_references)
     .bind(&p_payout_references)
+    .bind(&v_details)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -766,6 +784,7 @@ struct HeaderRow {
     customer_id: Option<Uuid>,
     customer_external_id: Option<String>,
     customer: Option<serde_json::Value>,
+    details: Option<Json<OrderDetails>>,
     credit_of: Option<Uuid>,
     total_excl_vat: Decimal,
     total_vat: Decimal,
@@ -787,7 +806,7 @@ const HEADER_COLUMNS: &str = "o.company_id, o.id, o.external_id, v.version, v.nu
     v.order_date, v.order_date_offset, v.currency, v.prices_include_vat, v.customer_id,
     (select c.external_id from customers c
       where c.company_id = o.company_id and c.id = v.customer_id) as customer_external_id,
-    v.customer,
+    v.customer, v.details,
     v.credit_of, v.total_excl_vat, v.total_vat, v.total_incl_vat, o.created_at, o.updated_at,
     v.recorded_at, o.version as current_version";
 
@@ -896,6 +915,7 @@ impl From<HeaderRow> for OrderRecord {
             customer_id: h.customer_id,
             customer_external_id: h.customer_external_id,
             customer: h.customer,
+            details: h.details.map(|d| d.0).unwrap_or_default(),
             credit_of: h.credit_of,
             total_excl_vat: h.total_excl_vat,
             total_vat: h.total_vat,
@@ -1155,11 +1175,16 @@ impl<'a> Orders<'a> {
             "o.version",
         );
         if let Some(reference) = &filter.reference {
-            // A union of index lookups: the external id on the heads, the payment
-            // reference and the provider's transaction id on the payments of any version.
+            // A union of index lookups: the external id and the marketplace's order id on
+            // the heads, the payment reference and the provider's transaction id on the
+            // payments of any version.
             q.push(" and o.id in (select id from orders where company_id = ")
                 .push_bind(company_id)
                 .push(" and external_id = ")
+                .push_bind(reference.clone())
+                .push(" union select id from orders where company_id = ")
+                .push_bind(company_id)
+                .push(" and marketplace_order_id = ")
                 .push_bind(reference.clone())
                 .push(" union select order_id from order_payments where company_id = ")
                 .push_bind(company_id)

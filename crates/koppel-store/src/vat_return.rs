@@ -102,12 +102,14 @@ pub async fn lines(
     company_id: Uuid,
     period: &VatPeriod,
 ) -> Result<ReturnLines, StoreError> {
-    // The current version of each order in the period (orders_order_date_idx), its VAT
-    // breakdown and buyer by primary key. A cancelled order was never a supply; a refund is
-    // a credit order with negative amounts and counts like any other order.
+    // The current version of each order whose tax point is in the period, its VAT breakdown
+    // and buyer by primary key. The tax point is the invoice date when there is one, else
+    // the day the order was placed in the company's time zone (VAT.md, "tax point"): two index
+    // ranges, orders_invoice_date_idx and orders_order_date_idx. A cancelled order was never
+    // a supply; a refund is a credit order with negative amounts and counts like any other.
     let order_groups = sqlx::query_as::<_, GroupRow>(
         "select g.category, g.percentage, g.country,
-                (o.order_date at time zone $5)::date as date,
+                coalesce(o.invoice_date, (o.order_date at time zone $5)::date) as date,
                 case when g.category = 'intra_eu' then v.customer ->> 'vat_number' end
                     as buyer_vat_number,
                 sum(g.base) as base, sum(g.vat) as vat
@@ -116,7 +118,9 @@ pub async fn lines(
              on v.company_id = o.company_id and v.order_id = o.id and v.version = o.version
            join order_vat_breakdown g
              on g.company_id = o.company_id and g.order_id = o.id and g.version = o.version
-          where o.company_id = $1 and o.order_date >= $2 and o.order_date < $3
+          where o.company_id = $1
+            and ((o.invoice_date is null and o.order_date >= $2 and o.order_date < $3)
+                 or (o.invoice_date >= $6 and o.invoice_date < $7))
             and o.status <> 'cancelled' and o.currency = $4
           group by 1, 2, 3, 4, 5",
     )
@@ -125,6 +129,8 @@ pub async fn lines(
     .bind(period.to)
     .bind(&period.currency)
     .bind(&period.timezone)
+    .bind(period.from_date)
+    .bind(period.to_date)
     .fetch_all(pool)
     .await?;
     // Every line of the period's receipts (receipts_business_date_idx, then the lines by
@@ -150,13 +156,17 @@ pub async fn lines(
     let counts = sqlx::query_as::<_, CountRow>(
         "select
            (select count(*) from orders o
-             where o.company_id = $1 and o.order_date >= $2 and o.order_date < $3
+             where o.company_id = $1
+               and ((o.invoice_date is null and o.order_date >= $2 and o.order_date < $3)
+                    or (o.invoice_date >= $4 and o.invoice_date < $5))
                and o.status <> 'cancelled' and o.currency = $6) as orders,
            (select count(*) from receipts r
              where r.company_id = $1 and r.business_date >= $4 and r.business_date < $5
                and r.currency = $6) as receipts,
            (select count(*) from orders o
-             where o.company_id = $1 and o.order_date >= $2 and o.order_date < $3
+             where o.company_id = $1
+               and ((o.invoice_date is null and o.order_date >= $2 and o.order_date < $3)
+                    or (o.invoice_date >= $4 and o.invoice_date < $5))
                and o.status <> 'cancelled' and o.currency <> $6)
            + (select count(*) from receipts r
              where r.company_id = $1 and r.business_date >= $4 and r.business_date < $5

@@ -1227,6 +1227,83 @@ async fn an_unknown_payment_status_is_a_400_at_its_pointer(pool: PgPool) {
     assert_eq!(errors[0].pointer, "/payments/0/status", "{errors:?}");
 }
 
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn an_order_invoiced_in_the_next_quarter_lands_in_that_quarters_vat_return(pool: PgPool) {
+    let s = setup(pool).await;
+    let order = |id: &str, date: &str, excl: &str, vat: &str| {
+        json!({
+            "external_id": id, "status": "open", "order_date": date, "currency": "EUR",
+            "prices_include_vat": false,
+            "lines": [{"sku": "KOFFIE", "quantity": 1, "unit_price": excl, "total_excl_vat": excl,
+                       "vat": {"percentage": 21, "category": "standard", "amount": vat}}]
+        })
+    };
+    let mut invoiced = order(
+        "march-order",
+        "2026-03-30T10:00:00+02:00",
+        "100.00",
+        "21.00",
+    );
+    invoiced["invoice_number"] = json!("F2026-0042");
+    invoiced["invoice_date"] = json!("2026-04-02");
+    invoiced["due_date"] = json!("2026-04-16");
+    invoiced["channel"] = json!("marketplace");
+    invoiced["marketplace"] = json!("bol");
+    invoiced["marketplace_order_id"] = json!("A2K8F9XJ4M");
+    let stored = s.post(invoiced).await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+    let stored = stored.json();
+    assert_eq!(stored["invoice_date"], "2026-04-02");
+    assert_eq!(stored["channel"], "marketplace");
+    let plain = s
+        .post(order(
+            "february",
+            "2026-02-01T10:00:00+01:00",
+            "10.00",
+            "2.10",
+        ))
+        .await;
+    assert_eq!(plain.status, StatusCode::CREATED, "{}", plain.text);
+
+    let box_1a = |quarter: &'static str| {
+        let uri = format!("/v1/companies/{}/vat-return?{quarter}", s.company);
+        let app = &s.app;
+        let connector = s.connector.clone();
+        async move {
+            let answer = app.get(&uri, &connector).await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+            let answer = answer.json();
+            (
+                answer["boxes"]["1a"]["base"].clone(),
+                answer["boxes"]["1a"]["vat"].clone(),
+            )
+        }
+    };
+    // Placed in March, invoiced in April: the second quarter's supply.
+    assert_eq!(
+        box_1a("from=2026-01-01&to=2026-04-01").await,
+        (json!("10.00"), json!("2.10"))
+    );
+    assert_eq!(
+        box_1a("from=2026-04-01&to=2026-07-01").await,
+        (json!("100.00"), json!("21.00"))
+    );
+    // The marketplace's order id finds it.
+    let found = s.list("reference=A2K8F9XJ4M").await;
+    assert_eq!(external_ids(&found), ["march-order"]);
+
+    // A due date before the invoice date is a mistake.
+    let mut wrong = order("wrong-dates", "2026-03-30T10:00:00+02:00", "1.00", "0.21");
+    wrong["invoice_date"] = json!("2026-04-02");
+    wrong["due_date"] = json!("2026-04-01");
+    let refused = s.post(wrong).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.problem().errors.unwrap()[0].code,
+        "due_before_invoice"
+    );
+}
+
 // ------------------------------------------------ the documented request schema
 
 /// Resolves `$ref`s and the `oneOf`/type lists utoipa makes of optional fields.
@@ -1278,6 +1355,7 @@ fn example(spec: &Value, schema: &Value) -> Value {
         _ if schema.get("format") == Some(&json!("date-time")) => {
             json!("2026-01-15T10:00:00+01:00")
         }
+        _ if schema.get("format") == Some(&json!("date")) => json!("2026-01-15"),
         _ => json!("x"),
     }
 }
@@ -1392,6 +1470,13 @@ fn the_documented_order_schema_and_the_accepted_fields_agree() {
             total_incl_vat: Some(1.into()),
         }),
         credit_of: Some("x".to_owned()),
+        invoice_number: Some("x".to_owned()),
+        invoice_date: Some(chrono::NaiveDate::from_ymd_opt(2026, 1, 15).unwrap()),
+        due_date: Some(chrono::NaiveDate::from_ymd_opt(2026, 1, 29).unwrap()),
+        delivery_date: Some(chrono::NaiveDate::from_ymd_opt(2026, 1, 16).unwrap()),
+        channel: Some(koppel_domain::order::Channel::Marketplace),
+        marketplace: Some("x".to_owned()),
+        marketplace_order_id: Some("x".to_owned()),
     };
     let mut accepted_keys = BTreeSet::new();
     keys(

@@ -1,9 +1,9 @@
 //! The order answers: an order with its lines, costs, payments, totals and VAT groups, and the
 //! lists, batch results and validation results built of them.
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use koppel_domain::document::{Totals, VatGroup};
-use koppel_domain::order::amount_paid;
+use koppel_domain::order::{Channel, amount_paid};
 use koppel_store::orders::{
     CostRecord, LineRecord, OrderRecord, PaymentRecord, VatGroupRecord, VatRecord,
 };
@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::flow::cents;
-use super::input::PaymentStatusInput;
+use super::input::{ChannelInput, PaymentStatusInput};
 use crate::error::ProblemItem;
 
 /// The VAT of a line or cost, resolved.
@@ -332,6 +332,21 @@ pub struct Order {
     pub vat_breakdown: Vec<OrderVatGroup>,
     /// For a credit order or refund: the id of the order it corrects.
     pub credit_of: Option<Uuid>,
+    /// The invoice number.
+    pub invoice_number: Option<String>,
+    /// The invoice date, the tax point (else `order_date` is).
+    pub invoice_date: Option<NaiveDate>,
+    /// When the invoice is due.
+    pub due_date: Option<NaiveDate>,
+    /// When the goods were delivered.
+    pub delivery_date: Option<NaiveDate>,
+    /// The sales channel.
+    #[schema(value_type = Option<ChannelInput>)]
+    pub channel: Option<Channel>,
+    /// The marketplace.
+    pub marketplace: Option<String>,
+    /// The marketplace's own order id.
+    pub marketplace_order_id: Option<String>,
     /// When the order was first stored.
     pub created_at: DateTime<Utc>,
     /// When this version was stored.
@@ -383,6 +398,13 @@ impl From<OrderRecord> for Order {
                 .map(OrderVatGroup::from)
                 .collect(),
             credit_of: r.credit_of,
+            invoice_number: r.details.invoice_number,
+            invoice_date: r.details.invoice_date,
+            due_date: r.details.due_date,
+            delivery_date: r.details.delivery_date,
+            channel: r.details.channel,
+            marketplace: r.details.marketplace,
+            marketplace_order_id: r.details.marketplace_order_id,
             created_at: r.created_at,
             updated_at: r.recorded_at,
             bookings,

@@ -8,7 +8,7 @@
 //! documented property parses into a draft, and every field a draft accepts
 //! is documented.
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use utoipa::ToSchema;
 
 /// Where an order is in its life.
@@ -301,6 +301,40 @@ pub struct OrderInput {
     pub totals: Option<OrderTotalsInput>,
     /// For a credit order or refund: the order it corrects, by our id or the vendor's `external_id`.
     pub credit_of: Option<String>,
+    /// The invoice number the customer got.
+    #[schema(example = "F2026-0042")]
+    pub invoice_number: Option<String>,
+    /// The invoice date (`YYYY-MM-DD`): the tax point. The VAT return places the order in the
+    /// period of this date, or of `order_date` when there is none.
+    pub invoice_date: Option<NaiveDate>,
+    /// When the invoice is due; not before `invoice_date`.
+    pub due_date: Option<NaiveDate>,
+    /// When the goods were delivered.
+    pub delivery_date: Option<NaiveDate>,
+    /// The sales channel.
+    pub channel: Option<ChannelInput>,
+    /// The marketplace it was sold on, e.g. `bol` or `amazon`.
+    #[schema(example = "bol")]
+    pub marketplace: Option<String>,
+    /// The marketplace's own order id; `reference=` finds the order by it.
+    #[schema(example = "A2K8F9XJ4M")]
+    pub marketplace_order_id: Option<String>,
+}
+
+/// Where an order was sold.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ChannelInput {
+    /// The merchant's own webshop.
+    Webshop,
+    /// A marketplace such as bol or Amazon.
+    Marketplace,
+    /// A till.
+    Pos,
+    /// By phone.
+    Phone,
+    /// Anything else.
+    Other,
 }
 
 /// Up to 1000 orders, each stored or refused on its own.
