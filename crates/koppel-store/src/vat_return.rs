@@ -107,6 +107,8 @@ pub async fn lines(
     // the day the order was placed in the company's time zone (VAT.md, "tax point"): two index
     // ranges, orders_invoice_date_idx and orders_order_date_idx. A cancelled order was never
     // a supply; a refund is a credit order with negative amounts and counts like any other.
+    // An order refunded in full without a credit order counts zero: its figures and its
+    // refund cancel (VAT.md, v1.1); with credit orders, each counts its own figures.
     let order_groups = sqlx::query_as::<_, GroupRow>(
         "select g.category, g.percentage, g.country,
                 coalesce(o.invoice_date, (o.order_date at time zone $5)::date) as date,
@@ -121,7 +123,10 @@ pub async fn lines(
           where o.company_id = $1
             and ((o.invoice_date is null and o.order_date >= $2 and o.order_date < $3)
                  or (o.invoice_date >= $6 and o.invoice_date < $7))
-            and o.status <> 'cancelled' and o.currency = $4
+            and o.status <> 'cancelled'
+            and not (o.status = 'refunded' and o.credit_of is null
+                     and not exists (select 1 from orders c
+                                      where c.company_id = o.company_id and c.credit_of = o.id)) and o.currency = $4
           group by 1, 2, 3, 4, 5",
     )
     .bind(company_id)
@@ -159,7 +164,10 @@ pub async fn lines(
              where o.company_id = $1
                and ((o.invoice_date is null and o.order_date >= $2 and o.order_date < $3)
                     or (o.invoice_date >= $4 and o.invoice_date < $5))
-               and o.status <> 'cancelled' and o.currency = $6) as orders,
+               and o.status <> 'cancelled'
+            and not (o.status = 'refunded' and o.credit_of is null
+                     and not exists (select 1 from orders c
+                                      where c.company_id = o.company_id and c.credit_of = o.id)) and o.currency = $6) as orders,
            (select count(*) from receipts r
              where r.company_id = $1 and r.business_date >= $4 and r.business_date < $5
                and r.currency = $6) as receipts,
@@ -167,7 +175,10 @@ pub async fn lines(
              where o.company_id = $1
                and ((o.invoice_date is null and o.order_date >= $2 and o.order_date < $3)
                     or (o.invoice_date >= $4 and o.invoice_date < $5))
-               and o.status <> 'cancelled' and o.currency <> $6)
+               and o.status <> 'cancelled'
+            and not (o.status = 'refunded' and o.credit_of is null
+                     and not exists (select 1 from orders c
+                                      where c.company_id = o.company_id and c.credit_of = o.id)) and o.currency <> $6)
            + (select count(*) from receipts r
              where r.company_id = $1 and r.business_date >= $4 and r.business_date < $5
                and r.currency <> $6) as other_currency",

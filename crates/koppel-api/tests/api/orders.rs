@@ -1304,6 +1304,50 @@ async fn an_order_invoiced_in_the_next_quarter_lands_in_that_quarters_vat_return
     );
 }
 
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn an_order_refunded_in_full_counts_zero_and_a_partial_refund_counts_both_ways(pool: PgPool) {
+    let s = setup(pool).await;
+    let order = |id: &str, status: &str, qty: i32, excl: &str, vat: &str| {
+        json!({
+            "external_id": id, "status": status, "order_date": "2026-02-10T10:00:00+01:00",
+            "currency": "EUR", "prices_include_vat": false,
+            "lines": [{"sku": "KOFFIE", "quantity": qty, "unit_price": "100.00",
+                       "total_excl_vat": excl,
+                       "vat": {"percentage": 21, "category": "standard", "amount": vat}}]
+        })
+    };
+    // Refunded in full, no credit order: its figures and its refund cancel.
+    let full = s
+        .post(order("refunded-full", "refunded", 1, "100.00", "21.00"))
+        .await;
+    assert_eq!(full.status, StatusCode::CREATED, "{}", full.text);
+    // Two sold, one sent back: the order counts 200.00, its credit order -100.00.
+    let partial = s
+        .post(order("refunded-part", "completed", 2, "200.00", "42.00"))
+        .await;
+    assert_eq!(partial.status, StatusCode::CREATED, "{}", partial.text);
+    let mut credit = order("credit-part", "refunded", -1, "-100.00", "-21.00");
+    credit["credit_of"] = json!("refunded-part");
+    let credit = s.post(credit).await;
+    assert_eq!(credit.status, StatusCode::CREATED, "{}", credit.text);
+
+    let answer = s
+        .app
+        .get(
+            &format!(
+                "/v1/companies/{}/vat-return?from=2026-01-01&to=2026-04-01",
+                s.company
+            ),
+            &s.connector,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let answer = answer.json();
+    // By hand: 200.00 − 100.00 = 100.00 base, 42.00 − 21.00 = 21.00 VAT; the full refund 0.
+    assert_eq!(answer["boxes"]["1a"]["base"], "100.00");
+    assert_eq!(answer["boxes"]["1a"]["vat"], "21.00");
+}
+
 // ------------------------------------------------ the documented request schema
 
 /// Resolves `$ref`s and the `oneOf`/type lists utoipa makes of optional fields.
