@@ -817,11 +817,12 @@ const PARTS_JSON: &str = "
     coalesce((select json_agg(json_build_object(
             -- A line sent with only a SKU names the company's product with that SKU
             -- when one exists now (pushed before or after the order); SKUs may repeat
-            -- across variants, so the oldest active one, for a stable answer.
+            -- across variants, so the lowest id (ids are UUIDv7: the oldest), for a stable
+            -- answer, found as the first entry of products_sku_idx.
             'product_id', coalesce(l.product_id, (
                 select p.id from products p
                  where p.company_id = l.company_id and p.sku = l.sku
-                 order by p.active desc, p.created_at, p.id limit 1)),
+                 order by p.id limit 1)),
             'sku', l.sku, 'description', l.description,
             'quantity', l.quantity::text, 'unit_price', l.unit_price::text,
             'discount', l.discount::text,

@@ -1038,7 +1038,7 @@ impl<'a> Receipts<'a> {
                     -- product with that SKU when one exists now (as order lines are).
                     (select p.id from products p
                       where p.company_id = l.company_id and p.sku = l.product_code
-                      order by p.active desc, p.created_at, p.id limit 1) as product_id,
+                      order by p.id limit 1) as product_id,
                     description, category_id, quantity, unit_price,
                     discount, vat_rate_id, vat_percentage, vat_category, vat_country, vat_amount,
                     exemption_reason, total_excl_vat, total_incl_vat
