@@ -47,7 +47,14 @@ pub enum FailureKey {
     Peer(IpAddr),
     /// Every token request from one peer address, failed or not.
     Issued(IpAddr),
+    /// Bearer tokens from one peer address that did not verify.
+    BadBearer(IpAddr),
 }
+
+/// Bearer tokens that do not verify, per peer address: a burst of 100, then 10 a second.
+/// A client whose token expired gets its 401 and fetches a new one; only someone trying
+/// many tokens meets this.
+pub const BAD_BEARER_QUOTA_PER_PEER: Quota = Quota::per_second(10, 100);
 
 /// Everything authentication needs, shared by the whole router.
 #[derive(Debug)]

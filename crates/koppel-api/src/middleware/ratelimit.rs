@@ -35,6 +35,7 @@ use uuid::Uuid;
 use crate::App;
 use crate::auth::extract::Principal;
 use crate::auth::registry::ClientState;
+use crate::auth::{BAD_BEARER_QUOTA_PER_PEER, FailureKey};
 use crate::error::{ApiError, Problem};
 use crate::gcra::{Decision, KeyedLimiter, Quota};
 
@@ -184,6 +185,12 @@ pub async fn limit(State(app): State<App>, request: Request, next: Next) -> Resp
     // itself, and one that does not (the token endpoint takes Basic
     // credentials in the same header) must not be refused here.
     let Ok(principal) = Principal::from_request_parts(&mut parts, &app).await else {
+        // Bearer tokens that do not verify are counted per address, so that no one can
+        // try forged or stolen-and-expired tokens at full speed (Basic credentials
+        // belong to the token endpoint, which has its own limits).
+        if let Some(retry_after) = bad_bearer_limited(&app, &parts) {
+            return ApiError::RateLimited { retry_after }.into_response();
+        }
         return next.run(Request::from_parts(parts, body)).await;
     };
     let policy = Policy::for_client(&principal.client);
@@ -262,6 +269,31 @@ pub async fn get_rate_limit(State(app): State<App>, principal: Principal) -> Jso
         reset_seconds: ceil_seconds(decision.reset),
         retry_after_seconds: ceil_seconds(decision.retry_after),
     })
+}
+
+/// After a bearer token that did not verify: whether its address has tried too many, and
+/// then the seconds to wait.
+fn bad_bearer_limited(app: &App, parts: &axum::http::request::Parts) -> Option<u64> {
+    let is_bearer = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"));
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?
+        .0
+        .ip();
+    if !is_bearer {
+        return None;
+    }
+    let decision = app.auth.failures.check(
+        &FailureKey::BadBearer(peer),
+        BAD_BEARER_QUOTA_PER_PEER,
+        Instant::now(),
+    );
+    (!decision.allowed).then(|| ceil_seconds(decision.retry_after).max(1))
 }
 
 #[cfg(test)]

@@ -760,3 +760,46 @@ async fn no_secret_or_token_appears_in_the_logs(pool: PgPool) {
         );
     }
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn bearer_tokens_that_do_not_verify_are_limited_per_address(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let (company, vendor) = vendor_of_new_company(&app).await;
+    let good = app.token(&vendor).await;
+    let uri = format!("/v1/companies/{company}");
+    let from = |peer: [u8; 4], token: &str| {
+        Request::get(&uri)
+            .header("authorization", format!("Bearer {token}"))
+            .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                peer, 40_000,
+            ))))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let burst = koppel_api::auth::BAD_BEARER_QUOTA_PER_PEER.burst;
+    let mut statuses = Vec::new();
+    // 200 over the burst: at 10 earned a second, all would pass only if they took 20 s.
+    for i in 0..burst + 200 {
+        let forged = format!("eyJhbGciOiJIUzI1NiJ9.{i}.forged");
+        statuses.push(app.send(from([192, 0, 2, 9], &forged)).await.status);
+    }
+    assert_eq!(statuses[0], StatusCode::UNAUTHORIZED);
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(
+        limited >= 100,
+        "only {limited} of {} limited",
+        statuses.len()
+    );
+    // A valid token from the same address is served; forged ones from elsewhere get 401.
+    assert_eq!(
+        app.send(from([192, 0, 2, 9], &good)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.send(from([192, 0, 2, 10], "forged")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
