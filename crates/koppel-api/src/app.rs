@@ -16,6 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{self, Auth};
 use crate::error::{self, ApiError};
+use crate::middleware::client_address::{self, TrustedProxy};
 use crate::middleware::metrics::Metrics;
 use crate::middleware::{body, idempotency, observe, ratelimit};
 use crate::openapi::{self as document, Document};
@@ -46,6 +47,8 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// How long an idempotency claim lasts unless its request renews it.
     pub idempotency_lease: Duration,
+    /// Proxies believed about `X-Forwarded-For` (none by default).
+    pub trusted_proxies: Vec<TrustedProxy>,
 }
 
 impl Default for Config {
@@ -56,6 +59,7 @@ impl Default for Config {
             body_read_timeout: BODY_READ_TIMEOUT,
             metrics_token: None,
             idempotency_lease: idempotency::LEASE,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -192,6 +196,11 @@ pub fn router(app: App) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             observe::observe,
+        ))
+        // Outermost: everything that counts by address sees the client's.
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            client_address::resolve,
         ))
         .with_state(app)
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use koppel_api::auth::tokens::{MIN_KEY_LEN, check_signing_key};
+use koppel_api::middleware::client_address::TrustedProxy;
 use koppel_store::{PoolConfig, Store};
 
 use crate::logging::LogFormat;
@@ -53,6 +54,9 @@ pub struct Config {
     /// `KOPPEL_METRICS_TOKEN`: the bearer token `/metrics` requires; unset,
     /// only loopback peers may read it.
     pub metrics_token: Option<String>,
+    /// `KOPPEL_TRUSTED_PROXIES`: comma-separated addresses or networks of reverse
+    /// proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<TrustedProxy>,
 }
 
 /// A positive whole number from the environment, or `default` when unset.
@@ -119,6 +123,16 @@ impl Config {
             connection_limits,
             body_read_timeout,
             metrics_token: var("KOPPEL_METRICS_TOKEN"),
+            trusted_proxies: var("KOPPEL_TRUSTED_PROXIES")
+                .map(|list| {
+                    list.split(',')
+                        .filter(|p| !p.trim().is_empty())
+                        .map(TrustedProxy::parse)
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("KOPPEL_TRUSTED_PROXIES: {e}"))?
+                .unwrap_or_default(),
         })
     }
 }

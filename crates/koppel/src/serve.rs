@@ -27,6 +27,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             public_url: config.public_url,
             body_read_timeout: config.body_read_timeout,
             metrics_token: config.metrics_token,
+            trusted_proxies: config.trusted_proxies,
             ..ApiConfig::default()
         },
         config.connection_limits,

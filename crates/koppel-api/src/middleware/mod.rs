@@ -4,6 +4,7 @@
 //! deadline ([`body`]).
 
 pub mod body;
+pub mod client_address;
 pub mod idempotency;
 pub mod metrics;
 pub mod observe;

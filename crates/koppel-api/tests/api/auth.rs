@@ -803,3 +803,48 @@ async fn bearer_tokens_that_do_not_verify_are_limited_per_address(pool: PgPool) 
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn behind_a_trusted_proxy_limits_count_the_forwarded_client_not_the_proxy(pool: PgPool) {
+    let config = koppel_api::Config {
+        trusted_proxies: vec![
+            koppel_api::middleware::client_address::TrustedProxy::parse("10.0.0.0/8").unwrap(),
+        ],
+        ..koppel_api::Config::default()
+    };
+    let app = TestApp::with_config(koppel_store::Store::from_pool(pool), config);
+    let (company, _) = vendor_of_new_company(&app).await;
+    let uri = format!("/v1/companies/{company}");
+    let via = |peer: [u8; 4], forwarded: &str| {
+        Request::get(&uri)
+            .header("authorization", "Bearer forged")
+            .header("x-forwarded-for", forwarded)
+            .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                peer, 40_000,
+            ))))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let burst = koppel_api::auth::BAD_BEARER_QUOTA_PER_PEER.burst;
+    let mut last = StatusCode::OK;
+    for _ in 0..burst + 200 {
+        last = app.send(via([10, 0, 0, 5], "203.0.113.1")).await.status;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    // Another client through the same proxy has its own count.
+    assert_eq!(
+        app.send(via([10, 0, 0, 5], "203.0.113.2")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // A peer that is not a trusted proxy cannot pick its address with the header: it is
+    // counted as itself, whatever it forwards.
+    let mut statuses = Vec::new();
+    for i in 0..burst + 200 {
+        statuses.push(
+            app.send(via([198, 51, 100, 7], &format!("203.0.113.{}", i % 250)))
+                .await
+                .status,
+        );
+    }
+    assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS));
+}
