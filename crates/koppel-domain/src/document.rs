@@ -85,6 +85,17 @@ pub trait References {
     fn order_exists(&self, id: &str) -> bool;
     /// Our id of the company's resource of this kind with the vendor's `external_id`.
     fn by_external_id(&self, kind: ExternalKind, external_id: &str) -> Option<String>;
+    /// The vendor's `external_id` of the company's resource of this kind with our `id`.
+    fn external_id_of(&self, kind: ExternalKind, id: &str) -> Option<String>;
+}
+
+/// A reference as resolved: our id and the vendor's external id of the same resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resolved {
+    /// Our id.
+    pub id: Option<String>,
+    /// The vendor's external id.
+    pub external_id: Option<String>,
 }
 
 /// The kinds of company resource a document may name by the vendor's own id, in an
@@ -131,6 +142,8 @@ pub struct KnownReferences {
     pub orders: HashSet<String>,
     /// Our ids by kind and the vendor's external id.
     pub external: HashMap<(ExternalKind, String), String>,
+    /// The vendor's external ids by kind and our id.
+    pub external_of: HashMap<(ExternalKind, String), String>,
 }
 
 /// Ids are UUIDs, stored and loaded in their lower-case form; a vendor may send
@@ -170,6 +183,11 @@ impl References for KnownReferences {
     }
     fn by_external_id(&self, kind: ExternalKind, external_id: &str) -> Option<String> {
         self.external.get(&(kind, external_id.to_owned())).cloned()
+    }
+    fn external_id_of(&self, kind: ExternalKind, id: &str) -> Option<String> {
+        self.external_of
+            .get(&(kind, id_key(id).into_owned()))
+            .cloned()
     }
     fn order_exists(&self, id: &str) -> bool {
         self.orders.contains(id_key(id).as_ref())
@@ -461,18 +479,22 @@ impl<'a> Checker<'a> {
         );
     }
 
-    /// The id a reference resolves to: our `id` as sent, or the one whose external id is
-    /// `external_id` (at `pointer`). An unknown external id, or one naming another resource
-    /// than `id`, is a problem at `pointer`. Our `id` itself is checked by [`Self::reference`].
+    /// What a reference resolves to: our `id` as sent, or the one whose external id is
+    /// `external_id` (at `pointer`), with the resource's external id either way (answers
+    /// carry both). An unknown external id, or one naming another resource than `id`, is a
+    /// problem at `pointer`. Our `id` itself is checked by [`Self::reference`].
     pub fn resolve(
         &mut self,
         pointer: &str,
         id: Option<&str>,
         external_id: Option<&str>,
         kind: ExternalKind,
-    ) -> Option<String> {
+    ) -> Resolved {
         let Some(external_id) = external_id else {
-            return id.map(str::to_owned);
+            return Resolved {
+                external_id: id.and_then(|id| self.refs.external_id_of(kind, id)),
+                id: id.map(str::to_owned),
+            };
         };
         let Some(ours) = self.refs.by_external_id(kind, external_id) else {
             let (code, en, nl) = kind.unknown();
@@ -482,7 +504,10 @@ impl<'a> Checker<'a> {
                 format!("no {en} has the external_id {external_id:?}"),
                 format!("geen {nl} heeft de external_id {external_id:?}"),
             );
-            return id.map(str::to_owned);
+            return Resolved {
+                id: id.map(str::to_owned),
+                external_id: None,
+            };
         };
         if let Some(id) = id
             && id_key(id) != ours.as_str()
@@ -500,7 +525,10 @@ impl<'a> Checker<'a> {
                 ),
             );
         }
-        Some(ours)
+        Resolved {
+            id: Some(ours),
+            external_id: Some(external_id.to_owned()),
+        }
     }
 
     /// A required text: present and not blank.

@@ -25,7 +25,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::document::{
-    Checker, ExternalKind, Groups, LineInput, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced, References,
+    Checker, ExternalKind, Resolved, Groups, LineInput, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced, References,
     Totals, TotalsDraft, ValidVat, VatDraft, VatGroup, is_leap_second, leap_second_refused,
     within_bounds,
 };
@@ -450,6 +450,10 @@ pub struct ValidAddress {
 pub struct ValidCustomer {
     /// The customer in Koppel.
     pub id: Option<String>,
+    /// That customer's external id. Not part of the canonical form (it follows from the id)
+    /// nor of the stored snapshot; kept in its own column.
+    #[serde(skip)]
+    pub external_id: Option<String>,
     /// The person's name.
     pub name: Option<String>,
     /// The business's name.
@@ -492,6 +496,9 @@ pub struct ValidLine {
     pub total_incl_vat: Decimal,
     /// The revenue category.
     pub category_id: Option<String>,
+    /// That category's external id; not part of the canonical form (it follows from the id).
+    #[serde(skip)]
+    pub category_external_id: Option<String>,
 }
 
 /// A validated cost.
@@ -516,6 +523,9 @@ pub struct ValidCost {
 pub struct ValidPayment {
     /// The payment method in Koppel.
     pub method_id: String,
+    /// That method's external id; not part of the canonical form (it follows from the id).
+    #[serde(skip)]
+    pub method_external_id: Option<String>,
     /// Amount.
     pub amount: Decimal,
     /// The provider's reference.
@@ -600,7 +610,7 @@ fn customer(c: &mut Checker<'_>, draft: &CustomerDraft) -> ValidCustomer {
         "customer",
         "klant",
     );
-    let id = c.resolve(
+    let Resolved { id, external_id } = c.resolve(
         "/customer/external_id",
         draft.id.as_deref(),
         draft.external_id.as_deref(),
@@ -651,6 +661,7 @@ fn customer(c: &mut Checker<'_>, draft: &CustomerDraft) -> ValidCustomer {
     c.buyer_vat = vat_number.clone();
     ValidCustomer {
         id,
+        external_id,
         name: draft.name.clone(),
         company_name: draft.company_name.clone(),
         email: draft.email.as_ref().map(|e| e.trim().to_owned()),
@@ -698,7 +709,10 @@ fn line(c: &mut Checker<'_>, groups: &mut Groups, i: usize, l: &LineDraft) -> Op
         "category",
         "categorie",
     );
-    let category_id = c.resolve(
+    let Resolved {
+        id: category_id,
+        external_id: category_external_id,
+    } = c.resolve(
         &format!("{p}/category_external_id"),
         l.category_id.as_deref(),
         l.category_external_id.as_deref(),
@@ -730,6 +744,7 @@ fn line(c: &mut Checker<'_>, groups: &mut Groups, i: usize, l: &LineDraft) -> Op
         total_excl_vat: figures.excl,
         total_incl_vat: figures.incl,
         category_id,
+        category_external_id,
     })
 }
 
@@ -837,7 +852,10 @@ fn payment(c: &mut Checker<'_>, i: usize, pay: &PaymentDraft) -> Option<ValidPay
             "betaalmethode",
         );
     }
-    let method_id = c.resolve(
+    let Resolved {
+        id: method_id,
+        external_id: method_external_id,
+    } = c.resolve(
         &format!("{p}/method_external_id"),
         method_id,
         pay.method_external_id.as_deref(),
@@ -849,6 +867,7 @@ fn payment(c: &mut Checker<'_>, i: usize, pay: &PaymentDraft) -> Option<ValidPay
     let amount = c.amount(format!("{p}/amount"), pay.amount, 2)?;
     Some(ValidPayment {
         method_id: method_id?,
+        method_external_id,
         amount,
         reference: pay.reference.clone(),
         paid_at: pay.paid_at,

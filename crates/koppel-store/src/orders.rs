@@ -86,7 +86,7 @@ pub struct LineRecord {
     pub total_incl_vat: Decimal,
     /// The revenue category.
     pub category_id: Option<Uuid>,
-    /// The category's external id (the vendor's), read with the line.
+    /// The category's external id (the vendor's), written with the line.
     #[serde(default)]
     pub category_external_id: Option<String>,
 }
@@ -119,7 +119,7 @@ pub struct PaymentRecord {
     pub provider_reference: Option<String>,
     /// The payout that settled it.
     pub payout_reference: Option<String>,
-    /// The payment method's external id (the vendor's), read with the payment.
+    /// The payment method's external id (the vendor's), written with the payment.
     pub method_external_id: Option<String>,
     /// Amount; negative for money paid back.
     pub amount: Decimal,
@@ -165,7 +165,7 @@ pub struct OrderRecord {
     pub prices_include_vat: bool,
     /// The customer in Koppel.
     pub customer_id: Option<Uuid>,
-    /// That customer's external id (the vendor's), read with the order.
+    /// That customer's external id (the vendor's), written with the order.
     pub customer_external_id: Option<String>,
     /// Invoice and channel details as sent.
     pub details: OrderDetails,
@@ -504,6 +504,7 @@ async fn insert_versions(
     let mut v_incl = Vec::new();
     let mut v_hashes = Vec::new();
     let mut v_details = Vec::new();
+    let mut v_customer_external_ids = Vec::new();
     // Lines.
     let mut l_ids = Vec::new();
     let mut l_versions = Vec::new();
@@ -518,6 +519,7 @@ async fn insert_versions(
     let mut l_excl = Vec::new();
     let mut l_incl = Vec::new();
     let mut l_categories = Vec::new();
+    let mut l_category_external_ids = Vec::new();
     // Costs.
     let mut c_ids = Vec::new();
     let mut c_versions = Vec::new();
@@ -540,6 +542,7 @@ async fn insert_versions(
     let mut p_providers = Vec::new();
     let mut p_provider_references = Vec::new();
     let mut p_payout_references = Vec::new();
+    let mut p_method_external_ids = Vec::new();
     // VAT breakdown.
     let mut b_ids = Vec::new();
     let mut b_versions = Vec::new();
@@ -562,6 +565,7 @@ async fn insert_versions(
         v_currencies.push(o.currency.as_str());
         v_incl_basis.push(o.prices_include_vat);
         v_customer_ids.push(o.customer.as_ref().and_then(|c| c.id.as_deref()));
+        v_customer_external_ids.push(o.customer.as_ref().and_then(|c| c.external_id.as_deref()));
         v_customers.push(
             o.customer
                 .as_ref()
@@ -589,6 +593,7 @@ async fn insert_versions(
             l_excl.push(l.total_excl_vat);
             l_incl.push(l.total_incl_vat);
             l_categories.push(l.category_id.as_deref());
+            l_category_external_ids.push(l.category_external_id.as_deref());
         }
         for (i, k) in (0i32..).zip(&o.costs) {
             c_ids.push(id);
@@ -613,6 +618,7 @@ async fn insert_versions(
             p_providers.push(p.provider.as_deref());
             p_provider_references.push(p.provider_reference.as_deref());
             p_payout_references.push(p.payout_reference.as_deref());
+            p_method_external_ids.push(p.method_external_id.as_deref());
         }
         for (i, g) in (0i32..).zip(&o.vat_breakdown) {
             b_ids.push(id);
@@ -630,33 +636,36 @@ async fn insert_versions(
         "with v as (
             insert into order_versions (company_id, order_id, version, number, status, order_date,
                    order_date_offset, currency, prices_include_vat, customer_id, customer, credit_of,
-                   total_excl_vat, total_vat, total_incl_vat, content_hash, details)
+                   total_excl_vat, total_vat, total_incl_vat, content_hash, details,
+                   customer_external_id)
             select $1, t.order_id, t.version, t.number, t.status, t.order_date, t.order_date_offset,
                    t.currency, t.prices_include_vat, t.customer_id::uuid, t.customer::jsonb,
                    t.credit_of::uuid, t.total_excl_vat, t.total_vat, t.total_incl_vat, t.content_hash,
-                   t.details::jsonb
+                   t.details::jsonb, t.customer_external_id
               from unnest($2::uuid[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::int[],
                           $8::text[], $9::bool[], $10::text[], $11::text[], $12::text[], $13::numeric[],
-                          $14::numeric[], $15::numeric[], $16::bytea[], $68::text[])
+                          $14::numeric[], $15::numeric[], $16::bytea[], $68::text[],
+                          $69::text[])
                    as t(order_id, version, number, status, order_date, order_date_offset, currency,
                         prices_include_vat, customer_id, customer, credit_of, total_excl_vat,
-                        total_vat, total_incl_vat, content_hash, details)
+                        total_vat, total_incl_vat, content_hash, details, customer_external_id)
          ), l as (
             insert into order_lines (company_id, order_id, version, position, product_id, sku,
                    description, quantity, unit_price, discount, vat_rate_id, vat_percentage,
                    vat_category, vat_country, vat_amount, exemption_reason, total_excl_vat,
-                   total_incl_vat, category_id)
+                   total_incl_vat, category_id, category_external_id)
             select $1, t.order_id, t.version, t.position, t.product_id::uuid, t.sku, t.description,
                    t.quantity, t.unit_price, t.discount, t.vat_rate_id::uuid, t.vat_percentage,
                    t.vat_category, t.vat_country, t.vat_amount, t.exemption_reason, t.total_excl_vat,
-                   t.total_incl_vat, t.category_id::uuid
+                   t.total_incl_vat, t.category_id::uuid, t.category_external_id
               from unnest($17::uuid[], $18::int[], $19::int[], $20::text[], $21::text[], $22::text[],
                           $23::numeric[], $24::numeric[], $25::numeric[], $26::text[], $27::numeric[],
                           $28::text[], $29::text[], $30::numeric[], $31::text[], $32::numeric[],
-                          $33::numeric[], $34::text[])
+                          $33::numeric[], $34::text[], $70::text[])
                    as t(order_id, version, position, product_id, sku, description, quantity,
                         unit_price, discount, vat_rate_id, vat_percentage, vat_category, vat_country,
-                        vat_amount, exemption_reason, total_excl_vat, total_incl_vat, category_id)
+                        vat_amount, exemption_reason, total_excl_vat, total_incl_vat, category_id,
+                        category_external_id)
          ), c as (
             insert into order_costs (company_id, order_id, version, position, kind, description,
                    amount_excl_vat, vat_rate_id, vat_percentage, vat_category, vat_country, vat_amount,
@@ -673,15 +682,16 @@ async fn insert_versions(
          ), p as (
             insert into order_payments (company_id, order_id, version, position, method_id, amount,
                    reference, paid_at, paid_at_offset, status, provider, provider_reference,
-                   payout_reference)
+                   payout_reference, method_external_id)
             select $1, t.order_id, t.version, t.position, t.method_id::uuid, t.amount, t.reference,
                    t.paid_at, t.paid_at_offset, t.status, t.provider, t.provider_reference,
-                   t.payout_reference
+                   t.payout_reference, t.method_external_id
               from unnest($48::uuid[], $49::int[], $50::int[], $51::text[], $52::numeric[], $53::text[],
                           $54::timestamptz[], $55::int[], $64::text[], $65::text[], $66::text[],
-                          $67::text[])
+                          $67::text[], $71::text[])
                    as t(order_id, version, position, method_id, amount, reference, paid_at,
-                        paid_at_offset, status, provider, provider_reference, payout_reference)
+                        paid_at_offset, status, provider, provider_reference, payout_reference,
+                        method_external_id)
          ), b as (
             insert into order_vat_breakdown (company_id, order_id, version, position, category,
                    percentage, country, base, vat)
@@ -765,6 +775,9 @@ async fn insert_versions(
     .bind(&p_provider_references)
     .bind(&p_payout_references)
     .bind(&v_details)
+    .bind(&v_customer_external_ids)
+    .bind(&l_category_external_ids)
+    .bind(&p_method_external_ids)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -804,9 +817,7 @@ struct HeaderRow {
 /// [`with_parts`].
 const HEADER_COLUMNS: &str = "o.company_id, o.id, o.external_id, v.version, v.number, v.status,
     v.order_date, v.order_date_offset, v.currency, v.prices_include_vat, v.customer_id,
-    (select c.external_id from customers c
-      where c.company_id = o.company_id and c.id = v.customer_id) as customer_external_id,
-    v.customer, v.details,
+    v.customer_external_id, v.customer, v.details,
     v.credit_of, v.total_excl_vat, v.total_vat, v.total_incl_vat, o.created_at, o.updated_at,
     v.recorded_at, o.version as current_version";
 
@@ -831,9 +842,7 @@ const PARTS_JSON: &str = "
                    'country', l.vat_country, 'amount', l.vat_amount::text,
                    'exemption_reason', l.exemption_reason),
             'total_excl_vat', l.total_excl_vat::text, 'total_incl_vat', l.total_incl_vat::text,
-            'category_id', l.category_id,
-            'category_external_id', (select k.external_id from categories k
-                                      where k.company_id = l.company_id and k.id = l.category_id))
+            'category_id', l.category_id, 'category_external_id', l.category_external_id)
             order by l.position)
         from order_lines l
        where l.company_id = h.company_id and l.order_id = h.id and l.version = h.version),
@@ -850,9 +859,7 @@ const PARTS_JSON: &str = "
        where c.company_id = h.company_id and c.order_id = h.id and c.version = h.version),
       '[]') as costs,
     coalesce((select json_agg(json_build_object(
-            'method_id', p.method_id,
-            'method_external_id', (select m.external_id from payment_methods m
-                                    where m.company_id = p.company_id and m.id = p.method_id),
+            'method_id', p.method_id, 'method_external_id', p.method_external_id,
             'amount', p.amount::text, 'reference', p.reference, 'status', p.status,
             'provider', p.provider, 'provider_reference', p.provider_reference,
             'payout_reference', p.payout_reference,

@@ -49,6 +49,8 @@ struct Found {
     country: Option<String>,
     /// Our id, for a resource found by its external id (`key`).
     ours: Option<Uuid>,
+    /// The external id, for a resource found by our id (`key`).
+    external: Option<String>,
 }
 
 /// Loads the references a document names, in one query.
@@ -59,24 +61,24 @@ pub async fn load(
 ) -> Result<KnownReferences, StoreError> {
     let rows = sqlx::query_as::<_, Found>(
         "select 'vat_rate' as kind, id::text as key, percentage, category, country,
-                null::uuid as ours
+                null::uuid as ours, null::text as external
            from vat_rates where company_id = $1 and id = any($2)
          union all
-         select 'product', id::text, null, null, null, null from products where company_id = $1 and id = any($3)
+         select 'product', id::text, null, null, null, null, null from products where company_id = $1 and id = any($3)
          union all
-         select 'payment_method', id::text, null, null, null, null from payment_methods where company_id = $1 and id = any($4)
+         select 'payment_method', id::text, null, null, null, null, external_id from payment_methods where company_id = $1 and id = any($4)
          union all
-         select 'category', id::text, null, null, null, null from categories where company_id = $1 and id = any($5)
+         select 'category', id::text, null, null, null, null, external_id from categories where company_id = $1 and id = any($5)
          union all
-         select 'customer', id::text, null, null, null, null from customers where company_id = $1 and id = any($6)
+         select 'customer', id::text, null, null, null, null, external_id from customers where company_id = $1 and id = any($6)
          union all
-         select 'customer_ext', external_id, null, null, null, id from customers
+         select 'customer_ext', external_id, null, null, null, id, null from customers
           where company_id = $1 and external_id = any($7)
          union all
-         select 'payment_method_ext', external_id, null, null, null, id from payment_methods
+         select 'payment_method_ext', external_id, null, null, null, id, null from payment_methods
           where company_id = $1 and external_id = any($8)
          union all
-         select 'category_ext', external_id, null, null, null, id from categories
+         select 'category_ext', external_id, null, null, null, id, null from categories
           where company_id = $1 and external_id = any($9)",
     )
     .bind(company_id)
@@ -116,14 +118,16 @@ pub async fn load(
             "product" => {
                 known.products.insert(row.key);
             }
-            "payment_method" => {
-                known.payment_methods.insert(row.key);
-            }
-            "category" => {
-                known.categories.insert(row.key);
-            }
-            "customer" => {
-                known.customers.insert(row.key);
+            "payment_method" | "category" | "customer" => {
+                let (kind, set) = match row.kind.as_str() {
+                    "payment_method" => (ExternalKind::PaymentMethod, &mut known.payment_methods),
+                    "category" => (ExternalKind::Category, &mut known.categories),
+                    _ => (ExternalKind::Customer, &mut known.customers),
+                };
+                if let Some(external) = row.external {
+                    known.external_of.insert((kind, row.key.clone()), external);
+                }
+                set.insert(row.key);
             }
             "customer_ext" | "payment_method_ext" | "category_ext" => {
                 let kind = match row.kind.as_str() {

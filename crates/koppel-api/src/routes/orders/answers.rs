@@ -71,7 +71,7 @@ pub struct OrderAddress {
 pub struct OrderCustomer {
     /// The customer's id in Koppel, when the order named one.
     pub id: Option<String>,
-    /// That customer's external id (the vendor's own), as it is now.
+    /// That customer's external id (the vendor's own).
     #[serde(default)]
     pub external_id: Option<String>,
     /// The person's name.
@@ -374,7 +374,7 @@ impl From<OrderRecord> for Order {
             currency: r.currency,
             prices_include_vat: r.prices_include_vat,
             // The snapshot was written from the domain's customer, whose
-            // fields this type mirrors; the external id is the customer's now.
+            // fields this type mirrors; the external id is kept beside it.
             customer: r
                 .customer
                 .and_then(|c| serde_json::from_value::<OrderCustomer>(c).ok())
