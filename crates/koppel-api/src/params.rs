@@ -16,6 +16,7 @@ pub const MAX_LIMIT: u32 = 1000;
 
 /// Page parameters of a list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// How many items to answer, 1 to 1000; default 100.
@@ -125,6 +126,7 @@ pub struct DayPath {
 
 /// Which location's figures.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct LocationQuery {
     /// The vendor's location id; the whole company's figures when left out.

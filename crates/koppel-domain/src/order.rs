@@ -25,9 +25,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::document::{
-    Checker, ExternalKind, Resolved, Groups, LineInput, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced, References,
-    Totals, TotalsDraft, ValidVat, VatDraft, VatGroup, is_leap_second, leap_second_refused,
-    within_bounds,
+    Checker, ExternalKind, Groups, LineInput, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced, References,
+    Resolved, Totals, TotalsDraft, ValidVat, VatDraft, VatGroup, is_leap_second,
+    leap_second_refused, within_bounds,
 };
 use crate::identifiers::{CountryCode, KvkNumber, VatNumber, email_is_valid};
 use crate::money::max_group_tolerance;

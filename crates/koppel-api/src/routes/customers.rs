@@ -173,6 +173,7 @@ pub struct CustomerList {
 
 /// Filters of the customer list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CustomerQuery {
     /// Only customers with this e-mail address, compared case-insensitively.

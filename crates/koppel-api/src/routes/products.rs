@@ -125,6 +125,7 @@ pub struct ProductList {
 
 /// Filters of the product list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ProductQuery {
     /// Only products with this SKU.

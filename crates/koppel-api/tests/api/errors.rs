@@ -381,3 +381,32 @@ async fn a_leap_second_is_refused_rather_than_moved_into_the_next_year(pool: PgP
     assert_eq!(errors[0].pointer, "/order_date");
     assert_eq!(errors[0].code, "invalid_timestamp");
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn an_unknown_query_parameter_is_a_400_naming_it(pool: PgPool) {
+    // Unknown body fields are refused; so are unknown query parameters (SPEC "Bounds"), so
+    // that a misspelt filter (`?from_date=`) is not silently ignored and answers everything.
+    let app = TestApp::new(pool);
+    let company = app.company("Filters B.V.").await;
+    let connector = app.client(ClientKind::Connector, &[company]).await;
+    let token = app.token(&connector).await;
+    let response = app
+        .get(
+            &format!("/v1/companies/{company}/orders?from_date=2026-01-01"),
+            &token,
+        )
+        .await;
+    assert_eq!(
+        response.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        response.text
+    );
+    let problem = response.problem();
+    assert_eq!(problem.code, "invalid_parameter");
+    assert!(problem.detail.contains("from_date"), "{}", problem.detail);
+    let known = app
+        .get(&format!("/v1/companies/{company}/orders?limit=5"), &token)
+        .await;
+    assert_eq!(known.status, StatusCode::OK, "{}", known.text);
+}

@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<App> {
 
 /// Where to continue the feed.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// The `next_cursor` of the previous answer; from the beginning when absent.

@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<App> {
 
 /// What to look for.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// The reference, matched exactly (case-sensitive): our id, an `external_id`, a number,

@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<App> {
 
 /// The period.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct VatReturnQuery {
     /// The first day (YYYY-MM-DD, that day in the company's timezone) or moment (RFC 3339

@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<App> {
 
 /// Filters of the list of days.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DayListQuery {
     /// The first business date (inclusive), YYYY-MM-DD.

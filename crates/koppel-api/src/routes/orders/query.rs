@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 /// Filters of the order list; all optional and combined with "and".
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct OrderQuery {
     /// Only orders with this number.
@@ -46,6 +47,7 @@ pub struct OrderQuery {
 
 /// The page parameters of the version list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct VersionQuery {
     /// How many versions to answer, 1 to 1000; default 100.

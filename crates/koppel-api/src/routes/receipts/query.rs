@@ -7,6 +7,7 @@ use utoipa::IntoParams;
 
 /// Filters of the receipt list; all optional and combined with "and".
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ReceiptQuery {
     /// Only receipts with this number.

@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<App> {
 
 /// Filters of a settings list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SettingsQuery {
     /// Only the item with this external id.
