@@ -135,6 +135,9 @@ fn api_router() -> OpenApiRouter<App> {
         .merge(routes::connectors::vat_return::router());
     document::document_idempotency_key(router.get_openapi_mut());
     document::document_response_headers(router.get_openapi_mut());
+    document::lift_reference_descriptions(router.get_openapi_mut());
+    document::close_request_schemas(router.get_openapi_mut());
+    document::anonymous_security_as_empty(router.get_openapi_mut());
     router
 }
 

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod body;
 pub mod booking;
 pub mod clock;
+pub mod closed_sets;
 pub mod error;
 pub mod extract;
 pub mod gcra;

@@ -169,6 +169,7 @@ pub struct Client {
     /// A human name.
     pub name: String,
     /// The kind of client.
+    #[schema(value_type = crate::auth::scopes::ClientKind)]
     pub kind: String,
     /// The scopes the client may ask for.
     pub scopes: Vec<String>,

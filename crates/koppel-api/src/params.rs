@@ -14,6 +14,12 @@ pub const DEFAULT_LIMIT: u32 = 100;
 /// The largest page size.
 pub const MAX_LIMIT: u32 = 1000;
 
+/// The query of an operation that takes no parameters: any parameter sent is
+/// refused with a 400 naming it, as an unknown parameter is everywhere else.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
+
 /// Page parameters of a list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -223,12 +223,21 @@ pub async fn limit(State(app): State<App>, request: Request, next: Next) -> Resp
     response
 }
 
+/// Which rate limit applies to a client.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum RateLimitPolicy {
+    /// The limit every client has unless it has its own.
+    Default,
+    /// A limit of this client's own, set when it was created.
+    Client,
+}
+
 /// A client's rate limit and what is left of it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RateLimitStatus {
-    /// The policy's name, as in the `RateLimit-Policy` header: `default`, or
-    /// `client` when this client has a limit of its own.
-    #[schema(example = "default")]
+    /// The policy's name, as in the `RateLimit-Policy` header.
+    #[schema(value_type = RateLimitPolicy, example = "default")]
     pub policy: String,
     /// Requests earned per second.
     #[schema(example = 100)]

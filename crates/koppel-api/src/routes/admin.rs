@@ -55,6 +55,10 @@ pub struct CompanyList {
 }
 
 /// Create a company (administratie).
+///
+/// A company is one merchant's set of books. Its timezone and business-day cutoff decide which
+/// business date a receipt counts for, its currency the currency of every document. Scope
+/// `admin`.
 #[utoipa::path(post, path = "/v1/admin/companies", tag = "admin",
     request_body(content = CreateCompany, description = "The company to create"),
     security(("oauth2" = ["admin"])),
@@ -72,6 +76,9 @@ pub async fn create_company(
 }
 
 /// List companies, oldest first.
+///
+/// Every company on this Koppel, oldest first, a page at a time (`limit`, `cursor`). Scope
+/// `admin`.
 #[utoipa::path(get, path = "/v1/admin/companies", tag = "admin",
     params(PageParams),
     security(("oauth2" = ["admin"])),
@@ -99,7 +106,10 @@ pub async fn list_companies(
 }
 
 /// Get one company.
+///
+/// Any company on this Koppel, granted to a client or not. Scope `admin`.
 #[utoipa::path(get, path = "/v1/admin/companies/{company_id}", tag = "admin",
+    operation_id = "admin_get_company",
     params(CompanyPath),
     security(("oauth2" = ["admin"])),
     responses(
@@ -121,6 +131,11 @@ pub async fn get_company(
 }
 
 /// Create a client; its secret is in this answer only.
+///
+/// A client is one integration: a `vendor` (a webshop platform or till that pushes documents),
+/// a `connector` (a bookkeeping link that reads them) or an `admin`. It gets every scope of its
+/// kind unless `scopes` narrows them, and access to the companies in `company_ids`. Only a hash
+/// of the secret is stored: keep it from this answer, or rotate it later. Scope `admin`.
 #[utoipa::path(post, path = "/v1/admin/clients", tag = "admin",
     request_body(content = CreateClient, description = "The client to create"),
     security(("oauth2" = ["admin"])),
@@ -145,6 +160,9 @@ pub async fn create_client(
 }
 
 /// Get one client (without its secret).
+///
+/// The client's kind, scopes, granted companies, own rate limit and whether it is revoked;
+/// never its secret, which Koppel does not keep. Scope `admin`.
 #[utoipa::path(get, path = "/v1/admin/clients/{client_id}", tag = "admin",
     params(ClientPath),
     security(("oauth2" = ["admin"])),
@@ -167,6 +185,10 @@ pub async fn get_client(
 }
 
 /// Revoke a client: its tokens stop working at once. The record is kept.
+///
+/// Revoking is immediate on every node: the client's tokens are refused from the next request
+/// and its secret no longer gets tokens. The record and everything it pushed stay, for the
+/// audit trail. Revoking twice answers the same. Scope `admin`.
 #[utoipa::path(delete, path = "/v1/admin/clients/{client_id}", tag = "admin",
     params(ClientPath),
     security(("oauth2" = ["admin"])),
@@ -191,6 +213,9 @@ pub async fn revoke_client(
 }
 
 /// Give a client a new secret: the old secret and its tokens stop working at once.
+///
+/// The new secret is in this answer only; the old secret stops working at once, and so do
+/// tokens issued with it. Use it when a secret may have leaked. Scope `admin`.
 #[utoipa::path(post, path = "/v1/admin/clients/{client_id}/rotate-secret", tag = "admin",
     params(ClientPath),
     security(("oauth2" = ["admin"])),
@@ -219,6 +244,9 @@ pub async fn rotate_client_secret(
 }
 
 /// Grant a client access to a company.
+///
+/// From now on the client's tokens reach this company's routes, with the scopes the client
+/// holds. Granting a company it already has changes nothing. Scope `admin`.
 #[utoipa::path(put, path = "/v1/admin/clients/{client_id}/companies/{company_id}", tag = "admin",
     params(GrantPath),
     security(("oauth2" = ["admin"])),
@@ -254,6 +282,9 @@ pub async fn grant_company(
 }
 
 /// Withdraw a client's access to a company.
+///
+/// From the next request on, the client's tokens no longer reach this company: a 404, as for a
+/// company that does not exist. What the client pushed stays. Scope `admin`.
 #[utoipa::path(delete, path = "/v1/admin/clients/{client_id}/companies/{company_id}", tag = "admin",
     params(GrantPath),
     security(("oauth2" = ["admin"])),

@@ -31,6 +31,9 @@ pub struct MyCompanies {
 }
 
 /// List the companies this client is granted.
+///
+/// The companies the calling client is granted, with their settings: where a vendor or
+/// connector finds the `company_id` every other path needs. Any valid token.
 #[utoipa::path(get, path = "/v1/companies", tag = "companies",
     security(("oauth2" = [])),
     responses(
@@ -50,6 +53,10 @@ pub async fn list_my_companies(
 }
 
 /// Get a company's settings: timezone, currency and business-day cutoff.
+///
+/// The settings a document depends on: the timezone and business-day cutoff that decide a
+/// receipt's business date, and the currency of the books. A company the client is not granted
+/// is a 404. Any valid token.
 #[utoipa::path(get, path = "/v1/companies/{company_id}", tag = "companies",
     params(CompanyPath),
     security(("oauth2" = ["settings:read"])),

@@ -110,7 +110,8 @@ pub struct Customer {
     pub external_id: String,
     /// The customer number.
     pub number: Option<String>,
-    /// `person` or `business`.
+    /// A person or a business.
+    #[schema(value_type = CustomerKind)]
     pub kind: String,
     /// The customer's (contact) name.
     pub name: String,
@@ -317,6 +318,11 @@ fn parse_customer(input: CustomerInput) -> Result<NewCustomer, ApiError> {
 }
 
 /// Create or update a customer by its `external_id`.
+///
+/// The vendor's `external_id` is the key: a new one creates the customer (201), a known one
+/// updates it (200, a new version) or answers it unchanged. A VAT number is normalised and
+/// checked (NL by its check digits); a KvK number must have 8 digits. Each change is an event
+/// in the feed. Scope `customers:write`.
 #[utoipa::path(post, path = "/v1/companies/{company_id}/customers", tag = "customers",
     params(crate::params::CompanyPath),
     request_body(content = CustomerInput, description = "The customer"),
@@ -346,6 +352,9 @@ pub async fn upsert_customer(
 }
 
 /// Find customers by e-mail, number, external id or change time.
+///
+/// Customers (debiteuren) of the company, oldest change first. Filter by `email`, `number` or
+/// `external_id`, or by `updated_since` to follow changes. Scope `customers:read`.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/customers", tag = "customers",
     params(crate::params::CompanyPath, CustomerQuery),
     security(("oauth2" = ["customers:read"])),
@@ -385,6 +394,8 @@ pub async fn list_customers(
 }
 
 /// Get one customer.
+///
+/// By Koppel's id, as orders and events name it. Scope `customers:read`.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/customers/{customer_id}", tag = "customers",
     params(CustomerPath),
     security(("oauth2" = ["customers:read"])),

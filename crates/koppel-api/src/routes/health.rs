@@ -14,34 +14,59 @@ use utoipa::ToSchema;
 
 use crate::App;
 use crate::error::{ApiError, Problem};
+use crate::extract::AppQuery;
+use crate::params::NoParams;
 
 /// How long readiness waits for the database before calling it unavailable.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// What a health check found.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum HealthStatus {
+    /// The process is up (`/health/live`).
+    Live,
+    /// The database is reachable (`/health/ready`).
+    Ready,
+}
+
 /// The answer of a health check.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Health {
-    /// `live` or `ready`.
-    #[schema(example = "ready")]
+    /// What the check found.
+    #[schema(value_type = HealthStatus, example = "ready")]
     pub status: String,
 }
 
 /// Whether the process is up (it does not look at the database).
+///
+/// For a liveness probe: answers 200 as long as the process serves HTTP, without touching the
+/// database, so a database outage does not get healthy processes restarted. Needs no token.
 #[utoipa::path(get, path = "/health/live", tag = "operations", security(()),
-    responses((status = 200, description = "The process is up", body = Health)))]
-pub async fn live() -> Json<Health> {
+    responses(
+        (status = 200, description = "The process is up", body = Health),
+        (status = 400, description = "A query parameter was sent; this operation takes none", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn live(_: AppQuery<NoParams>) -> Json<Health> {
     Json(Health {
         status: "live".to_owned(),
     })
 }
 
 /// Whether the service can answer requests: the database is reachable.
+///
+/// For a readiness probe or load balancer: 200 when the database answers within 2 seconds, else
+/// 503, so traffic goes to nodes that can serve it. Needs no token.
 #[utoipa::path(get, path = "/health/ready", tag = "operations", security(()),
     responses(
         (status = 200, description = "Ready to serve", body = Health),
+        (status = 400, description = "A query parameter was sent; this operation takes none", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unreachable", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn ready(State(app): State<App>) -> Result<Json<Health>, ApiError> {
+pub async fn ready(
+    State(app): State<App>,
+    _: AppQuery<NoParams>,
+) -> Result<Json<Health>, ApiError> {
     match tokio::time::timeout(READY_TIMEOUT, app.store.ping()).await {
         Ok(Ok(())) => Ok(Json(Health {
             status: "ready".to_owned(),

@@ -21,8 +21,10 @@ use crate::App;
 use crate::auth::scopes::SCOPES;
 use crate::auth::secrets::secret_matches;
 use crate::auth::{FAILED_TOKEN_QUOTA_PER_PEER, FailureKey, TOKEN_ISSUE_QUOTA_PER_PEER};
-use crate::error::UNAVAILABLE_RETRY_AFTER_SECS;
+use crate::error::{Problem, UNAVAILABLE_RETRY_AFTER_SECS};
+use crate::extract::AppQuery;
 use crate::gcra::Quota;
+use crate::params::NoParams;
 
 /// A token request, form-encoded (`application/x-www-form-urlencoded`).
 #[derive(Debug, Deserialize, ToSchema, IntoParams)]
@@ -31,8 +33,8 @@ use crate::gcra::Quota;
     reason = "documents the form; the handler reads the raw pairs"
 )]
 pub struct TokenRequest {
-    /// Must be `client_credentials`.
-    #[schema(example = "client_credentials")]
+    /// The grant: only client credentials.
+    #[schema(value_type = GrantType, example = "client_credentials")]
     grant_type: String,
     /// The client id, unless sent by HTTP Basic authentication.
     client_id: Option<String>,
@@ -43,13 +45,28 @@ pub struct TokenRequest {
     scope: Option<String>,
 }
 
+/// The grant types the token endpoint takes.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum GrantType {
+    /// OAuth 2.0 client credentials (RFC 6749 §4.4).
+    ClientCredentials,
+}
+
+/// The kind of token issued.
+#[derive(Debug, Clone, Copy, ToSchema)]
+pub enum TokenType {
+    /// Sent as `Authorization: Bearer <token>` (RFC 6750).
+    Bearer,
+}
+
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TokenResponse {
     /// The bearer token to send as `Authorization: Bearer <token>`.
     pub access_token: String,
     /// Always `Bearer`.
-    #[schema(example = "Bearer")]
+    #[schema(value_type = TokenType, example = "Bearer")]
     pub token_type: String,
     /// Seconds until the token expires.
     #[schema(example = 3600)]
@@ -58,27 +75,47 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
+/// The `error` of a token response (RFC 6749 §5.2, and `slow_down` and
+/// `temporarily_unavailable` from its extensions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthErrorCode {
+    /// The form is malformed: a missing or repeated parameter, or no `grant_type`.
+    InvalidRequest,
+    /// Unknown client, wrong secret, revoked client or malformed Basic authentication (401).
+    InvalidClient,
+    /// A `scope` the client does not hold.
+    InvalidScope,
+    /// A `grant_type` other than `client_credentials`.
+    UnsupportedGrantType,
+    /// Too many failed attempts from this address for this client: wait `Retry-After` (429).
+    SlowDown,
+    /// The database is out of reach: try again after `Retry-After` (503).
+    TemporarilyUnavailable,
+    /// An unexpected fault on Koppel's side (500); the log has the request id.
+    ServerError,
+}
+
 /// An error response of the token endpoint (RFC 6749 §5.2).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OAuthError {
-    /// `invalid_request`, `invalid_client`, `invalid_scope`, `unsupported_grant_type`
-    /// or, after too many failed attempts, `slow_down` with status 429.
+    /// What went wrong.
     #[schema(example = "invalid_client")]
-    pub error: String,
+    pub error: OAuthErrorCode,
     /// A human-readable explanation.
     pub error_description: String,
 }
 
 struct TokenError {
     status: StatusCode,
-    error: &'static str,
+    error: OAuthErrorCode,
     description: String,
     basic_challenge: bool,
     retry_after: Option<u64>,
 }
 
 impl TokenError {
-    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+    fn new(status: StatusCode, error: OAuthErrorCode, description: impl Into<String>) -> Self {
         Self {
             status,
             error,
@@ -89,14 +126,18 @@ impl TokenError {
     }
 
     fn invalid_request(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            OAuthErrorCode::InvalidRequest,
+            description,
+        )
     }
 }
 
 impl IntoResponse for TokenError {
     fn into_response(self) -> Response {
         let body = OAuthError {
-            error: self.error.to_owned(),
+            error: self.error,
             error_description: self.description,
         };
         let mut response = (self.status, Json(body)).into_response();
@@ -134,7 +175,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, To
     let bad = || {
         let mut e = TokenError::new(
             StatusCode::UNAUTHORIZED,
-            "invalid_client",
+            OAuthErrorCode::InvalidClient,
             "malformed basic authentication",
         );
         e.basic_challenge = true;
@@ -203,7 +244,7 @@ async fn token(app: App, request: Request) -> Result<Response, TokenError> {
         Some(_) => {
             return Err(TokenError::new(
                 StatusCode::BAD_REQUEST,
-                "unsupported_grant_type",
+                OAuthErrorCode::UnsupportedGrantType,
                 "only client_credentials is supported",
             ));
         }
@@ -220,13 +261,17 @@ async fn token(app: App, request: Request) -> Result<Response, TokenError> {
         (None, _, _) => {
             return Err(TokenError::new(
                 StatusCode::UNAUTHORIZED,
-                "invalid_client",
+                OAuthErrorCode::InvalidClient,
                 "client credentials are missing",
             ));
         }
     };
     let invalid_client = |description: &str| {
-        let mut e = TokenError::new(StatusCode::UNAUTHORIZED, "invalid_client", description);
+        let mut e = TokenError::new(
+            StatusCode::UNAUTHORIZED,
+            OAuthErrorCode::InvalidClient,
+            description,
+        );
         e.basic_challenge = used_basic;
         e
     };
@@ -252,7 +297,7 @@ async fn token(app: App, request: Request) -> Result<Response, TokenError> {
             }
             let mut e = TokenError::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "slow_down",
+                OAuthErrorCode::SlowDown,
                 "too many attempts; wait before trying again",
             );
             e.retry_after = Some(decision.retry_after.as_secs().max(1));
@@ -278,7 +323,7 @@ async fn token(app: App, request: Request) -> Result<Response, TokenError> {
             not_a_failure(&app);
             let mut e = TokenError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
+                OAuthErrorCode::TemporarilyUnavailable,
                 "the database is unavailable; retry later",
             );
             e.retry_after = Some(UNAVAILABLE_RETRY_AFTER_SECS);
@@ -289,7 +334,7 @@ async fn token(app: App, request: Request) -> Result<Response, TokenError> {
             tracing::error!(error = %crate::error::ErrorChain(&e), "token request failed");
             return Err(TokenError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
+                OAuthErrorCode::ServerError,
                 "internal error",
             ));
         }
@@ -315,7 +360,7 @@ async fn token(app: App, request: Request) -> Result<Response, TokenError> {
             if let Some(unknown) = requested.iter().find(|s| !record.scopes.contains(s)) {
                 return Err(TokenError::new(
                     StatusCode::BAD_REQUEST,
-                    "invalid_scope",
+                    OAuthErrorCode::InvalidScope,
                     format!("scope {unknown} is not granted to this client"),
                 ));
             }
@@ -339,7 +384,7 @@ async fn token(app: App, request: Request) -> Result<Response, TokenError> {
             tracing::error!(error = %e, "could not sign a token");
             TokenError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
+                OAuthErrorCode::ServerError,
                 "internal error",
             )
         })?;
@@ -375,10 +420,20 @@ pub struct ServerMetadata {
 }
 
 /// Describe this authorization server (RFC 8414).
+///
+/// OAuth 2.0 authorization server metadata: the issuer, the token endpoint, the one grant type
+/// (`client_credentials`), the token endpoint's authentication methods and every scope a client
+/// can be granted. Needs no token; answers the same to everyone.
 #[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "oauth",
     security(()),
-    responses((status = 200, description = "The server's OAuth metadata", body = ServerMetadata)))]
-pub async fn server_metadata(State(app): State<App>) -> Json<ServerMetadata> {
+    responses(
+        (status = 200, description = "The server's OAuth metadata", body = ServerMetadata),
+        (status = 400, description = "A query parameter was sent; this operation takes none", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn server_metadata(
+    State(app): State<App>,
+    _: AppQuery<NoParams>,
+) -> Json<ServerMetadata> {
     let base = app.config.public_url.trim_end_matches('/');
     Json(ServerMetadata {
         issuer: base.to_owned(),

@@ -152,6 +152,11 @@ pub struct ProductPath {
 }
 
 /// Create or update a product by its `external_id`.
+///
+/// The vendor's `external_id` is the key: a new one creates the product (201), a known one
+/// updates it (200, a new version) or answers it unchanged. Two products of a company cannot
+/// share a SKU. Order lines that name the SKU link to the product from then on. Each change is
+/// an event in the feed. Scope `products:write`.
 #[utoipa::path(post, path = "/v1/companies/{company_id}/products", tag = "products",
     params(crate::params::CompanyPath),
     request_body(content = ProductInput, description = "The product"),
@@ -229,6 +234,9 @@ pub async fn upsert_product(
 }
 
 /// Find products by SKU, external id or change time.
+///
+/// Products of the company, oldest change first. Filter by `sku` or `external_id`, or by
+/// `updated_since` to follow changes. Scope `products:read`.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/products", tag = "products",
     params(crate::params::CompanyPath, ProductQuery),
     security(("oauth2" = ["products:read"])),
@@ -267,6 +275,8 @@ pub async fn list_products(
 }
 
 /// Get one product.
+///
+/// By Koppel's id, as order lines name it. Scope `products:read`.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/products/{product_id}", tag = "products",
     params(ProductPath),
     security(("oauth2" = ["products:read"])),

@@ -589,6 +589,35 @@ async fn a_broken_order_is_a_400_listing_every_problem_with_its_pointer(pool: Pg
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn an_unknown_field_is_refused_at_every_depth_of_an_order(pool: PgPool) {
+    // The OpenAPI document closes every request schema (`additionalProperties: false`);
+    // this is the server keeping that promise in each of an order's nested objects.
+    let s = setup(pool).await;
+    for pointer in [
+        "/nickname",
+        "/customer/nickname",
+        "/customer/billing_address/county",
+        "/lines/0/colour",
+        "/lines/0/vat/rate",
+        "/costs/0/carrier",
+        "/payments/0/fee_amount",
+        "/totals/total_paid",
+    ] {
+        let mut order = s.order("web-1");
+        let (parent, field) = pointer.rsplit_once('/').unwrap();
+        order.pointer_mut(parent).unwrap()[field] = json!("x");
+        let response = s.post(order).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST, "{pointer}");
+        assert_eq!(
+            pointers(&response.problem().errors.unwrap()),
+            [(pointer.to_owned(), "unknown_field".to_owned())],
+            "{pointer}"
+        );
+    }
+    assert_eq!(s.list("").await["data"], json!([]), "nothing was stored");
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
 async fn validate_checks_everything_and_stores_nothing(pool: PgPool) {
     let s = setup(pool).await;
     let ok = s
@@ -978,8 +1007,9 @@ async fn a_credit_order_names_the_order_it_corrects_and_has_negative_amounts(poo
     );
 }
 
-/// Mollie's example order (`../shared/data/samples/mollie_order_single_with_embeds.json`),
-/// mapped to Koppel's JSON the way the domain test maps it to a draft.
+/// Mollie's example order (`crates/koppel-domain/tests/data/mollie_order_single_with_embeds.json`,
+/// its source in `SOURCE.md` there), mapped to Koppel's JSON the way the domain test maps it to
+/// a draft.
 fn mollie(s: &Setup) -> (Value, Value) {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),

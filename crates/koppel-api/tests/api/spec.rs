@@ -72,16 +72,9 @@ async fn the_docs_pages_carry_a_content_security_policy_they_can_live_with(pool:
 fn walk_schema(name: &str, schema: &Value, missing: &mut Vec<String>) {
     if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
         for (property, definition) in properties {
-            // utoipa puts the description of an optional `$ref` on the
-            // reference inside its `oneOf`.
-            let described = definition.get("description").is_some()
-                || ["oneOf", "allOf", "anyOf"].iter().any(|key| {
-                    definition
-                        .get(key)
-                        .and_then(Value::as_array)
-                        .is_some_and(|items| items.iter().any(|i| i.get("description").is_some()))
-                });
-            if !described {
+            // On the property itself, where linters and code generators look: not
+            // on a `$ref` inside its `oneOf` (`openapi::lift_reference_descriptions`).
+            if definition.get("description").is_none() {
                 missing.push(format!("{name}.{property}"));
             }
             walk_schema(&format!("{name}.{property}"), definition, missing);
@@ -100,7 +93,7 @@ fn walk_schema(name: &str, schema: &Value, missing: &mut Vec<String>) {
 }
 
 #[test]
-fn every_schema_property_has_a_description_and_every_operation_a_summary() {
+fn every_schema_property_has_a_description_and_every_operation_a_summary_and_a_description() {
     let spec = serde_json::to_value(koppel_api::openapi()).unwrap();
     let mut missing = Vec::new();
     for (name, schema) in spec["components"]["schemas"].as_object().unwrap() {
@@ -115,6 +108,10 @@ fn every_schema_property_has_a_description_and_every_operation_a_summary() {
             assert!(
                 operation.get("summary").is_some(),
                 "{method} {path} has no summary"
+            );
+            assert!(
+                operation.get("description").is_some(),
+                "{method} {path} has no description (a second paragraph of its doc comment)"
             );
             if method == "post" && !path.starts_with("/oauth") {
                 // A POST that takes JSON must say so, or Swagger shows no form for it.
@@ -132,6 +129,89 @@ fn every_schema_property_has_a_description_and_every_operation_a_summary() {
             }
         }
     }
+}
+
+#[test]
+fn operation_ids_are_unique_and_the_document_names_its_servers_contact_and_release() {
+    let spec = serde_json::to_value(koppel_api::openapi()).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for (path, operations) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap();
+            assert!(
+                seen.insert(id.to_owned()),
+                "{method} {path}: {id} is not unique"
+            );
+        }
+    }
+    assert_eq!(spec["servers"][0]["url"], "/");
+    assert!(spec["info"]["contact"]["name"].is_string());
+    assert_eq!(spec["info"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_ne!(spec["info"]["version"], "0.0.0");
+}
+
+/// Every schema a JSON request body reaches, through `$ref`s, arrays and `oneOf`s.
+fn request_schemas(spec: &Value) -> std::collections::BTreeSet<String> {
+    fn collect(schema: &Value, into: &mut Vec<String>) {
+        if let Some(name) = schema["$ref"]
+            .as_str()
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        {
+            into.push(name.to_owned());
+        }
+        for key in ["oneOf", "allOf", "anyOf"] {
+            for item in schema[key].as_array().into_iter().flatten() {
+                collect(item, into);
+            }
+        }
+        collect_children(schema, into);
+    }
+    fn collect_children(schema: &Value, into: &mut Vec<String>) {
+        for property in schema["properties"].as_object().into_iter().flatten() {
+            collect(property.1, into);
+        }
+        if schema.get("items").is_some() {
+            collect(&schema["items"], into);
+        }
+    }
+    let mut pending = Vec::new();
+    for operations in spec["paths"].as_object().unwrap().values() {
+        for operation in operations.as_object().unwrap().values() {
+            collect(
+                &operation["requestBody"]["content"]["application/json"]["schema"],
+                &mut pending,
+            );
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if names.insert(name.clone()) {
+            collect(&spec["components"]["schemas"][&name], &mut pending);
+        }
+    }
+    names
+}
+
+#[test]
+fn every_request_schema_is_closed_as_the_server_refuses_unknown_fields() {
+    let spec = serde_json::to_value(koppel_api::openapi()).unwrap();
+    let names = request_schemas(&spec);
+    assert!(names.contains("OrderInput") && names.contains("ReceiptLineInput"));
+    for name in names {
+        let schema = &spec["components"]["schemas"][&name];
+        if schema.get("properties").is_some() {
+            assert_eq!(
+                schema["additionalProperties"],
+                Value::Bool(false),
+                "{name} is not closed"
+            );
+        }
+    }
+    // The token form stays open: RFC 6749 §3.2 wants unknown parameters ignored.
+    assert_ne!(
+        spec["components"]["schemas"]["TokenRequest"]["additionalProperties"],
+        Value::Bool(false)
+    );
 }
 
 #[test]

@@ -41,10 +41,10 @@ pub struct Event {
     pub id: String,
     /// What happened: `<resource>.created`, `<resource>.updated` (a new version),
     /// `daily_revenue.final` or `daily_revenue.revised`.
-    #[schema(example = "order.updated")]
+    #[schema(value_type = crate::closed_sets::EventType, example = "order.updated")]
     pub r#type: String,
-    /// The collection of the changed document, as in its path (e.g. `orders`).
-    #[schema(example = "orders")]
+    /// The collection of the changed document, as in its path.
+    #[schema(value_type = crate::closed_sets::EventResource, example = "orders")]
     pub resource: String,
     /// The changed document's id.
     pub resource_id: Uuid,

@@ -53,17 +53,45 @@ pub struct MatchedBooking {
     pub version: i32,
 }
 
-/// One document that carries the reference.
+/// The collections a search looks in.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum SearchResource {
+    /// An order.
+    Orders,
+    /// A receipt.
+    Receipts,
+    /// A customer.
+    Customers,
+    /// A booked business day.
+    DailyRevenue,
+}
+
+/// The references a search compares.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum MatchedOn {
+    /// Koppel's id.
+    Id,
+    /// The vendor's `external_id`.
+    ExternalId,
+    /// The document's number.
+    Number,
+    /// A payment's `reference` (or an order payment's `provider_reference`).
+    PaymentReference,
+    /// A connector's booking `reference`.
+    BookingReference,
+}
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SearchMatch {
-    /// The collection: `orders`, `receipts`, `customers` or `daily_revenue`.
-    #[schema(example = "orders")]
+    /// The collection.
+    #[schema(value_type = SearchResource, example = "orders")]
     pub resource: String,
     /// The document's id.
     pub id: Uuid,
-    /// Which of its references matched: `id`, `external_id`, `number`, `payment_reference`
-    /// or `booking_reference`. A document that matches in several ways is listed once per way.
-    #[schema(example = "payment_reference")]
+    /// Which of its references matched. A document that matches in several ways is
+    /// listed once per way.
+    #[schema(value_type = MatchedOn, example = "payment_reference")]
     pub matched_on: String,
     /// Where to read the document.
     #[schema(

@@ -39,7 +39,7 @@ impl DayTotals {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DayVatRateFigures {
     /// The VAT category.
-    #[schema(example = "reduced")]
+    #[schema(value_type = crate::closed_sets::VatCategory, example = "reduced")]
     pub category: String,
     /// The rate in percent.
     #[schema(value_type = String, example = "9")]
@@ -85,7 +85,8 @@ pub struct DayPaymentFigures {
     pub method_id: Uuid,
     /// The method's name.
     pub name: String,
-    /// The method's kind, e.g. `cash`, `debit_card` or `gift_card` (a gift card redeemed).
+    /// The method's kind (`gift_card`: a gift card redeemed).
+    #[schema(value_type = crate::closed_sets::PaymentMethodKind)]
     pub kind: String,
     /// The amount, net of cash change.
     #[schema(value_type = String, example = "640.50")]
@@ -130,6 +131,18 @@ pub struct DayPaymentsCheck {
     pub balanced: bool,
 }
 
+/// Where a business day stands.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum DayStatus {
+    /// Receipts may still arrive; the figures are not final.
+    Open,
+    /// Final: at `final_at`, or when closed (the Z-report).
+    Final,
+    /// Changed by a late receipt after it was final: a new revision to book.
+    Revised,
+}
+
 /// One business day's revenue (dagomzet).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DailyRevenue {
@@ -142,9 +155,8 @@ pub struct DailyRevenue {
     pub date: NaiveDate,
     /// The location these figures are of; null for the whole company.
     pub location_id: Option<String>,
-    /// `open`, `final` (at `final_at`, or when closed) or `revised` (changed by a late
-    /// receipt after it was final).
-    #[schema(example = "final")]
+    /// Whether the day's figures can still change without a revision.
+    #[schema(value_type = DayStatus, example = "final")]
     pub status: String,
     /// 1, plus one for every revision after the day was final.
     pub revision: i32,
@@ -333,4 +345,22 @@ pub struct DailyRevenueList {
     pub data: Vec<DailyRevenue>,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::closed_sets::tests::values;
+
+    #[test]
+    fn every_documented_day_status_is_one_the_store_writes() {
+        let store = [
+            include_str!("../../../../koppel-store/src/daily_revenue.rs"),
+            include_str!("../../../../koppel-store/src/receipts.rs"),
+        ]
+        .concat();
+        for status in values::<DayStatus>() {
+            assert!(store.contains(&format!("'{status}'")), "{status}");
+        }
+    }
 }

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::flow::cents;
-use super::input::{ChannelInput, PaymentStatusInput};
+use super::input::{ChannelInput, OrderCostKindInput, OrderStatusInput, PaymentStatusInput};
 use crate::error::ProblemItem;
 
 /// The VAT of a line or cost, resolved.
@@ -24,7 +24,8 @@ pub struct OrderVat {
     /// The rate in percent.
     #[schema(value_type = String, example = "21")]
     pub percentage: Decimal,
-    /// The VAT category, e.g. `standard`.
+    /// The VAT category.
+    #[schema(value_type = crate::closed_sets::VatCategory)]
     pub category: String,
     /// ISO 3166-1 alpha-2 country whose rate applies.
     pub country: String,
@@ -70,6 +71,7 @@ pub struct OrderAddress {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct OrderCustomer {
     /// The customer's id in Koppel, when the order named one.
+    #[schema(value_type = Option<Uuid>)]
     pub id: Option<String>,
     /// That customer's external id (the vendor's own).
     #[serde(default)]
@@ -150,7 +152,8 @@ impl From<LineRecord> for OrderLine {
 /// A stored cost.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OrderCost {
-    /// What the cost is for: `shipping`, `payment`, `discount`, `surcharge`, `other` or `rounding`.
+    /// What the cost is for.
+    #[schema(value_type = OrderCostKindInput)]
     pub kind: String,
     /// Free text.
     pub description: Option<String>,
@@ -251,6 +254,7 @@ impl From<Totals> for OrderTotals {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OrderVatGroup {
     /// The VAT category.
+    #[schema(value_type = crate::closed_sets::VatCategory)]
     pub category: String,
     /// The rate in percent.
     #[schema(value_type = String, example = "21")]
@@ -302,7 +306,8 @@ pub struct Order {
     pub number: Option<String>,
     /// The version, starting at 1; each change of the order is a new version.
     pub version: i32,
-    /// One of `open`, `paid`, `shipped`, `completed`, `cancelled`, `refunded`.
+    /// Where the order is in its life.
+    #[schema(value_type = OrderStatusInput)]
     pub status: String,
     /// When the order was placed, with the offset it was sent with.
     pub order_date: DateTime<FixedOffset>,
@@ -431,6 +436,22 @@ pub struct OrderVersionList {
     pub next_cursor: Option<String>,
 }
 
+/// What storing an order did.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[expect(
+    dead_code,
+    reason = "documents `outcome`; the answer names it by `flow::outcome_str`"
+)]
+#[schema(rename_all = "snake_case")]
+pub enum OrderOutcome {
+    /// A new order (`201`).
+    Created,
+    /// A new version of an order Koppel had (`200`).
+    Updated,
+    /// An identical resend: nothing changed (`200`).
+    Unchanged,
+}
+
 /// What happened to one item of a batch.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OrderBatchItem {
@@ -444,8 +465,9 @@ pub struct OrderBatchItem {
     /// The order's version after this item, when stored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i32>,
-    /// `created`, `updated` (a new version) or `unchanged` (an identical resend), when stored.
+    /// What storing it did, when stored.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<OrderOutcome>)]
     pub outcome: Option<String>,
     /// Every problem of the item, with pointers into the item, when refused.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -468,4 +490,22 @@ pub struct OrderValidation {
     pub totals: OrderTotals,
     /// The VAT breakdown Koppel computed.
     pub vat_breakdown: Vec<OrderVatGroup>,
+}
+
+#[cfg(test)]
+mod tests {
+    use koppel_store::orders::Outcome;
+
+    use super::super::flow::outcome_str;
+    use super::*;
+    use crate::closed_sets::tests::values;
+
+    #[test]
+    fn the_documented_outcomes_are_the_ones_answered() {
+        let answered: Vec<&str> = [Outcome::Created, Outcome::Updated, Outcome::Unchanged]
+            .into_iter()
+            .map(outcome_str)
+            .collect();
+        assert_eq!(values::<OrderOutcome>(), answered);
+    }
 }

@@ -272,6 +272,10 @@ pub async fn validate_order_only(
 }
 
 /// Get one order in its current version, with its lines, costs and payments.
+///
+/// The order as last pushed, with Koppel's VAT breakdown per category, rate and country,
+/// `amount_paid` and `balance_due`, and each line's `product_id` where a product of the company
+/// has the line's SKU. Earlier versions are under `…/versions`. Scope `orders:read`.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/orders/{order_id}", tag = "orders",
     params(OrderPath),
     security(("oauth2" = ["orders:read"])),
@@ -294,6 +298,10 @@ pub async fn get_order(
 }
 
 /// Get every version of an order, oldest first.
+///
+/// Every version the vendor pushed, each complete as it was stored, oldest first: what a
+/// connector needs to post the difference between the version it booked and the current one.
+/// Scope `orders:read`.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/orders/{order_id}/versions", tag = "orders",
     params(OrderPath, VersionQuery),
     security(("oauth2" = ["orders:read"])),

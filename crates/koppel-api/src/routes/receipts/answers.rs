@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::input::ReceiptLineKindInput;
 use crate::error::ProblemItem;
 
 /// Money as a decimal string with at least two decimals, as every amount is answered.
@@ -30,7 +31,7 @@ pub struct ReceiptVat {
     #[schema(value_type = String, example = "9")]
     pub percentage: Decimal,
     /// The VAT category.
-    #[schema(example = "reduced")]
+    #[schema(value_type = crate::closed_sets::VatCategory, example = "reduced")]
     pub category: String,
     /// ISO 3166-1 country whose rate applies.
     #[schema(example = "NL")]
@@ -46,7 +47,8 @@ pub struct ReceiptVat {
 /// A stored receipt line.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReceiptLine {
-    /// `sale`, `tip`, `gift_card_multi_purpose`, `gift_card_single_purpose` or `deposit`.
+    /// What the line is.
+    #[schema(value_type = ReceiptLineKindInput)]
     pub kind: String,
     /// The till's product code, as sent.
     pub product_code: String,
@@ -159,6 +161,7 @@ pub struct ReceiptTotals {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReceiptVatGroup {
     /// The VAT category.
+    #[schema(value_type = crate::closed_sets::VatCategory)]
     pub category: String,
     /// The rate in percent.
     #[schema(value_type = String, example = "9")]
@@ -309,6 +312,26 @@ pub struct ReceiptList {
     pub next_cursor: Option<String>,
 }
 
+/// What storing a receipt did. A receipt never changes, so there is no `updated`.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ReceiptOutcome {
+    /// A new receipt (`201`).
+    Created,
+    /// An identical resend: nothing changed (`200`).
+    Unchanged,
+}
+
+impl ReceiptOutcome {
+    /// The name answered in a batch item's `outcome`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReceiptOutcome::Created => "created",
+            ReceiptOutcome::Unchanged => "unchanged",
+        }
+    }
+}
+
 /// What happened to one item of a batch.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReceiptBatchItem {
@@ -319,8 +342,9 @@ pub struct ReceiptBatchItem {
     /// The receipt's id, when stored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<Uuid>,
-    /// `created`, or `unchanged` for an identical resend, when stored.
+    /// What storing it did, when stored.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ReceiptOutcome>)]
     pub outcome: Option<String>,
     /// Whether it arrived after its day was final, when created.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -368,11 +392,21 @@ pub struct ReceiptValidation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::closed_sets::tests::values;
 
     #[test]
     fn amounts_are_answered_with_at_least_two_decimals() {
         assert_eq!(cents(Decimal::new(121, 1)).to_string(), "12.10");
         assert_eq!(cents(Decimal::new(12, 0)).to_string(), "12.00");
         assert_eq!(cents(Decimal::new(12345, 4)).to_string(), "1.2345");
+    }
+
+    #[test]
+    fn the_documented_outcomes_are_the_ones_answered() {
+        let answered: Vec<&str> = [ReceiptOutcome::Created, ReceiptOutcome::Unchanged]
+            .into_iter()
+            .map(ReceiptOutcome::as_str)
+            .collect();
+        assert_eq!(values::<ReceiptOutcome>(), answered);
     }
 }

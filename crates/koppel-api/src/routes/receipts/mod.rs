@@ -1,6 +1,6 @@
-//! POS receipts (K5, K6, K7a, K7b): pushed one at a time or up to 1000 per batch, checked
-//! against every rule of `VAT.md`, stored immutably, counted in their business day's figures
-//! (see `daily_revenue.rs`), and searched.
+//! POS receipts (K5, K6, K7a, K7b): pushed one at a time or up to 1000 per batch, checked against
+//! every rule of `docs/bookkeeping-rules.md`, stored immutably, counted in their business day's
+//! figures (see `daily_revenue.rs`), and searched.
 
 mod input;
 
@@ -26,8 +26,8 @@ use crate::extract::{AppJson, AppPath, AppQuery, parse_item};
 use crate::language::Language;
 use crate::params::{Cursor, Page, PageParams, ReceiptPath};
 use answers::{
-    Receipt, ReceiptBatchItem, ReceiptBatchResult, ReceiptList, ReceiptTotals, ReceiptValidation,
-    ReceiptVatGroup, cents,
+    Receipt, ReceiptBatchItem, ReceiptBatchResult, ReceiptList, ReceiptOutcome, ReceiptTotals,
+    ReceiptValidation, ReceiptVatGroup, cents,
 };
 use flow::{check, content_hash, immutable, load_references, moment, prepare};
 use query::{BatchBody, ReceiptQuery};
@@ -189,7 +189,7 @@ pub async fn create_receipts_batch(
                     index,
                     success: true,
                     id: Some(id),
-                    outcome: Some("created".to_owned()),
+                    outcome: Some(ReceiptOutcome::Created.as_str().to_owned()),
                     late: Some(late),
                     errors: None,
                 },
@@ -197,7 +197,7 @@ pub async fn create_receipts_batch(
                     index,
                     success: true,
                     id: Some(id),
-                    outcome: Some("unchanged".to_owned()),
+                    outcome: Some(ReceiptOutcome::Unchanged.as_str().to_owned()),
                     late: None,
                     errors: None,
                 },
@@ -270,6 +270,10 @@ pub async fn validate_receipt_only(
 }
 
 /// Get one receipt, with its lines and payments.
+///
+/// The receipt as stored (receipts do not change), with its business date as Koppel derived it
+/// from the company's timezone and cutoff, and its VAT breakdown per category, rate and
+/// country. Scope `receipts:read`.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/receipts/{receipt_id}", tag = "receipts",
     params(ReceiptPath),
     security(("oauth2" = ["receipts:read"])),

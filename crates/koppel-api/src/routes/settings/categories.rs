@@ -97,6 +97,10 @@ pub struct CategoryPath {
 }
 
 /// Create or update a category by its `external_id`.
+///
+/// The vendor's `external_id` is the key: a new one creates the category (201), a known one
+/// updates it (200, a new version) or, when nothing changed, answers it as it is (200). Each
+/// change is an event in the feed. Scope `settings:write`.
 #[utoipa::path(post, path = "/v1/companies/{company_id}/categories", tag = "settings",
     params(crate::params::CompanyPath),
     request_body(content = CategoryInput, description = "The category"),
@@ -142,6 +146,10 @@ pub async fn upsert_category(
 }
 
 /// List categories, by `external_id` or changed since a moment.
+///
+/// Revenue categories (omzetgroepen) of the company, oldest change first. `external_id` finds
+/// one by the vendor's id; `updated_since` gives those changed since a moment, for a connector
+/// that keeps its copy in step. Scope `settings:read`.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/categories", tag = "settings",
     params(crate::params::CompanyPath, SettingsQuery),
     security(("oauth2" = ["settings:read"])),
@@ -165,6 +173,8 @@ pub async fn list_categories(
 }
 
 /// Get one category.
+///
+/// By Koppel's id, as documents and events name it. Scope `settings:read`.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/categories/{category_id}", tag = "settings",
     params(CategoryPath),
     security(("oauth2" = ["settings:read"])),

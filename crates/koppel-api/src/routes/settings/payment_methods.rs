@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::{SettingsQuery, page, status};
 use crate::App;
 use crate::auth::extract::{CompanyAccess, SettingsRead, SettingsWrite};
+use crate::closed_sets::PaymentMethodKind;
 use crate::error::{ApiError, Problem};
 use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::validate::check_external_id_and_name;
@@ -23,49 +24,6 @@ pub(super) fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(upsert_payment_method, list_payment_methods))
         .routes(routes!(get_payment_method))
-}
-
-/// The kinds of payment method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentMethodKind {
-    /// Cash.
-    Cash,
-    /// Debit card (pin).
-    DebitCard,
-    /// Credit card.
-    CreditCard,
-    /// iDEAL.
-    Ideal,
-    /// Bank transfer.
-    BankTransfer,
-    /// PayPal.
-    Paypal,
-    /// A gift card redeemed as payment.
-    GiftCard,
-    /// A voucher.
-    Voucher,
-    /// On account (op rekening): paid later by invoice.
-    OnAccount,
-    /// Anything else.
-    Other,
-}
-
-impl PaymentMethodKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            PaymentMethodKind::Cash => "cash",
-            PaymentMethodKind::DebitCard => "debit_card",
-            PaymentMethodKind::CreditCard => "credit_card",
-            PaymentMethodKind::Ideal => "ideal",
-            PaymentMethodKind::BankTransfer => "bank_transfer",
-            PaymentMethodKind::Paypal => "paypal",
-            PaymentMethodKind::GiftCard => "gift_card",
-            PaymentMethodKind::Voucher => "voucher",
-            PaymentMethodKind::OnAccount => "on_account",
-            PaymentMethodKind::Other => "other",
-        }
-    }
 }
 
 /// A payment method to create or update, matched by `external_id`.
@@ -93,7 +51,8 @@ pub struct PaymentMethod {
     pub external_id: String,
     /// The method's name.
     pub name: String,
-    /// One of `cash`, `debit_card`, `credit_card`, `ideal`, `bank_transfer`, `paypal`, `gift_card`, `voucher`, `on_account`, `other`.
+    /// What kind of payment it is.
+    #[schema(value_type = PaymentMethodKind)]
     pub kind: String,
     /// Whether the method is in use.
     pub active: bool,
@@ -139,6 +98,11 @@ pub struct PaymentMethodPath {
 }
 
 /// Create or update a payment method by its `external_id`.
+///
+/// The vendor's `external_id` is the key: a new one creates the method (201), a known one
+/// updates it (200, a new version) or answers it unchanged. Its `kind` tells a connector how to
+/// book it (cash, card, gift card, on account). Each change is an event in the feed. Scope
+/// `settings:write`.
 #[utoipa::path(post, path = "/v1/companies/{company_id}/payment-methods", tag = "settings",
     params(crate::params::CompanyPath),
     request_body(content = PaymentMethodInput, description = "The payment method"),
@@ -173,6 +137,9 @@ pub async fn upsert_payment_method(
 }
 
 /// List payment methods, by `external_id` or changed since a moment.
+///
+/// Payment methods of the company, oldest change first. `external_id` finds one by the vendor's
+/// id; `updated_since` gives those changed since a moment. Scope `settings:read`.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/payment-methods", tag = "settings",
     params(crate::params::CompanyPath, SettingsQuery),
     security(("oauth2" = ["settings:read"])),
@@ -196,6 +163,8 @@ pub async fn list_payment_methods(
 }
 
 /// Get one payment method.
+///
+/// By Koppel's id, as order and receipt payments name it. Scope `settings:read`.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/payment-methods/{payment_method_id}", tag = "settings",
     params(PaymentMethodPath),
     security(("oauth2" = ["settings:read"])),

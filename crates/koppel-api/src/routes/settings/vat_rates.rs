@@ -43,7 +43,7 @@ pub struct VatRateInput {
     #[schema(value_type = String, example = "21")]
     pub percentage: Decimal,
     /// The VAT category.
-    #[schema(value_type = String, example = "standard")]
+    #[schema(value_type = crate::closed_sets::VatCategory, example = "standard")]
     pub category: VatCategory,
     /// ISO 3166-1 alpha-2 country of the rate; default `NL`.
     #[schema(example = "NL")]
@@ -64,7 +64,8 @@ pub struct VatRate {
     /// The percentage as a decimal string.
     #[schema(value_type = String, example = "21")]
     pub percentage: Decimal,
-    /// One of `standard`, `reduced`, `zero`, `exempt`, `reverse_charge`, `intra_eu`, `export`, `oss`, `outside_scope`.
+    /// The VAT category.
+    #[schema(value_type = crate::closed_sets::VatCategory)]
     pub category: String,
     /// ISO 3166-1 alpha-2 country.
     pub country: String,
@@ -114,6 +115,11 @@ pub struct VatRatePath {
 }
 
 /// Create or update a VAT rate by its `external_id`.
+///
+/// The vendor's `external_id` is the key: a new one creates the rate (201), a known one updates
+/// it (200, a new version) or answers it unchanged. The percentage must fit the category: 0 for
+/// zero-rated categories, more than 0 for standard and reduced. Each change is an event in the
+/// feed. Scope `settings:write`.
 #[utoipa::path(post, path = "/v1/companies/{company_id}/vat-rates", tag = "settings",
     params(crate::params::CompanyPath),
     request_body(content = VatRateInput, description = "The VAT rate"),
@@ -188,6 +194,9 @@ pub async fn upsert_vat_rate(
 }
 
 /// List VAT rates, by `external_id` or changed since a moment.
+///
+/// VAT rates of the company, oldest change first. `external_id` finds one by the vendor's id;
+/// `updated_since` gives those changed since a moment. Scope `settings:read`.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/vat-rates", tag = "settings",
     params(crate::params::CompanyPath, SettingsQuery),
     security(("oauth2" = ["settings:read"])),
@@ -211,6 +220,8 @@ pub async fn list_vat_rates(
 }
 
 /// Get one VAT rate.
+///
+/// By Koppel's id, as a line's `vat.rate_id` names it. Scope `settings:read`.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/vat-rates/{vat_rate_id}", tag = "settings",
     params(VatRatePath),
     security(("oauth2" = ["settings:read"])),

@@ -1,0 +1,249 @@
+//! The closed sets of values that several resources share, as the OpenAPI
+//! document names them, so that a generated client types them as enums.
+//! Answers mostly keep the values as the store gives them (strings); these
+//! types then only describe them, as the `…Input` types describe requests.
+//! The tests below hold each set to the domain's or the store's own.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A VAT category (`docs/bookkeeping-rules.md`).
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum VatCategory {
+    /// Standard rate (NL 21%).
+    Standard,
+    /// Reduced rate (NL 9%).
+    Reduced,
+    /// Zero rate.
+    Zero,
+    /// Exempt; with an `exemption_reason`.
+    Exempt,
+    /// Domestic reverse charge: the buyer pays the VAT.
+    ReverseCharge,
+    /// Intra-EU supply (ICP) to a business with a VAT number.
+    IntraEu,
+    /// Export outside the EU.
+    Export,
+    /// EU distance sale under OSS, taxed at the destination's rate.
+    Oss,
+    /// Outside the scope of VAT (tips, multi-purpose gift cards, rounding).
+    OutsideScope,
+}
+
+/// What happened to a document, as the change feed and webhooks name it.
+#[derive(Debug, Clone, Copy, ToSchema)]
+pub enum EventType {
+    /// A customer was created.
+    #[schema(rename = "customer.created")]
+    CustomerCreated,
+    /// A customer changed.
+    #[schema(rename = "customer.updated")]
+    CustomerUpdated,
+    /// A product was created.
+    #[schema(rename = "product.created")]
+    ProductCreated,
+    /// A product changed.
+    #[schema(rename = "product.updated")]
+    ProductUpdated,
+    /// A VAT rate was created.
+    #[schema(rename = "vat_rate.created")]
+    VatRateCreated,
+    /// A VAT rate changed.
+    #[schema(rename = "vat_rate.updated")]
+    VatRateUpdated,
+    /// A payment method was created.
+    #[schema(rename = "payment_method.created")]
+    PaymentMethodCreated,
+    /// A payment method changed.
+    #[schema(rename = "payment_method.updated")]
+    PaymentMethodUpdated,
+    /// A category was created.
+    #[schema(rename = "category.created")]
+    CategoryCreated,
+    /// A category changed.
+    #[schema(rename = "category.updated")]
+    CategoryUpdated,
+    /// An order was created.
+    #[schema(rename = "order.created")]
+    OrderCreated,
+    /// An order got a new version.
+    #[schema(rename = "order.updated")]
+    OrderUpdated,
+    /// A receipt was stored (receipts do not change).
+    #[schema(rename = "receipt.created")]
+    ReceiptCreated,
+    /// A business day became final (its final moment passed, or it was closed).
+    #[schema(rename = "daily_revenue.final")]
+    DailyRevenueFinal,
+    /// A final business day changed through a late receipt: a new revision.
+    #[schema(rename = "daily_revenue.revised")]
+    DailyRevenueRevised,
+    /// A connector recorded a booking of the document.
+    #[schema(rename = "booking.created")]
+    BookingCreated,
+}
+
+/// The collection of a document, as in its path.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum EventResource {
+    /// `…/customers`.
+    Customers,
+    /// `…/products`.
+    Products,
+    /// `…/vat-rates`.
+    VatRates,
+    /// `…/payment-methods`.
+    PaymentMethods,
+    /// `…/categories`.
+    Categories,
+    /// `…/orders`.
+    Orders,
+    /// `…/receipts`.
+    Receipts,
+    /// `…/daily-revenue`.
+    DailyRevenue,
+}
+
+/// The kinds of payment method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethodKind {
+    /// Cash.
+    Cash,
+    /// Debit card (pin).
+    DebitCard,
+    /// Credit card.
+    CreditCard,
+    /// iDEAL.
+    Ideal,
+    /// Bank transfer.
+    BankTransfer,
+    /// PayPal.
+    Paypal,
+    /// A gift card redeemed as payment.
+    GiftCard,
+    /// A voucher.
+    Voucher,
+    /// On account (op rekening): paid later by invoice.
+    OnAccount,
+    /// Anything else.
+    Other,
+}
+
+impl PaymentMethodKind {
+    /// The snake_case name stored and answered.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethodKind::Cash => "cash",
+            PaymentMethodKind::DebitCard => "debit_card",
+            PaymentMethodKind::CreditCard => "credit_card",
+            PaymentMethodKind::Ideal => "ideal",
+            PaymentMethodKind::BankTransfer => "bank_transfer",
+            PaymentMethodKind::Paypal => "paypal",
+            PaymentMethodKind::GiftCard => "gift_card",
+            PaymentMethodKind::Voucher => "voucher",
+            PaymentMethodKind::OnAccount => "on_account",
+            PaymentMethodKind::Other => "other",
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use serde_json::Value;
+    use utoipa::PartialSchema;
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::Schema;
+
+    use super::*;
+
+    /// The values a documented enum lists, in order.
+    pub(crate) fn values<T: PartialSchema>() -> Vec<String> {
+        let RefOr::T(Schema::Object(object)) = T::schema() else {
+            panic!("not an inline enum");
+        };
+        object
+            .enum_values
+            .expect("an enum")
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => s,
+                other => panic!("not a string: {other}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn vat_categories_are_the_domains() {
+        let domain: Vec<&str> = koppel_domain::vat::VatCategory::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect();
+        assert_eq!(values::<VatCategory>(), domain);
+    }
+
+    #[test]
+    fn event_types_and_resources_are_what_the_store_writes() {
+        // Every event the store appends is written as a literal in its SQL or code; each
+        // must be documented, and each documented one must be written somewhere.
+        let sources = [
+            include_str!("../../koppel-store/src/bookings.rs"),
+            include_str!("../../koppel-store/src/companies.rs"),
+            include_str!("../../koppel-store/src/customers.rs"),
+            include_str!("../../koppel-store/src/daily_revenue.rs"),
+            include_str!("../../koppel-store/src/orders.rs"),
+            include_str!("../../koppel-store/src/products.rs"),
+            include_str!("../../koppel-store/src/receipts.rs"),
+            include_str!("../../koppel-store/src/settings.rs"),
+        ]
+        .concat();
+        for value in values::<EventType>() {
+            assert!(
+                sources.contains(&format!("'{value}'"))
+                    || sources.contains(&format!("\"{value}\"")),
+                "{value} is documented but never written"
+            );
+        }
+        let written = regex_lite_events(&sources);
+        let documented = values::<EventType>();
+        for value in written {
+            assert!(
+                documented.contains(&value),
+                "{value} is written but not documented"
+            );
+        }
+        for value in values::<EventResource>() {
+            assert!(
+                sources.contains(&format!("'{value}'"))
+                    || sources.contains(&format!("\"{value}\"")),
+                "{value} is documented but never written"
+            );
+        }
+    }
+
+    /// Every `'name.verb'` or `"name.verb"` literal with a verb of the feed.
+    fn regex_lite_events(sources: &str) -> Vec<String> {
+        let mut found: Vec<String> = Vec::new();
+        for verb in [".created", ".updated", ".final", ".revised"] {
+            for (at, _) in sources.match_indices(verb) {
+                let before = &sources[..at];
+                let name_len = before
+                    .chars()
+                    .rev()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                    .count();
+                let open = before[..at - name_len].chars().next_back();
+                let close = sources[at + verb.len()..].chars().next();
+                if name_len > 0 && matches!(open, Some('\'' | '"')) && open == close {
+                    let event = &sources[at - name_len..at + verb.len()];
+                    if !found.iter().any(|f| f == event) {
+                        found.push(event.to_owned());
+                    }
+                }
+            }
+        }
+        found
+    }
+}
