@@ -2,16 +2,16 @@
 //! it becomes final.
 //!
 //! A company's business day D runs from D at the cutoff to D+1 at the cutoff, local time
-//! (`SPEC.md`). Two local moments need a rule:
+//! (`docs/contract.md`). Two local moments need a rule:
 //! - When the cutoff does not exist locally (it falls in the March gap), the day starts at
 //!   the first instant after the gap, the moment the clock jumps.
 //! - When it exists twice (the October night), the day starts at its first occurrence.
 //!
-//! Both are "the first instant at which the local clock reads the cutoff or later on that
-//! date", and [`business_date`] is defined from the same bounds, so every instant belongs to
-//! exactly one day and later instants never belong to earlier days. `VAT.md`'s formula
-//! "local date of (moment − cutoff)" is read on the wall clock; subtracting the cutoff from
-//! the instant instead would put a sale at 03:30 after the October change on the wrong day.
+//! Both are "the first instant at which the local clock reads the cutoff or later on that date",
+//! and [`business_date`] is defined from the same bounds, so every instant belongs to exactly one
+//! day and later instants never belong to earlier days. `docs/bookkeeping-rules.md`'s formula
+//! "local date of (moment − cutoff)" is read on the wall clock; subtracting the cutoff from the
+//! instant instead would put a sale at 03:30 after the October change on the wrong day.
 
 use chrono::{
     DateTime, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
@@ -19,7 +19,7 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
-/// The hour of the next day at which a day becomes final (`SPEC.md`).
+/// The hour of the next day at which a day becomes final (`docs/contract.md`).
 pub fn final_hour() -> NaiveTime {
     NaiveTime::from_hms_opt(5, 0, 0).expect("05:00 is a valid time")
 }

@@ -299,8 +299,8 @@ impl Groups {
         sum.units += units.abs();
     }
 
-    /// Checks each group against its rate with the group tolerance (`VAT.md`); a violation
-    /// points at the group's first line, the request having no breakdown of its own.
+    /// Checks each group against its rate with the group tolerance (`docs/bookkeeping-rules.md`); a
+    /// violation points at the group's first line, the request having no breakdown of its own.
     pub fn check(&self, prices_include_vat: bool, out: &mut Vec<Violation>) {
         for (key, sum) in &self.0 {
             if key.category.is_zero_rated() {

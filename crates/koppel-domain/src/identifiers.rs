@@ -41,7 +41,8 @@ pub enum IdentifierError {
     Country(String),
 }
 
-/// Removes spaces, dots and dashes and upper-cases, as `VAT.md` prescribes for VAT numbers.
+/// Removes spaces, dots and dashes and upper-cases, as `docs/bookkeeping-rules.md` prescribes for
+/// VAT numbers.
 fn normalise(raw: &str) -> String {
     raw.chars()
         .filter(|c| !c.is_whitespace() && *c != '.' && *c != '-')
@@ -200,7 +201,7 @@ fn digit(b: u8) -> u32 {
 fn nl_valid(value: &str) -> bool {
     let digits = &value.as_bytes()[2..11];
     // python-stdnum (the source of identifiers.json) refuses an all-zero number and the
-    // suffix 00; VAT.md's "not checked" means the suffix carries no check digit.
+    // suffix 00; docs/bookkeeping-rules.md's "not checked" means the suffix carries no check digit.
     if digits.iter().all(|b| *b == b'0') || &value[12..] == "00" {
         return false;
     }

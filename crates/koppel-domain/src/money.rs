@@ -10,7 +10,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// The most decimals an input amount may carry (Lightspeed sends 4 to 6, `VAT.md`).
+/// The most decimals an input amount may carry (Lightspeed sends 4 to 6,
+/// `docs/bookkeeping-rules.md`).
 pub const MAX_INPUT_SCALE: u32 = 6;
 
 /// The most decimals a 2-decimal amount (a line or document total, a VAT amount) may carry.

@@ -1,4 +1,4 @@
-//! Sales orders (`SPEC.md` "Sales orders"): the draft as a webshop sends it, and its
+//! Sales orders (`docs/contract.md`, "Documents"): the draft as a webshop sends it, and its
 //! validation into a [`ValidOrder`] with Koppel's own totals and VAT breakdown.
 //!
 //! Choices where the spec is silent, kept here so they can change in one place:
@@ -878,8 +878,9 @@ fn payment(c: &mut Checker<'_>, i: usize, pay: &PaymentDraft) -> Option<ValidPay
     })
 }
 
-/// Checks every rule of `VAT.md` and `SPEC.md` for an order and returns the normalised order
-/// with its computed totals and VAT breakdown, or every violation found, each with a pointer.
+/// Checks every rule of `docs/bookkeeping-rules.md` and `docs/contract.md` for an order and returns
+/// the normalised order with its computed totals and VAT breakdown, or every violation found, each
+/// with a pointer.
 pub fn validate_order(
     draft: &OrderDraft,
     refs: &dyn References,

@@ -1,6 +1,6 @@
-//! POS receipts (`SPEC.md` "Receipts", `VAT.md` "POS days"): the draft as a till sends it,
-//! and its validation into a [`ValidReceipt`] whose revenue is kept apart from tips, gift
-//! cards and deposits.
+//! POS receipts (`docs/contract.md`, "Documents"; `docs/bookkeeping-rules.md` "POS days"): the
+//! draft as a till sends it, and its validation into a [`ValidReceipt`] whose revenue is kept apart
+//! from tips, gift cards and deposits.
 //!
 //! Choices where the spec is silent:
 //! - Cash change is a `change` amount on the payment it was given back from (usually cash):
@@ -13,7 +13,7 @@
 //!   usual; `tip`, `gift_card_multi_purpose` and `deposit` carry no VAT (`outside_scope`)
 //!   and are reported apart. That a returnable deposit (statiegeld) is outside the VAT scope
 //!   is our reading; verify with an accountant.
-//! - Every line, tips included, needs a product code and a category, as `SPEC.md` says.
+//! - Every line, tips included, needs a product code and a category, as `docs/contract.md` says.
 //! - A receipt has no buyer, so an `intra_eu` line is refused (it needs a VAT number).
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// The VAT treatment of a line or cost, as `SPEC.md` names them.
+/// The VAT treatment of a line or cost, as `docs/contract.md` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VatCategory {
@@ -33,7 +33,7 @@ pub enum VatCategory {
 }
 
 impl VatCategory {
-    /// Every category, in the order `SPEC.md` lists them.
+    /// Every category, in the order `docs/contract.md` lists them.
     pub const ALL: [VatCategory; 9] = [
         VatCategory::Standard,
         VatCategory::Reduced,
@@ -97,7 +97,8 @@ static EU_RATES_JSON: &str = include_str!("../data/eu-vat-rates/vat-rates.json")
 /// that the tests catch, not a run-time condition.
 static RATES: LazyLock<RateTable> = LazyLock::new(|| {
     let mut table = parse_rates(EU_RATES_JSON).expect("the embedded EU VAT rates file parses");
-    // VAT.md pins the Dutch rates; they override the file so that rule lives in this code.
+    // docs/bookkeeping-rules.md pins the Dutch rates; they override the file so that rule lives in
+    // this code.
     table.insert("NL".to_owned(), dutch_periods());
     table
 });
@@ -261,8 +262,8 @@ pub struct DefaultVatRate {
     pub country: &'static str,
 }
 
-/// The rates a new company starts with (`SPEC.md` Settings): 21 standard, 9 reduced, 0 zero,
-/// exempt, reverse charge, intra-EU and export.
+/// The rates a new company starts with (`docs/contract.md`, "Documents"): 21 standard, 9 reduced, 0
+/// zero, exempt, reverse charge, intra-EU and export.
 pub fn default_dutch_rates() -> Vec<DefaultVatRate> {
     let rate = |external_id, name, percentage: i64, category| DefaultVatRate {
         external_id,

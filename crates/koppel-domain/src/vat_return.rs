@@ -1,5 +1,5 @@
-//! The sales side of the Dutch VAT return (`VAT.md`): which box a line goes in, the boxes in
-//! exact cents and in whole euros, the ICP listing and the OSS totals.
+//! The sales side of the Dutch VAT return (`docs/bookkeeping-rules.md`): which box a line goes in,
+//! the boxes in exact cents and in whole euros, the ICP listing and the OSS totals.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -69,7 +69,8 @@ impl Serialize for VatBox {
     }
 }
 
-/// The box of a line with this category, rate and country on `date`, per `VAT.md`'s table.
+/// The box of a line with this category, rate and country on `date`, per the table of
+/// `docs/bookkeeping-rules.md`.
 pub fn box_for(
     category: VatCategory,
     percentage: Decimal,

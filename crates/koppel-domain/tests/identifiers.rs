@@ -1,5 +1,5 @@
-//! Checks every example in `tests/data/identifiers.json` (copied from the project's
-//! `shared/data/`, see `tests/data/SOURCE.md`), so the parsers agree with python-stdnum.
+//! Checks every example in `tests/data/identifiers.json` (its source and licence are in
+//! `tests/data/SOURCE.md`), so the parsers agree with python-stdnum.
 
 use koppel_domain::identifiers::{Iban, VatNumber};
 

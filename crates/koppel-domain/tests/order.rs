@@ -1,4 +1,5 @@
-//! The order rules of `VAT.md` and `SPEC.md`, one behaviour per test, plus two real documents.
+//! The order rules of `docs/bookkeeping-rules.md` and `docs/contract.md`, one behaviour per test,
+//! plus two real documents.
 
 use chrono::{DateTime, FixedOffset, Utc};
 use koppel_domain::document::{KnownReferences, TotalsDraft, VatDraft, VatRateRef};

@@ -1,4 +1,4 @@
-//! The receipt rules of `SPEC.md` and `VAT.md` "POS days".
+//! The receipt rules of `docs/contract.md` and `docs/bookkeeping-rules.md` "POS days".
 
 use koppel_domain::document::{KnownReferences, VatDraft};
 use koppel_domain::problem::Violation;

@@ -1,7 +1,9 @@
-//! The lines of a period's VAT return (`VAT.md`, "The Dutch VAT return"), aggregated in SQL
-//! so that a quarter of a busy shop is a few hundred grouped rows, not every document.
+//! The lines of a period's VAT return (`docs/bookkeeping-rules.md`, "The Dutch VAT return"),
+//! aggregated in SQL so that a quarter of a busy shop is a few hundred grouped rows, not every
+//! document.
 //!
-//! Orders count in their current version, by order date; receipts by business date. The rows
+//! Orders count in their current version, by invoice date, else by order date; receipts by
+//! business date. The rows
 //! are grouped by everything the domain's `box_for` looks at (category, rate, country, date)
 //! and, for intra-EU supplies, the buyer's VAT number for the ICP listing; sums of groups are
 //! exact, so `VatReturn::from_lines` over the groups equals it over every line.
@@ -102,13 +104,13 @@ pub async fn lines(
     company_id: Uuid,
     period: &VatPeriod,
 ) -> Result<ReturnLines, StoreError> {
-    // The current version of each order whose tax point is in the period, its VAT breakdown
-    // and buyer by primary key. The tax point is the invoice date when there is one, else
-    // the day the order was placed in the company's time zone (VAT.md, "tax point"): two index
-    // ranges, orders_invoice_date_idx and orders_order_date_idx. A cancelled order was never
-    // a supply; a refund is a credit order with negative amounts and counts like any other.
-    // An order refunded in full without a credit order counts zero: its figures and its
-    // refund cancel (VAT.md, v1.1); with credit orders, each counts its own figures.
+    // The current version of each order whose tax point is in the period, its VAT breakdown and
+    // buyer by primary key. The tax point is the invoice date when there is one, else the day the
+    // order was placed in the company's time zone (docs/bookkeeping-rules.md, "tax point"): two
+    // index ranges, orders_invoice_date_idx and orders_order_date_idx. A cancelled order was never
+    // a supply; a refund is a credit order with negative amounts and counts like any other. An
+    // order refunded in full without a credit order counts zero: its figures and its refund cancel
+    // (docs/bookkeeping-rules.md, v1.1); with credit orders, each counts its own figures.
     let order_groups = sqlx::query_as::<_, GroupRow>(
         "select g.category, g.percentage, g.country,
                 coalesce(o.invoice_date, (o.order_date at time zone $5)::date) as date,

@@ -1,4 +1,4 @@
-//! Configuration from the environment (`SPEC.md`, "Operating it").
+//! Configuration from the environment (README.md, "Running it for real").
 
 use std::net::SocketAddr;
 use std::time::Duration;

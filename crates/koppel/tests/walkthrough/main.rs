@@ -1,5 +1,5 @@
 //! Runs the executable pages of `docs/` against a live `koppel serve`, so they can
-//! never go stale (`SPEC.md`, "Authentication": "CI runs it"): `walkthrough.md`
+//! never go stale (seed demands W4/K4: a written-out example that CI runs): `walkthrough.md`
 //! (every request of an operator and a vendor) and `connectors.md` (the guide for
 //! bookkeeping connectors), each on a server and database of its own.
 //!

@@ -1,5 +1,6 @@
-//! `GET …/vat-return?from=&to=`: the sales side of the Dutch VAT return (`VAT.md`) for a
-//! period, box by box, with the ICP listing and the OSS totals per country.
+//! `GET …/vat-return?from=&to=`: the sales side of the Dutch VAT return
+//! (`docs/bookkeeping-rules.md`) for a period, box by box, with the ICP listing and the OSS totals
+//! per country.
 //!
 //! The store aggregates the current versions of the period's orders (by order date in the
 //! company's timezone) and its receipts (by business date) into groups in SQL; the domain's

@@ -68,7 +68,7 @@ pub enum PaymentStatusInput {
     ChargedBack,
 }
 
-/// A VAT category (`VAT.md`).
+/// A VAT category (`docs/bookkeeping-rules.md`).
 #[derive(Debug, Clone, Copy, ToSchema)]
 #[schema(rename_all = "snake_case")]
 pub enum OrderVatCategoryInput {

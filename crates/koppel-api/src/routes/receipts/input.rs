@@ -10,7 +10,7 @@
 use chrono::{DateTime, FixedOffset};
 use utoipa::ToSchema;
 
-/// What a receipt line is, for keeping revenue apart (`VAT.md` "POS days").
+/// What a receipt line is, for keeping revenue apart (`docs/bookkeeping-rules.md` "POS days").
 #[derive(Debug, Clone, Copy, ToSchema)]
 #[schema(rename_all = "snake_case")]
 pub enum ReceiptLineKindInput {
@@ -26,7 +26,7 @@ pub enum ReceiptLineKindInput {
     Deposit,
 }
 
-/// A VAT category (`VAT.md`).
+/// A VAT category (`docs/bookkeeping-rules.md`).
 #[derive(Debug, Clone, Copy, ToSchema)]
 #[schema(rename_all = "snake_case")]
 pub enum ReceiptVatCategoryInput {
