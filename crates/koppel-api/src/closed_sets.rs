@@ -29,6 +29,8 @@ pub enum VatCategory {
     Oss,
     /// Outside the scope of VAT (tips, multi-purpose gift cards, rounding).
     OutsideScope,
+    /// The margin scheme for second-hand goods: VAT on the margin over the purchase price.
+    Margin,
 }
 
 /// What happened to a document, as the change feed and webhooks name it.

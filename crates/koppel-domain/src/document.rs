@@ -293,7 +293,7 @@ impl Groups {
             first_pointer: format!("{pointer}/vat/amount"),
             ..GroupSum::default()
         });
-        sum.base += figures.excl;
+        sum.base += figures.margin.map_or(figures.excl, |m| m.base);
         sum.vat += figures.vat.amount;
         sum.gross += figures.incl;
         sum.units += units.abs();
@@ -307,7 +307,14 @@ impl Groups {
                 continue;
             }
             let p = key.percentage;
-            let (expected, formula_en, formula_nl) = if prices_include_vat {
+            // A margin group's base is its taxable margin, never a gross amount.
+            let (expected, formula_en, formula_nl) = if key.category == VatCategory::Margin {
+                (
+                    round_cents(sum.base * p / Decimal::ONE_HUNDRED),
+                    format!("margin base {} × {p}%", sum.base),
+                    format!("margegrondslag {} × {p}%", sum.base),
+                )
+            } else if prices_include_vat {
                 (
                     round_cents(sum.gross * p / (Decimal::ONE_HUNDRED + p)),
                     format!("gross {} × {p}/(100+{p})", sum.gross),
@@ -359,6 +366,34 @@ pub(crate) struct LineFigures {
     pub excl: Decimal,
     pub incl: Decimal,
     pub vat: ValidVat,
+    /// Under the margin scheme: the purchase price per unit, and the taxable base, the
+    /// margin less its VAT (0 for a line sold at a loss).
+    pub margin: Option<Margin>,
+}
+
+/// What the margin scheme adds to a line's figures.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Margin {
+    pub purchase_price: Decimal,
+    pub base: Decimal,
+}
+
+/// A line's quantity, unit price and discount as sent, before they are checked.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SentPrices {
+    pub quantity: Option<Decimal>,
+    pub unit_price: Option<Decimal>,
+    pub discount: Option<Decimal>,
+}
+
+/// Whether a line can carry a purchase price, and the one it carries: the margin scheme
+/// needs it, and only order lines have the field.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Purchase {
+    /// A cost, or a receipt line: no purchase price, so no margin scheme.
+    NotTaken,
+    /// An order line, with the purchase price per unit if it sent one.
+    Price(Option<Decimal>),
 }
 
 /// What the line check needs to know about one line or cost.
@@ -374,6 +409,7 @@ pub(crate) struct LineInput<'a> {
     pub excl: Option<Decimal>,
     pub incl: Option<Decimal>,
     pub vat: Option<&'a VatDraft>,
+    pub purchase: Purchase,
 }
 
 /// A line's quantity, unit price and discount (an amount for the whole line, in the same
@@ -549,12 +585,16 @@ impl<'a> Checker<'a> {
     pub fn priced_line(
         &mut self,
         p: &str,
-        quantity: Option<Decimal>,
-        unit_price: Option<Decimal>,
-        discount: Option<Decimal>,
+        sent: SentPrices,
         totals: (Option<Decimal>, Option<Decimal>),
         vat: Option<&VatDraft>,
+        purchase: Purchase,
     ) -> (Option<LineFigures>, Option<Priced>) {
+        let SentPrices {
+            quantity,
+            unit_price,
+            discount,
+        } = sent;
         let quantity = self.amount(format!("{p}/quantity"), quantity, MAX_INPUT_SCALE);
         if quantity.is_some_and(|q| q.is_zero()) {
             self.push(
@@ -586,6 +626,7 @@ impl<'a> Checker<'a> {
             excl: totals.0,
             incl: totals.1,
             vat,
+            purchase,
         });
         (figures, priced.filter(|p| !p.quantity.is_zero()))
     }
@@ -976,7 +1017,11 @@ impl<'a> Checker<'a> {
                 ),
             );
         }
-        if !vat.category.is_zero_rated() {
+        let margin = self.margin(p, &input, &vat, incl);
+        if vat.category == VatCategory::Margin && margin.is_none() {
+            ok = false;
+        }
+        if !vat.category.is_zero_rated() && vat.category != VatCategory::Margin {
             let r = vat.percentage;
             let (expected, formula_en, formula_nl) = if self.prices_include_vat {
                 (
@@ -1009,7 +1054,100 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        ok.then_some(LineFigures { excl, incl, vat })
+        ok.then_some(LineFigures {
+            excl,
+            incl,
+            vat,
+            margin,
+        })
+    }
+
+    /// The margin scheme's rules for one line (`docs/bookkeeping-rules.md`, "Margin scheme"):
+    /// a margin line needs its purchase price, and only a margin line takes one; the VAT is
+    /// on the margin `m = incl − purchase_price × quantity`, `round(m × r / (100 + r))`,
+    /// and 0 when the line made a loss (a refund line, with a negative quantity, mirrors a
+    /// sale). Returns the purchase price and the taxable base when the line is a valid
+    /// margin line.
+    fn margin(
+        &mut self,
+        p: &str,
+        input: &LineInput<'_>,
+        vat: &ValidVat,
+        incl: Decimal,
+    ) -> Option<Margin> {
+        let is_margin = vat.category == VatCategory::Margin;
+        let price = match input.purchase {
+            Purchase::NotTaken if is_margin => {
+                self.push(
+                    format!("{p}/vat/category"),
+                    codes::MARGIN_NEEDS_PURCHASE_PRICE,
+                    "the margin scheme applies to an order line of goods with its purchase_price, not here".to_owned(),
+                    "de margeregeling geldt voor een orderregel met goederen en hun purchase_price, niet hier".to_owned(),
+                );
+                return None;
+            }
+            Purchase::NotTaken => return None,
+            Purchase::Price(None) if is_margin => {
+                self.missing(format!("{p}/purchase_price"));
+                return None;
+            }
+            Purchase::Price(None) => return None,
+            Purchase::Price(Some(_)) if !is_margin => {
+                self.push(
+                    format!("{p}/purchase_price"),
+                    codes::PURCHASE_PRICE_WITHOUT_MARGIN,
+                    format!("a purchase_price is only taken under the margin scheme; this line's vat category is {}", vat.category),
+                    format!("een purchase_price hoort alleen bij de margeregeling; de btw-categorie van deze regel is {}", vat.category),
+                );
+                return None;
+            }
+            Purchase::Price(Some(price)) => price,
+        };
+        let price = self.bounded(format!("{p}/purchase_price"), price, MAX_INPUT_SCALE)?;
+        if price.is_sign_negative() {
+            self.push(
+                format!("{p}/purchase_price"),
+                codes::AMOUNT_OUT_OF_RANGE,
+                format!("a purchase price is not negative, got {price}"),
+                format!("een inkoopprijs is niet negatief, ontvangen: {price}"),
+            );
+            return None;
+        }
+        let quantity = input.quantity;
+        let margin = incl - price * quantity;
+        let r = vat.percentage;
+        let taxed = !margin.is_zero() && margin.is_sign_negative() == quantity.is_sign_negative();
+        let expected = if taxed {
+            round_cents(margin * r / (Decimal::ONE_HUNDRED + r))
+        } else {
+            Decimal::ZERO
+        };
+        let diff = (vat.amount - expected).abs();
+        let tolerance = line_tolerance(quantity);
+        if diff > tolerance {
+            self.push(
+                format!("{p}/vat/amount"),
+                codes::VAT_AMOUNT_MISMATCH,
+                format!(
+                    "vat is {} but on the margin {incl} − {price} × {quantity} = {margin} it is {expected}: a difference of {diff}, more than the tolerance of {tolerance}",
+                    vat.amount
+                ),
+                format!(
+                    "btw is {} maar op de marge {incl} − {price} × {quantity} = {margin} is hij {expected}: een verschil van {diff}, meer dan de marge van {tolerance}",
+                    vat.amount
+                ),
+            );
+            return None;
+        }
+        let base = if taxed {
+            margin - vat.amount
+        } else {
+            -vat.amount
+        };
+        Some(Margin {
+            purchase_price: price,
+            base,
+        })
     }
 
     /// Compares the totals a vendor sent with the computed ones, exactly.

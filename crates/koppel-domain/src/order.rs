@@ -25,9 +25,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::document::{
-    Checker, ExternalKind, Groups, LineInput, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced, References,
-    Resolved, Totals, TotalsDraft, ValidVat, VatDraft, VatGroup, is_leap_second,
-    leap_second_refused, within_bounds,
+    Checker, ExternalKind, Groups, LineInput, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced, Purchase,
+    References, Resolved, SentPrices, Totals, TotalsDraft, ValidVat, VatDraft, VatGroup,
+    is_leap_second, leap_second_refused, within_bounds,
 };
 use crate::identifiers::{CountryCode, KvkNumber, VatNumber, email_is_valid};
 use crate::money::max_group_tolerance;
@@ -149,6 +149,10 @@ pub struct LineDraft {
     /// The revenue category by the vendor's own id, instead of `category_id`.
     #[serde(default)]
     pub category_external_id: Option<String>,
+    /// Under the margin scheme (VAT category `margin`): what one unit was bought for,
+    /// including any VAT paid on it, in the order's currency. Up to 6 decimals.
+    #[serde(default, with = "crate::money::exact::option")]
+    pub purchase_price: Option<Decimal>,
 }
 
 /// What a cost is for.
@@ -499,6 +503,13 @@ pub struct ValidLine {
     /// That category's external id; not part of the canonical form (it follows from the id).
     #[serde(skip)]
     pub category_external_id: Option<String>,
+    /// Under the margin scheme: the purchase price per unit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purchase_price: Option<Decimal>,
+    /// Under the margin scheme: the taxable base, the margin less its VAT; follows from the
+    /// figures, so not part of the canonical form.
+    #[serde(skip)]
+    pub margin_base: Option<Decimal>,
 }
 
 /// A validated cost.
@@ -720,11 +731,14 @@ fn line(c: &mut Checker<'_>, groups: &mut Groups, i: usize, l: &LineDraft) -> Op
     );
     let (figures, priced) = c.priced_line(
         &p,
-        l.quantity,
-        l.unit_price,
-        l.discount,
+        SentPrices {
+            quantity: l.quantity,
+            unit_price: l.unit_price,
+            discount: l.discount,
+        },
         (l.total_excl_vat, l.total_incl_vat),
         l.vat.as_ref(),
+        Purchase::Price(l.purchase_price),
     );
     let figures = figures?;
     let Priced {
@@ -745,6 +759,8 @@ fn line(c: &mut Checker<'_>, groups: &mut Groups, i: usize, l: &LineDraft) -> Op
         total_incl_vat: figures.incl,
         category_id,
         category_external_id,
+        purchase_price: figures.margin.map(|m| m.purchase_price),
+        margin_base: figures.margin.map(|m| m.base),
     })
 }
 
@@ -762,6 +778,7 @@ fn cost(c: &mut Checker<'_>, groups: &mut Groups, i: usize, k: &CostDraft) -> Op
         excl: k.amount_excl_vat,
         incl: k.amount_incl_vat,
         vat: k.vat.as_ref(),
+        purchase: Purchase::NotTaken,
     })?;
     let kind = k.kind?;
     let basis_field = if c.prices_include_vat {

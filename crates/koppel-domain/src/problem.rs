@@ -125,6 +125,12 @@ pub mod codes {
         VAT_PERCENTAGE_NOT_VALID = "vat_percentage_not_valid",
             "the percentage was not a valid rate of this category in the country on the document's date",
             "het percentage was op de documentdatum geen geldig tarief van deze categorie in het land";
+        MARGIN_NEEDS_PURCHASE_PRICE = "margin_needs_purchase_price",
+            "the margin scheme applies to a line of goods with its purchase_price; a cost or a receipt line cannot be under it",
+            "de margeregeling geldt voor een regel met goederen en hun purchase_price; een kostenpost of kassabonregel kan er niet onder vallen";
+        PURCHASE_PRICE_WITHOUT_MARGIN = "purchase_price_without_margin",
+            "a purchase_price is only taken on a line under the margin scheme (vat category margin)",
+            "een purchase_price hoort alleen bij een regel onder de margeregeling (btw-categorie margin)";
         OSS_COUNTRY_REQUIRED = "oss_country_required",
             "an oss line needs the destination country",
             "een oss-regel heeft het land van bestemming nodig";

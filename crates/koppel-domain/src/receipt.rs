@@ -21,8 +21,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::document::{
-    Checker, Groups, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced, References, Totals, TotalsDraft,
-    ValidVat, VatDraft, VatGroup, is_leap_second, leap_second_refused, within_bounds,
+    Checker, Groups, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced, Purchase, References, SentPrices,
+    Totals, TotalsDraft, ValidVat, VatDraft, VatGroup, is_leap_second, leap_second_refused,
+    within_bounds,
 };
 use crate::problem::{Violation, codes};
 use crate::vat::VatCategory;
@@ -310,11 +311,14 @@ fn line(
     );
     let (figures, priced) = c.priced_line(
         &p,
-        l.quantity,
-        l.unit_price,
-        l.discount,
+        SentPrices {
+            quantity: l.quantity,
+            unit_price: l.unit_price,
+            discount: l.discount,
+        },
         (l.total_excl_vat, l.total_incl_vat),
         l.vat.as_ref(),
+        Purchase::NotTaken,
     );
     let figures = figures?;
     if !kind.is_revenue() && figures.vat.category != VatCategory::OutsideScope {

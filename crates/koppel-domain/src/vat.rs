@@ -30,11 +30,15 @@ pub enum VatCategory {
     Oss,
     /// Not a supply for VAT at all (tips, multi-purpose gift cards, rounding).
     OutsideScope,
+    /// The margin scheme for second-hand goods, art and antiques (margeregeling, art. 28b
+    /// Wet OB): VAT at the standard or a reduced rate on the margin between selling and
+    /// purchase price only.
+    Margin,
 }
 
 impl VatCategory {
     /// Every category, in the order `docs/contract.md` lists them.
-    pub const ALL: [VatCategory; 9] = [
+    pub const ALL: [VatCategory; 10] = [
         VatCategory::Standard,
         VatCategory::Reduced,
         VatCategory::Zero,
@@ -44,14 +48,15 @@ impl VatCategory {
         VatCategory::Export,
         VatCategory::Oss,
         VatCategory::OutsideScope,
+        VatCategory::Margin,
     ];
 
-    /// Whether this category always carries exactly 0.00 VAT at 0%: all but standard, reduced
-    /// and OSS.
+    /// Whether this category always carries exactly 0.00 VAT at 0%: all but standard,
+    /// reduced, OSS and margin.
     pub fn is_zero_rated(self) -> bool {
         !matches!(
             self,
-            VatCategory::Standard | VatCategory::Reduced | VatCategory::Oss
+            VatCategory::Standard | VatCategory::Reduced | VatCategory::Oss | VatCategory::Margin
         )
     }
 
@@ -67,6 +72,7 @@ impl VatCategory {
             VatCategory::Export => "export",
             VatCategory::Oss => "oss",
             VatCategory::OutsideScope => "outside_scope",
+            VatCategory::Margin => "margin",
         }
     }
 }
@@ -243,6 +249,7 @@ fn period_allows(
         VatCategory::Standard => standard,
         VatCategory::Reduced => reduced,
         VatCategory::Oss => country != "NL" && (standard || reduced),
+        VatCategory::Margin => standard || reduced,
         _ => percentage.is_zero(),
     }
 }
@@ -454,7 +461,7 @@ mod tests {
     }
 
     #[test]
-    fn only_standard_reduced_and_oss_carry_vat() {
+    fn only_standard_reduced_oss_and_margin_carry_vat() {
         let carrying: Vec<_> = VatCategory::ALL
             .into_iter()
             .filter(|c| !c.is_zero_rated())
@@ -464,7 +471,8 @@ mod tests {
             [
                 VatCategory::Standard,
                 VatCategory::Reduced,
-                VatCategory::Oss
+                VatCategory::Oss,
+                VatCategory::Margin
             ]
         );
     }

@@ -78,14 +78,20 @@ pub fn box_for(
     date: NaiveDate,
 ) -> VatBox {
     match category {
-        VatCategory::Standard | VatCategory::Reduced if country != CountryCode::NL => VatBox::Box3c,
-        VatCategory::Standard | VatCategory::Reduced => {
+        VatCategory::Standard | VatCategory::Reduced | VatCategory::Margin
+            if country != CountryCode::NL =>
+        {
+            VatBox::Box3c
+        }
+        // A margin line's base is its margin less the VAT on it (the breakdown's base for a
+        // margin group), reported at its rate's box.
+        VatCategory::Standard | VatCategory::Reduced | VatCategory::Margin => {
             let current = vat::rates_on("NL", date);
             let standard = current.is_some_and(|r| r.standard == percentage);
             let reduced = current.is_some_and(|r| r.reduced.contains(&percentage));
             match category {
-                VatCategory::Standard if standard => VatBox::Box1a,
-                VatCategory::Reduced if reduced => VatBox::Box1b,
+                VatCategory::Standard | VatCategory::Margin if standard => VatBox::Box1a,
+                VatCategory::Reduced | VatCategory::Margin if reduced => VatBox::Box1b,
                 _ => VatBox::Box1c,
             }
         }
@@ -132,7 +138,7 @@ pub fn order_lines(order: &ValidOrder) -> Vec<ReturnLine> {
     order
         .lines
         .iter()
-        .map(|l| line(&l.vat, l.total_excl_vat))
+        .map(|l| line(&l.vat, l.margin_base.unwrap_or(l.total_excl_vat)))
         .chain(order.costs.iter().map(|k| line(&k.vat, k.amount_excl_vat)))
         .collect()
 }

@@ -1057,3 +1057,114 @@ fn the_simplerinvoicing_invoice_lands_in_boxes_1a_and_1b_of_its_time() {
     );
     assert_eq!(ret.vat_due_whole(), d("27"));
 }
+
+/// A second-hand phone under the margin scheme (docs/bookkeeping-rules.md): bought for
+/// 150.00, sold for 242.00 including 21%.
+fn phone(vat_amount: &str, purchase_price: Option<&str>) -> OrderDraft {
+    let mut draft = order(
+        "2026-03-02T10:00:00+01:00",
+        vec![LineDraft {
+            sku: Some("IPHONE-12-REFURB".to_owned()),
+            quantity: Some(d("1")),
+            unit_price: Some(d("242.00")),
+            total_incl_vat: Some(d("242.00")),
+            vat: vat("21", VatCategory::Margin, vat_amount),
+            purchase_price: purchase_price.map(d),
+            ..LineDraft::default()
+        }],
+    );
+    draft.prices_include_vat = Some(true);
+    draft
+}
+
+#[test]
+fn a_margin_scheme_line_carries_vat_on_its_margin_only() {
+    use koppel_domain::vat_return::{VatReturn, order_lines};
+    let valid = validate_order(&phone("15.97", Some("150.00")), &refs()).unwrap();
+    let line = &valid.lines[0];
+    assert_eq!(line.total_excl_vat, d("226.03"));
+    assert_eq!(line.purchase_price, Some(d("150.00")));
+    assert_eq!(valid.totals.total_vat, d("15.97"));
+    assert_eq!(valid.totals.total_incl_vat, d("242.00"));
+    // The group's base is the margin less its VAT: 92.00 − 15.97.
+    let group = &valid.vat_breakdown[0];
+    assert_eq!(
+        (group.category, group.base, group.vat),
+        (VatCategory::Margin, d("76.03"), d("15.97"))
+    );
+    // In the VAT return the margin goes to 1a, at its base.
+    let ret = VatReturn::from_lines(order_lines(&valid));
+    let box_1a = &ret.boxes["1a"];
+    assert_eq!((box_1a.base, box_1a.vat), (d("76.03"), d("15.97")));
+}
+
+#[test]
+fn a_margin_line_with_the_vat_of_its_full_price_is_refused() {
+    // 242.00 × 21/121 = 42.00: VAT on the selling price, as if it were not the margin scheme.
+    let violations = refused(&phone("42.00", Some("150.00")));
+    assert_eq!(
+        codes_at(&violations),
+        [("/lines/0/vat/amount", "vat_amount_mismatch")]
+    );
+    assert!(
+        violations[0]
+            .message_en
+            .contains("margin 242.00 − 150.00 × 1 = 92.00"),
+        "{}",
+        violations[0].message_en
+    );
+}
+
+#[test]
+fn a_margin_line_needs_its_purchase_price_and_only_a_margin_line_takes_one() {
+    let violations = refused(&phone("15.97", None));
+    assert_eq!(
+        codes_at(&violations),
+        [("/lines/0/purchase_price", "missing_field")]
+    );
+    let mut standard = phone("42.00", Some("150.00"));
+    standard.lines[0].vat = vat("21", VatCategory::Standard, "42.00");
+    assert_eq!(
+        codes_at(&refused(&standard)),
+        [("/lines/0/purchase_price", "purchase_price_without_margin")]
+    );
+    let mut on_a_cost = phone("15.97", Some("150.00"));
+    on_a_cost.costs.push(CostDraft {
+        kind: Some(CostKind::Shipping),
+        amount_incl_vat: Some(d("6.05")),
+        vat: vat("21", VatCategory::Margin, "1.05"),
+        ..CostDraft::default()
+    });
+    assert_eq!(
+        codes_at(&refused(&on_a_cost)),
+        [("/costs/0/vat/category", "margin_needs_purchase_price")]
+    );
+    // Margin is at the standard or a reduced rate, nothing else.
+    let mut at_13 = phone("10.58", Some("150.00"));
+    at_13.lines[0].vat = vat("13", VatCategory::Margin, "10.58");
+    assert_eq!(
+        codes_at(&refused(&at_13)),
+        [("/lines/0/vat/percentage", "vat_percentage_not_valid")]
+    );
+}
+
+#[test]
+fn a_margin_line_sold_at_a_loss_has_no_vat_and_a_refund_mirrors_the_sale() {
+    // Bought for 300.00, sold for 242.00: no margin, no VAT (a loss is not set off).
+    let valid = validate_order(&phone("0.00", Some("300.00")), &refs()).unwrap();
+    assert_eq!(valid.vat_breakdown[0].base, d("0"));
+    assert_eq!(
+        codes_at(&refused(&phone("15.97", Some("300.00")))),
+        [("/lines/0/vat/amount", "vat_amount_mismatch")]
+    );
+    // The phone comes back: a credit order with the negative margin and VAT.
+    let mut refund = phone("-15.97", Some("150.00"));
+    refund.credit_of = Some("ord_kEn1PlbGa".to_owned());
+    refund.lines[0].quantity = Some(d("-1"));
+    refund.lines[0].total_incl_vat = Some(d("-242.00"));
+    let valid = validate_order(&refund, &refs()).unwrap();
+    assert_eq!(
+        (valid.vat_breakdown[0].base, valid.vat_breakdown[0].vat),
+        (d("-76.03"), d("-15.97"))
+    );
+}

@@ -89,6 +89,9 @@ pub struct LineRecord {
     /// The category's external id (the vendor's), written with the line.
     #[serde(default)]
     pub category_external_id: Option<String>,
+    /// Under the margin scheme: the purchase price per unit.
+    #[serde(default)]
+    pub purchase_price: Option<Decimal>,
 }
 
 /// A stored cost.
@@ -520,6 +523,7 @@ async fn insert_versions(
     let mut l_incl = Vec::new();
     let mut l_categories = Vec::new();
     let mut l_category_external_ids = Vec::new();
+    let mut l_purchase_prices = Vec::new();
     // Costs.
     let mut c_ids = Vec::new();
     let mut c_versions = Vec::new();
@@ -594,6 +598,7 @@ async fn insert_versions(
             l_incl.push(l.total_incl_vat);
             l_categories.push(l.category_id.as_deref());
             l_category_external_ids.push(l.category_external_id.as_deref());
+            l_purchase_prices.push(l.purchase_price);
         }
         for (i, k) in (0i32..).zip(&o.costs) {
             c_ids.push(id);
@@ -653,19 +658,19 @@ async fn insert_versions(
             insert into order_lines (company_id, order_id, version, position, product_id, sku,
                    description, quantity, unit_price, discount, vat_rate_id, vat_percentage,
                    vat_category, vat_country, vat_amount, exemption_reason, total_excl_vat,
-                   total_incl_vat, category_id, category_external_id)
+                   total_incl_vat, category_id, category_external_id, purchase_price)
             select $1, t.order_id, t.version, t.position, t.product_id::uuid, t.sku, t.description,
                    t.quantity, t.unit_price, t.discount, t.vat_rate_id::uuid, t.vat_percentage,
                    t.vat_category, t.vat_country, t.vat_amount, t.exemption_reason, t.total_excl_vat,
-                   t.total_incl_vat, t.category_id::uuid, t.category_external_id
+                   t.total_incl_vat, t.category_id::uuid, t.category_external_id, t.purchase_price
               from unnest($17::uuid[], $18::int[], $19::int[], $20::text[], $21::text[], $22::text[],
                           $23::numeric[], $24::numeric[], $25::numeric[], $26::text[], $27::numeric[],
                           $28::text[], $29::text[], $30::numeric[], $31::text[], $32::numeric[],
-                          $33::numeric[], $34::text[], $70::text[])
+                          $33::numeric[], $34::text[], $70::text[], $72::numeric[])
                    as t(order_id, version, position, product_id, sku, description, quantity,
                         unit_price, discount, vat_rate_id, vat_percentage, vat_category, vat_country,
                         vat_amount, exemption_reason, total_excl_vat, total_incl_vat, category_id,
-                        category_external_id)
+                        category_external_id, purchase_price)
          ), c as (
             insert into order_costs (company_id, order_id, version, position, kind, description,
                    amount_excl_vat, vat_rate_id, vat_percentage, vat_category, vat_country, vat_amount,
@@ -778,6 +783,7 @@ async fn insert_versions(
     .bind(&v_customer_external_ids)
     .bind(&l_category_external_ids)
     .bind(&p_method_external_ids)
+    .bind(&l_purchase_prices)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -842,7 +848,8 @@ const PARTS_JSON: &str = "
                    'country', l.vat_country, 'amount', l.vat_amount::text,
                    'exemption_reason', l.exemption_reason),
             'total_excl_vat', l.total_excl_vat::text, 'total_incl_vat', l.total_incl_vat::text,
-            'category_id', l.category_id, 'category_external_id', l.category_external_id)
+            'category_id', l.category_id, 'category_external_id', l.category_external_id,
+            'purchase_price', l.purchase_price::text)
             order by l.position)
         from order_lines l
        where l.company_id = h.company_id and l.order_id = h.id and l.version = h.version),

@@ -1517,6 +1517,7 @@ fn the_documented_order_schema_and_the_accepted_fields_agree() {
             total_incl_vat: Some(1.into()),
             category_id: Some("x".to_owned()),
             category_external_id: Some("x".to_owned()),
+            purchase_price: Some(1.into()),
         }],
         costs: vec![CostDraft {
             kind: Some(CostKind::Shipping),
@@ -1568,5 +1569,69 @@ fn the_documented_order_schema_and_the_accepted_fields_agree() {
     assert_eq!(
         batch.as_object().unwrap().keys().collect::<Vec<_>>(),
         ["orders"]
+    );
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_second_hand_phone_under_the_margin_scheme_is_stored_and_reported_on_its_margin(
+    pool: PgPool,
+) {
+    // Bought for 150.00, sold for 242.00 including 21%: VAT 15.97 on the margin of 92.00.
+    let s = setup_with_products(pool, &[]).await;
+    let phone = |vat_amount: &str| {
+        json!({
+            "external_id": "refurb-1", "number": "R-1", "status": "paid",
+            "order_date": "2026-03-10T12:00:00+01:00", "currency": "EUR",
+            "prices_include_vat": true,
+            "lines": [{"sku": "IPHONE-12-REFURB", "description": "iPhone 12, refurbished",
+                       "quantity": 1, "unit_price": "242.00", "total_incl_vat": "242.00",
+                       "purchase_price": "150.00",
+                       "vat": {"percentage": "21", "category": "margin", "amount": vat_amount}}]
+        })
+    };
+    // The VAT of the whole price, as if it were an ordinary sale, is refused.
+    let wrong = s.post(phone("42.00")).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.text);
+    assert_eq!(
+        pointers(&wrong.problem().errors.unwrap()),
+        [(
+            "/lines/0/vat/amount".to_owned(),
+            "vat_amount_mismatch".to_owned()
+        )]
+    );
+
+    let stored = s.post(phone("15.97")).await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+    let id = stored.json()["id"].as_str().unwrap().to_owned();
+    let read = s
+        .app
+        .get(&s.uri(&format!("/{id}")), &s.connector)
+        .await
+        .json();
+    assert_eq!(read["lines"][0]["purchase_price"], "150.00");
+    assert_eq!(read["lines"][0]["total_excl_vat"], "226.03");
+    assert_eq!(
+        read["vat_breakdown"],
+        json!([{"category": "margin", "percentage": "21", "country": "NL",
+                "base": "76.03", "vat": "15.97"}])
+    );
+    let answer = s
+        .app
+        .get(
+            &format!(
+                "/v1/companies/{}/vat-return?from=2026-01-01&to=2026-04-01",
+                s.company
+            ),
+            &s.connector,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let answer = answer.json();
+    assert_eq!(
+        (
+            answer["boxes"]["1a"]["base"].clone(),
+            answer["boxes"]["1a"]["vat"].clone()
+        ),
+        (json!("76.03"), json!("15.97"))
     );
 }

@@ -129,6 +129,14 @@ pub struct OrderLine {
     pub category_id: Option<Uuid>,
     /// That category's external id (the vendor's own).
     pub category_external_id: Option<String>,
+    /// Under the margin scheme only: the purchase price per unit, as sent.
+    #[schema(value_type = Option<String>, example = "150.00")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::money::serialize_option"
+    )]
+    pub purchase_price: Option<Decimal>,
 }
 
 impl From<LineRecord> for OrderLine {
@@ -145,6 +153,7 @@ impl From<LineRecord> for OrderLine {
             total_incl_vat: l.total_incl_vat,
             category_id: l.category_id,
             category_external_id: l.category_external_id,
+            purchase_price: l.purchase_price,
         }
     }
 }

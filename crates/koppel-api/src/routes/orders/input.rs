@@ -90,6 +90,10 @@ pub enum OrderVatCategoryInput {
     Oss,
     /// Outside the scope of VAT, e.g. a rounding cost.
     OutsideScope,
+    /// The margin scheme for second-hand goods, art and antiques, at the standard or a
+    /// reduced rate: a line needs its `purchase_price`, and its VAT is on the margin
+    /// `total_incl_vat − purchase_price × quantity` only (0 when that is not positive).
+    Margin,
 }
 
 /// The VAT of a line or cost: a `rate_id`, or a `percentage` and `category`; plus the `amount`.
@@ -203,6 +207,10 @@ pub struct OrderLineInput {
     /// The revenue category by the vendor's own id, instead of `category_id`.
     #[schema(example = "koffie")]
     pub category_external_id: Option<String>,
+    /// Under the margin scheme (VAT category `margin`), and only there: what one unit was
+    /// bought for, including any VAT paid on it, in the order's currency; up to 6 decimals.
+    #[schema(value_type = Option<String>, example = "150.00")]
+    pub purchase_price: Option<String>,
 }
 
 /// A cost on the order: shipping, a fee, an order discount (negative), a surcharge, rounding.
