@@ -194,6 +194,23 @@ pub struct CostDraft {
     pub amount_incl_vat: Option<Decimal>,
 }
 
+/// What a payment provider charged for a payment, as sent: a purchase by the merchant, so
+/// checked as a cost is but never part of the order's sales figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeeDraft {
+    /// Amount excluding VAT, 2 decimals.
+    #[serde(default, with = "crate::money::exact::option")]
+    pub amount_excl_vat: Option<Decimal>,
+    /// VAT information: the provider's VAT, or `reverse_charge` for a provider elsewhere in
+    /// the EU.
+    #[serde(default)]
+    pub vat: Option<VatDraft>,
+    /// Amount including VAT, 2 decimals.
+    #[serde(default, with = "crate::money::exact::option")]
+    pub amount_incl_vat: Option<Decimal>,
+}
+
 /// A payment on an order as sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -225,6 +242,9 @@ pub struct PaymentDraft {
     /// The provider's payout (settlement) that paid this out.
     #[serde(default)]
     pub payout_reference: Option<String>,
+    /// What the provider charged for this payment.
+    #[serde(default)]
+    pub fee: Option<FeeDraft>,
 }
 
 /// Where a payment stands, as payment providers report it. Only [`PaymentStatus::Paid`]
@@ -528,6 +548,18 @@ pub struct ValidCost {
     pub amount_incl_vat: Decimal,
 }
 
+/// A validated payment-provider fee.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ValidFee {
+    /// Amount excluding VAT.
+    pub amount_excl_vat: Decimal,
+    /// Resolved VAT.
+    pub vat: ValidVat,
+    /// Amount including VAT.
+    pub amount_incl_vat: Decimal,
+}
+
 /// A validated payment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -557,6 +589,9 @@ pub struct ValidPayment {
     /// The payout that settled it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payout_reference: Option<String>,
+    /// What the provider charged for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fee: Option<ValidFee>,
 }
 
 /// An order that passed every rule, with the totals and breakdown Koppel computed.
@@ -881,6 +916,10 @@ fn payment(c: &mut Checker<'_>, i: usize, pay: &PaymentDraft) -> Option<ValidPay
     if let Some(at) = pay.paid_at.filter(is_leap_second) {
         c.out.push(leap_second_refused(&format!("{p}/paid_at"), at));
     }
+    let fee = match &pay.fee {
+        Some(fee) => Some(payment_fee(c, &p, fee)?),
+        None => None,
+    };
     let amount = c.amount(format!("{p}/amount"), pay.amount, 2)?;
     Some(ValidPayment {
         method_id: method_id?,
@@ -892,6 +931,37 @@ fn payment(c: &mut Checker<'_>, i: usize, pay: &PaymentDraft) -> Option<ValidPay
         provider: pay.provider.clone(),
         provider_reference: pay.provider_reference.clone(),
         payout_reference: pay.payout_reference.clone(),
+        fee,
+    })
+}
+
+/// A payment's fee (`docs/bookkeeping-rules.md`, "Orders"): its figures and VAT
+/// are checked as a cost's, with the amount it was sent in as its basis, but it is a
+/// purchase, so it joins neither the totals nor the VAT breakdown nor the VAT return.
+fn payment_fee(c: &mut Checker<'_>, p: &str, fee: &FeeDraft) -> Option<ValidFee> {
+    let order_basis = c.prices_include_vat;
+    c.prices_include_vat = match (fee.amount_excl_vat, fee.amount_incl_vat) {
+        (None, Some(_)) => true,
+        (Some(_), None) => false,
+        _ => order_basis,
+    };
+    let figures = c.line(LineInput {
+        pointer: format!("{p}/fee"),
+        excl_field: "amount_excl_vat",
+        incl_field: "amount_incl_vat",
+        quantity: Decimal::ONE,
+        priced: None,
+        excl: fee.amount_excl_vat,
+        incl: fee.amount_incl_vat,
+        vat: fee.vat.as_ref(),
+        purchase: Purchase::NotTaken,
+    });
+    c.prices_include_vat = order_basis;
+    let figures = figures?;
+    Some(ValidFee {
+        amount_excl_vat: figures.excl,
+        vat: figures.vat,
+        amount_incl_vat: figures.incl,
     })
 }
 

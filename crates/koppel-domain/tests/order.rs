@@ -401,6 +401,7 @@ fn a_credit_order_has_negative_amounts_and_the_same_rules() {
         provider: None,
         provider_reference: None,
         payout_reference: None,
+        fee: None,
         method_external_id: None,
         amount: Some(d("-24.20")),
         ..PaymentDraft::default()
@@ -602,6 +603,7 @@ fn an_unpaid_order_is_fine_but_overpayment_is_refused() {
         provider: None,
         provider_reference: None,
         payout_reference: None,
+        fee: None,
         method_external_id: None,
         amount: Some(d("12.11")),
         reference: Some("tr_1".to_owned()),
@@ -618,6 +620,7 @@ fn an_unpaid_order_is_fine_but_overpayment_is_refused() {
         provider: None,
         provider_reference: None,
         payout_reference: None,
+        fee: None,
         method_external_id: None,
         amount: Some(d("-0.01")),
         ..PaymentDraft::default()
@@ -726,6 +729,7 @@ fn a_broken_order_returns_every_violation_at_once_with_its_pointer() {
         provider: None,
         provider_reference: None,
         payout_reference: None,
+        fee: None,
         method_external_id: None,
         amount: Some(d("1.001")),
         ..PaymentDraft::default()
@@ -873,6 +877,7 @@ fn mollie() -> (serde_json::Value, OrderDraft) {
             provider: None,
             provider_reference: None,
             payout_reference: None,
+            fee: None,
             method_external_id: None,
             amount: Some(money(&payment["amount"])),
             reference: Some(payment["id"].as_str().unwrap().to_owned()),
@@ -938,6 +943,7 @@ fn mollies_embedded_refund_is_a_valid_credit_order() {
             provider: None,
             provider_reference: None,
             payout_reference: None,
+            fee: None,
             method_external_id: None,
             amount: Some(d(refund["settlementAmount"]["value"].as_str().unwrap())),
             reference: Some(refund["id"].as_str().unwrap().to_owned()),
@@ -1166,5 +1172,51 @@ fn a_margin_line_sold_at_a_loss_has_no_vat_and_a_refund_mirrors_the_sale() {
     assert_eq!(
         (valid.vat_breakdown[0].base, valid.vat_breakdown[0].vat),
         (d("-76.03"), d("-15.97"))
+    );
+}
+
+#[test]
+fn a_payment_fee_is_checked_as_a_cost_but_stays_out_of_the_sales_figures() {
+    use koppel_domain::order::FeeDraft;
+    let mut draft = order(
+        "2026-03-02T10:00:00+01:00",
+        vec![line(
+            "2",
+            "10.00",
+            "20.00",
+            vat("21", VatCategory::Standard, "4.20"),
+        )],
+    );
+    draft.payments.push(PaymentDraft {
+        method_id: Some("ideal".to_owned()),
+        amount: Some(d("24.20")),
+        fee: Some(FeeDraft {
+            amount_incl_vat: Some(d("0.35")),
+            vat: vat("21", VatCategory::Standard, "0.06"),
+            ..FeeDraft::default()
+        }),
+        ..PaymentDraft::default()
+    });
+    let valid = validate_order(&draft, &refs()).unwrap();
+    let fee = valid.payments[0].fee.as_ref().unwrap();
+    // Sent including VAT, although the order's prices exclude it: the basis is what was sent.
+    assert_eq!(
+        (fee.amount_excl_vat, fee.amount_incl_vat),
+        (d("0.29"), d("0.35"))
+    );
+    assert_eq!(valid.totals.total_incl_vat, d("24.20"));
+    assert_eq!(valid.vat_breakdown.len(), 1);
+    assert_eq!(valid.vat_breakdown[0].vat, d("4.20"));
+
+    // A provider elsewhere in the EU reverse-charges: 0.00 VAT, and more is refused.
+    let mut reverse = draft.clone();
+    reverse.payments[0].fee = Some(FeeDraft {
+        amount_excl_vat: Some(d("0.25")),
+        vat: vat("0", VatCategory::ReverseCharge, "0.05"),
+        ..FeeDraft::default()
+    });
+    assert_eq!(
+        codes_at(&refused(&reverse)),
+        [("/payments/0/fee/vat/amount", "vat_amount_not_zero")]
     );
 }

@@ -130,6 +130,19 @@ pub struct PaymentRecord {
     pub reference: Option<String>,
     /// When it was paid, with the offset it was sent with.
     pub paid_at: Option<DateTime<FixedOffset>>,
+    /// What the provider charged for it.
+    pub fee: Option<FeeRecord>,
+}
+
+/// A stored payment-provider fee.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FeeRecord {
+    /// Amount excluding VAT.
+    pub amount_excl_vat: Decimal,
+    /// The VAT.
+    pub vat: VatRecord,
+    /// Amount including VAT.
+    pub amount_incl_vat: Decimal,
 }
 
 /// One group of a stored VAT breakdown.
@@ -547,6 +560,7 @@ async fn insert_versions(
     let mut p_provider_references = Vec::new();
     let mut p_payout_references = Vec::new();
     let mut p_method_external_ids = Vec::new();
+    let mut p_fees = Vec::new();
     // VAT breakdown.
     let mut b_ids = Vec::new();
     let mut b_versions = Vec::new();
@@ -624,6 +638,11 @@ async fn insert_versions(
             p_provider_references.push(p.provider_reference.as_deref());
             p_payout_references.push(p.payout_reference.as_deref());
             p_method_external_ids.push(p.method_external_id.as_deref());
+            p_fees.push(
+                p.fee
+                    .as_ref()
+                    .map(|fee| serde_json::to_string(fee).unwrap_or_default()),
+            );
         }
         for (i, g) in (0i32..).zip(&o.vat_breakdown) {
             b_ids.push(id);
@@ -687,16 +706,16 @@ async fn insert_versions(
          ), p as (
             insert into order_payments (company_id, order_id, version, position, method_id, amount,
                    reference, paid_at, paid_at_offset, status, provider, provider_reference,
-                   payout_reference, method_external_id)
+                   payout_reference, method_external_id, fee)
             select $1, t.order_id, t.version, t.position, t.method_id::uuid, t.amount, t.reference,
                    t.paid_at, t.paid_at_offset, t.status, t.provider, t.provider_reference,
-                   t.payout_reference, t.method_external_id
+                   t.payout_reference, t.method_external_id, t.fee::jsonb
               from unnest($48::uuid[], $49::int[], $50::int[], $51::text[], $52::numeric[], $53::text[],
                           $54::timestamptz[], $55::int[], $64::text[], $65::text[], $66::text[],
-                          $67::text[], $71::text[])
+                          $67::text[], $71::text[], $73::text[])
                    as t(order_id, version, position, method_id, amount, reference, paid_at,
                         paid_at_offset, status, provider, provider_reference, payout_reference,
-                        method_external_id)
+                        method_external_id, fee)
          ), b as (
             insert into order_vat_breakdown (company_id, order_id, version, position, category,
                    percentage, country, base, vat)
@@ -784,6 +803,7 @@ async fn insert_versions(
     .bind(&l_category_external_ids)
     .bind(&p_method_external_ids)
     .bind(&l_purchase_prices)
+    .bind(&p_fees)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -870,7 +890,8 @@ const PARTS_JSON: &str = "
             'amount', p.amount::text, 'reference', p.reference, 'status', p.status,
             'provider', p.provider, 'provider_reference', p.provider_reference,
             'payout_reference', p.payout_reference,
-            'paid_at', p.paid_at, 'paid_at_offset', p.paid_at_offset) order by p.position)
+            'paid_at', p.paid_at, 'paid_at_offset', p.paid_at_offset, 'fee', p.fee)
+            order by p.position)
         from order_payments p
        where p.company_id = h.company_id and p.order_id = h.id and p.version = h.version),
       '[]') as payments,
@@ -914,6 +935,8 @@ struct PaymentRow {
     reference: Option<String>,
     paid_at: Option<DateTime<Utc>>,
     paid_at_offset: Option<i32>,
+    #[serde(default)]
+    fee: Option<FeeRecord>,
 }
 
 impl From<HeaderRow> for OrderRecord {
@@ -957,6 +980,7 @@ impl From<HeaderRow> for OrderRecord {
                     paid_at: p
                         .paid_at
                         .map(|at| with_offset(at, p.paid_at_offset.unwrap_or(0))),
+                    fee: p.fee,
                 })
                 .collect(),
             vat_breakdown: h.vat_breakdown.0,

@@ -1225,10 +1225,24 @@ async fn a_pending_payment_counts_once_it_is_paid_and_the_balance_follows(pool: 
     assert_eq!(first["amount_paid"], "0.00");
     assert_eq!(first["balance_due"], "17.10");
 
-    // The buyer confirms: the same payment, now paid, with the payout that settles it.
+    // The buyer confirms: the same payment, now paid, with the payout that settles it and
+    // Mollie's fee of 0.29 plus 21% VAT.
     order["status"] = json!("paid");
     order["payments"][0]["status"] = json!("paid");
     order["payments"][0]["payout_reference"] = json!("stl_1");
+    order["payments"][0]["fee"] = json!({"amount_excl_vat": "0.29",
+        "vat": {"percentage": "21", "category": "standard", "amount": "0.06"}});
+    let mut wrong_fee = order.clone();
+    wrong_fee["payments"][0]["fee"]["vat"]["amount"] = json!("0.60");
+    let refused = s.post(wrong_fee).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert_eq!(
+        pointers(&refused.problem().errors.unwrap()),
+        [(
+            "/payments/0/fee/vat/amount".to_owned(),
+            "vat_amount_mismatch".to_owned()
+        )]
+    );
     let second = s.post(order).await;
     assert_eq!(second.status, StatusCode::OK, "{}", second.text);
     let second = second.json();
@@ -1237,6 +1251,19 @@ async fn a_pending_payment_counts_once_it_is_paid_and_the_balance_follows(pool: 
     assert_eq!(second["balance_due"], "0.00");
     assert_eq!(second["payments"][0]["provider"], "mollie");
     assert_eq!(second["payments"][0]["payout_reference"], "stl_1");
+    let fee = &second["payments"][0]["fee"];
+    assert_eq!(
+        (
+            &fee["amount_excl_vat"],
+            &fee["vat"]["amount"],
+            &fee["amount_incl_vat"]
+        ),
+        (&json!("0.29"), &json!("0.06"), &json!("0.35"))
+    );
+    // A fee is a purchase: the order's sales figures are those of the first version.
+    assert_eq!(second["totals"], first["totals"]);
+    assert_eq!(second["vat_breakdown"], first["vat_breakdown"]);
+    assert_eq!(first["payments"][0]["fee"], Value::Null);
     // The provider's transaction id finds the order.
     let found = s.list("reference=tr_pending1").await;
     assert_eq!(external_ids(&found), ["ideal-pending"]);
@@ -1523,7 +1550,7 @@ fn the_documented_order_schema_and_the_accepted_fields_agree() {
             kind: Some(CostKind::Shipping),
             description: Some("x".to_owned()),
             amount_excl_vat: Some(1.into()),
-            vat,
+            vat: vat.clone(),
             amount_incl_vat: Some(1.into()),
         }],
         payments: vec![PaymentDraft {
@@ -1538,6 +1565,11 @@ fn the_documented_order_schema_and_the_accepted_fields_agree() {
             paid_at: Some(
                 chrono::DateTime::parse_from_rfc3339("2026-01-15T10:00:00+01:00").unwrap(),
             ),
+            fee: Some(koppel_domain::order::FeeDraft {
+                amount_excl_vat: Some(1.into()),
+                vat,
+                amount_incl_vat: Some(1.into()),
+            }),
         }],
         totals: Some(TotalsDraft {
             total_excl_vat: Some(1.into()),

@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use koppel_domain::document::{Totals, VatGroup};
 use koppel_domain::order::{Channel, amount_paid};
 use koppel_store::orders::{
-    CostRecord, LineRecord, OrderRecord, PaymentRecord, VatGroupRecord, VatRecord,
+    CostRecord, FeeRecord, LineRecord, OrderRecord, PaymentRecord, VatGroupRecord, VatRecord,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -214,6 +214,33 @@ pub struct OrderPayment {
     pub provider_reference: Option<String>,
     /// The payout that settled it.
     pub payout_reference: Option<String>,
+    /// What the payment provider charged for it; not part of the order's figures.
+    pub fee: Option<OrderFee>,
+}
+
+/// A payment provider's fee for one payment.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrderFee {
+    /// Amount excluding VAT.
+    #[schema(value_type = String, example = "0.29")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub amount_excl_vat: Decimal,
+    /// The fee's VAT.
+    pub vat: OrderVat,
+    /// Amount including VAT.
+    #[schema(value_type = String, example = "0.35")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub amount_incl_vat: Decimal,
+}
+
+impl From<FeeRecord> for OrderFee {
+    fn from(f: FeeRecord) -> Self {
+        Self {
+            amount_excl_vat: f.amount_excl_vat,
+            vat: f.vat.into(),
+            amount_incl_vat: f.amount_incl_vat,
+        }
+    }
 }
 
 impl From<PaymentRecord> for OrderPayment {
@@ -228,6 +255,7 @@ impl From<PaymentRecord> for OrderPayment {
             provider: p.provider,
             provider_reference: p.provider_reference,
             payout_reference: p.payout_reference,
+            fee: p.fee.map(OrderFee::from),
         }
     }
 }

@@ -260,6 +260,24 @@ pub struct OrderPaymentInput {
     /// The provider's payout (settlement) that paid this payment out.
     #[schema(example = "stl_jDk30akdN")]
     pub payout_reference: Option<String>,
+    /// What the payment provider charged for this payment: a purchase by the merchant, checked
+    /// as a cost is but never part of the order's totals, breakdown or VAT return.
+    pub fee: Option<OrderFeeInput>,
+}
+
+/// A payment provider's fee for one payment. Send the amount excluding VAT, including VAT,
+/// or both; the one sent is the basis the VAT is checked on.
+#[derive(Debug, Clone, ToSchema)]
+pub struct OrderFeeInput {
+    /// Amount excluding VAT, 2 decimals.
+    #[schema(value_type = Option<String>, example = "0.29")]
+    pub amount_excl_vat: Option<String>,
+    /// The fee's VAT: the provider's rate, or `reverse_charge` for a provider in another EU
+    /// country, or `exempt` with its reason.
+    pub vat: OrderVatInput,
+    /// Amount including VAT, 2 decimals.
+    #[schema(value_type = Option<String>, example = "0.35")]
+    pub amount_incl_vat: Option<String>,
 }
 
 /// The totals as the vendor computed them; each one sent must equal Koppel's exactly.
