@@ -22,6 +22,18 @@ pub fn serialize<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok,
     serializer.collect_str(&answered(*value))
 }
 
+/// Serialises an optional exchange rate as the decimal string it was sent as, without
+/// trailing zeros (`"1.1702"`), or null.
+pub fn serialize_rate<S: Serializer>(
+    value: &Option<Decimal>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => serializer.collect_str(&value.normalize()),
+        None => serializer.serialize_none(),
+    }
+}
+
 /// Serialises an optional amount: [`serialize`], or null.
 pub fn serialize_option<S: Serializer>(
     value: &Option<Decimal>,

@@ -115,6 +115,7 @@ impl DailyFigures {
                 country,
                 base: f.base,
                 vat: f.vat,
+                excl: f.base,
             })
             .collect()
     }

@@ -87,6 +87,11 @@ pub trait References {
     fn by_external_id(&self, kind: ExternalKind, external_id: &str) -> Option<String>;
     /// The vendor's `external_id` of the company's resource of this kind with our `id`.
     fn external_id_of(&self, kind: ExternalKind, id: &str) -> Option<String>;
+    /// The currency the company keeps its books in, when the caller knows it: a document in
+    /// another currency then needs an exchange rate.
+    fn company_currency(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A reference as resolved: our id and the vendor's external id of the same resource.
@@ -144,6 +149,8 @@ pub struct KnownReferences {
     pub external: HashMap<(ExternalKind, String), String>,
     /// The vendor's external ids by kind and our id.
     pub external_of: HashMap<(ExternalKind, String), String>,
+    /// The company's currency.
+    pub company_currency: Option<String>,
 }
 
 /// Ids are UUIDs, stored and loaded in their lower-case form; a vendor may send
@@ -191,6 +198,9 @@ impl References for KnownReferences {
     }
     fn order_exists(&self, id: &str) -> bool {
         self.orders.contains(id_key(id).as_ref())
+    }
+    fn company_currency(&self) -> Option<&str> {
+        self.company_currency.as_deref()
     }
 }
 
@@ -255,10 +265,49 @@ pub struct VatGroup {
     pub percentage: Decimal,
     /// The country whose rate applies.
     pub country: CountryCode,
-    /// The sum of the amounts excluding VAT.
+    /// The sum of the amounts excluding VAT; of a margin group, the margins less their VAT.
     pub base: Decimal,
     /// The sum of the VAT amounts.
     pub vat: Decimal,
+    /// The sum of the amounts excluding VAT, also of a margin group; follows from the lines,
+    /// so not part of the canonical form.
+    #[serde(skip)]
+    pub excl: Decimal,
+}
+
+/// A document's figures in the company's currency (`docs/bookkeeping-rules.md`, "Foreign
+/// currency"): each group's base and VAT converted and rounded to the cent on its own, the
+/// totals the sums of the groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Converted {
+    /// The totals in the company's currency.
+    pub totals: Totals,
+    /// The VAT breakdown in the company's currency.
+    pub vat_breakdown: Vec<VatGroup>,
+}
+
+impl Converted {
+    /// Converts a breakdown at `rate` (company currency per unit of the document's).
+    pub fn at(rate: Decimal, breakdown: &[VatGroup]) -> Converted {
+        let mut totals = Totals::default();
+        let vat_breakdown = breakdown
+            .iter()
+            .map(|g| {
+                let group = VatGroup {
+                    base: round_cents(g.base * rate),
+                    vat: round_cents(g.vat * rate),
+                    excl: round_cents(g.excl * rate),
+                    ..g.clone()
+                };
+                totals.add(group.excl, group.vat);
+                group
+            })
+            .collect();
+        Converted {
+            totals,
+            vat_breakdown,
+        }
+    }
 }
 
 /// The key of a VAT breakdown group.
@@ -271,6 +320,7 @@ pub(crate) struct GroupKey {
 
 #[derive(Debug, Default)]
 struct GroupSum {
+    excl: Decimal,
     base: Decimal,
     vat: Decimal,
     gross: Decimal,
@@ -293,6 +343,7 @@ impl Groups {
             first_pointer: format!("{pointer}/vat/amount"),
             ..GroupSum::default()
         });
+        sum.excl += figures.excl;
         sum.base += figures.margin.map_or(figures.excl, |m| m.base);
         sum.vat += figures.vat.amount;
         sum.gross += figures.incl;
@@ -355,6 +406,7 @@ impl Groups {
                 country: key.country,
                 base: sum.base,
                 vat: sum.vat,
+                excl: sum.excl,
             })
             .collect()
     }

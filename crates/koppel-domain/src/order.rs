@@ -25,12 +25,12 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::document::{
-    Checker, ExternalKind, Groups, LineInput, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced, Purchase,
-    References, Resolved, SentPrices, Totals, TotalsDraft, ValidVat, VatDraft, VatGroup,
+    Checker, Converted, ExternalKind, Groups, LineInput, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced,
+    Purchase, References, Resolved, SentPrices, Totals, TotalsDraft, ValidVat, VatDraft, VatGroup,
     is_leap_second, leap_second_refused, within_bounds,
 };
 use crate::identifiers::{CountryCode, KvkNumber, VatNumber, email_is_valid};
-use crate::money::max_group_tolerance;
+use crate::money::{MAX_INPUT_SCALE, max_group_tolerance};
 use crate::problem::{Violation, codes};
 use crate::vat::VatCategory;
 
@@ -375,6 +375,13 @@ pub struct OrderDraft {
     /// The marketplace's own order id.
     #[serde(default)]
     pub marketplace_order_id: Option<String>,
+    /// Company currency per unit of the order's currency (`1.1702` EUR per GBP), up to 6
+    /// decimals; required when the order is not in the company's currency.
+    #[serde(default, with = "crate::money::exact::option")]
+    pub exchange_rate: Option<Decimal>,
+    /// The date the exchange rate is of.
+    #[serde(default)]
+    pub exchange_rate_date: Option<NaiveDate>,
 }
 
 /// Where an order was sold.
@@ -419,6 +426,16 @@ pub struct OrderDetails {
     /// The marketplace's own order id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub marketplace_order_id: Option<String>,
+    /// Company currency per unit of the order's currency, for an order in another currency.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::money::exact::option"
+    )]
+    pub exchange_rate: Option<Decimal>,
+    /// The date the exchange rate is of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_rate_date: Option<NaiveDate>,
 }
 
 impl OrderDetails {
@@ -439,7 +456,10 @@ fn details(c: &mut Checker<'_>, draft: &OrderDraft) -> OrderDetails {
             format!("de vervaldatum {due} ligt voor de factuurdatum {invoice}"),
         );
     }
+    let (exchange_rate, exchange_rate_date) = exchange_rate(c, draft);
     OrderDetails {
+        exchange_rate,
+        exchange_rate_date,
         invoice_number: draft.invoice_number.clone(),
         invoice_date: draft.invoice_date,
         due_date: draft.due_date,
@@ -448,6 +468,53 @@ fn details(c: &mut Checker<'_>, draft: &OrderDraft) -> OrderDetails {
         marketplace: draft.marketplace.clone(),
         marketplace_order_id: draft.marketplace_order_id.clone(),
     }
+}
+
+/// The exchange rate of an order in another currency than the company's books
+/// (`docs/bookkeeping-rules.md`, "Foreign currency"): required then, with its date; a rate
+/// sent for an order in the company's own currency must be 1.
+fn exchange_rate(c: &mut Checker<'_>, draft: &OrderDraft) -> (Option<Decimal>, Option<NaiveDate>) {
+    let rate = draft
+        .exchange_rate
+        .and_then(|r| c.bounded("/exchange_rate".to_owned(), r, MAX_INPUT_SCALE));
+    if let Some(r) = rate
+        && r <= Decimal::ZERO
+    {
+        c.push(
+            "/exchange_rate",
+            codes::AMOUNT_OUT_OF_RANGE,
+            format!("an exchange rate is more than 0, got {r}"),
+            format!("een wisselkoers is meer dan 0, ontvangen: {r}"),
+        );
+    }
+    let (Some(company), Some(currency)) = (c.refs.company_currency(), draft.currency.as_deref())
+    else {
+        return (rate, draft.exchange_rate_date);
+    };
+    let currency = currency.trim();
+    if currency.eq_ignore_ascii_case(company) {
+        if let Some(r) = rate.filter(|r| *r != Decimal::ONE) {
+            c.push(
+                "/exchange_rate",
+                codes::EXCHANGE_RATE_NOT_ONE,
+                format!("the order is in the company's own currency {company}, so its exchange rate is 1, got {r}"),
+                format!("de order is in de eigen valuta {company} van de administratie, dus de wisselkoers is 1, ontvangen: {r}"),
+            );
+        }
+        return (None, None);
+    }
+    if draft.exchange_rate.is_none() {
+        c.push(
+            "/exchange_rate",
+            codes::EXCHANGE_RATE_REQUIRED,
+            format!("the order is in {currency} and the company's books in {company}: send exchange_rate ({company} per 1 {currency}) and exchange_rate_date"),
+            format!("de order is in {currency} en de administratie in {company}: stuur exchange_rate ({company} per 1 {currency}) en exchange_rate_date"),
+        );
+    }
+    if draft.exchange_rate_date.is_none() {
+        c.missing("/exchange_rate_date".to_owned());
+    }
+    (rate, draft.exchange_rate_date)
 }
 
 /// A validated address.
@@ -627,6 +694,10 @@ pub struct ValidOrder {
     /// Invoice and channel details.
     #[serde(skip_serializing_if = "OrderDetails::is_empty")]
     pub details: OrderDetails,
+    /// For an order in another currency than the company's: its figures in the company's
+    /// currency. Follows from the breakdown and the rate, so not part of the canonical form.
+    #[serde(skip)]
+    pub company_currency: Option<Converted>,
 }
 
 impl ValidOrder {
@@ -1116,6 +1187,9 @@ pub fn validate_order(
             payments,
             credit_of: draft.credit_of.clone(),
             totals,
+            company_currency: details
+                .exchange_rate
+                .map(|rate| Converted::at(rate, &groups.breakdown())),
             vat_breakdown: groups.breakdown(),
             details,
         }),

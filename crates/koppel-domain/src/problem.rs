@@ -125,6 +125,12 @@ pub mod codes {
         VAT_PERCENTAGE_NOT_VALID = "vat_percentage_not_valid",
             "the percentage was not a valid rate of this category in the country on the document's date",
             "het percentage was op de documentdatum geen geldig tarief van deze categorie in het land";
+        EXCHANGE_RATE_REQUIRED = "exchange_rate_required",
+            "a document in another currency than the company's books needs exchange_rate and exchange_rate_date",
+            "een document in een andere valuta dan die van de administratie heeft exchange_rate en exchange_rate_date nodig";
+        EXCHANGE_RATE_NOT_ONE = "exchange_rate_not_one",
+            "a document in the company's own currency has an exchange rate of 1 or none",
+            "een document in de eigen valuta van de administratie heeft een wisselkoers van 1 of geen";
         MARGIN_NEEDS_PURCHASE_PRICE = "margin_needs_purchase_price",
             "the margin scheme applies to a line of goods with its purchase_price; a cost or a receipt line cannot be under it",
             "de margeregeling geldt voor een regel met goederen en hun purchase_price; een kostenpost of kassabonregel kan er niet onder vallen";

@@ -8,7 +8,6 @@ use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Serialize, Serializer};
 
-use crate::document::ValidVat;
 use crate::identifiers::{CountryCode, VatNumber};
 use crate::order::ValidOrder;
 use crate::receipt::ValidReceipt;
@@ -122,24 +121,30 @@ pub struct ReturnLine {
     pub buyer_vat_number: Option<VatNumber>,
 }
 
-/// The return lines of a valid order: every line and cost, dated on the order date.
+/// The return lines of a valid order: its VAT breakdown's groups (in the company's currency
+/// when the order is in another), dated on its tax point, the invoice date or else the order
+/// date. A margin group's base is already its margins less VAT.
 pub fn order_lines(order: &ValidOrder) -> Vec<ReturnLine> {
-    let date = order.order_date.date_naive();
+    let date = order
+        .details
+        .invoice_date
+        .unwrap_or_else(|| order.order_date.date_naive());
     let buyer = order.customer.as_ref().and_then(|c| c.vat_number.clone());
-    let line = |vat: &ValidVat, base| ReturnLine {
-        category: vat.category,
-        percentage: vat.percentage,
-        country: vat.country,
-        date,
-        base,
-        vat: vat.amount,
-        buyer_vat_number: buyer.clone(),
-    };
-    order
-        .lines
+    let groups = order
+        .company_currency
+        .as_ref()
+        .map_or(&order.vat_breakdown, |c| &c.vat_breakdown);
+    groups
         .iter()
-        .map(|l| line(&l.vat, l.margin_base.unwrap_or(l.total_excl_vat)))
-        .chain(order.costs.iter().map(|k| line(&k.vat, k.amount_excl_vat)))
+        .map(|g| ReturnLine {
+            category: g.category,
+            percentage: g.percentage,
+            country: g.country,
+            date,
+            base: g.base,
+            vat: g.vat,
+            buyer_vat_number: buyer.clone(),
+        })
         .collect()
 }
 

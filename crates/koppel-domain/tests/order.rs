@@ -1220,3 +1220,66 @@ fn a_payment_fee_is_checked_as_a_cost_but_stays_out_of_the_sales_figures() {
         [("/payments/0/fee/vat/amount", "vat_amount_not_zero")]
     );
 }
+
+#[test]
+fn an_order_in_pounds_is_reported_in_euros_at_its_exchange_rate() {
+    use koppel_domain::vat_return::{VatReturn, order_lines};
+    let mut known = refs();
+    known.company_currency = Some("EUR".to_owned());
+    let mut draft = order(
+        "2026-03-02T10:00:00+01:00",
+        vec![line(
+            "4",
+            "25.00",
+            "100.00",
+            vat("21", VatCategory::Standard, "21.00"),
+        )],
+    );
+    draft.currency = Some("GBP".to_owned());
+
+    // Without a rate the euros cannot be known.
+    let violations = validate_order(&draft, &known).unwrap_err();
+    assert_eq!(
+        codes_at(&violations),
+        [
+            ("/exchange_rate", "exchange_rate_required"),
+            ("/exchange_rate_date", "missing_field")
+        ]
+    );
+
+    draft.exchange_rate = Some(d("1.1702"));
+    draft.exchange_rate_date = Some(chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
+    let valid = validate_order(&draft, &known).unwrap();
+    assert_eq!(
+        valid.totals.total_incl_vat,
+        d("121.00"),
+        "the order's own figures"
+    );
+    let euros = valid.company_currency.as_ref().unwrap();
+    // Each group converted and rounded on its own: 100.00 × 1.1702 and 21.00 × 1.1702.
+    assert_eq!(
+        (euros.vat_breakdown[0].base, euros.vat_breakdown[0].vat),
+        (d("117.02"), d("24.57"))
+    );
+    assert_eq!(euros.totals.total_incl_vat, d("141.59"));
+    let ret = VatReturn::from_lines(order_lines(&valid));
+    assert_eq!(
+        (ret.boxes["1a"].base, ret.boxes["1a"].vat),
+        (d("117.02"), d("24.57"))
+    );
+
+    // An order in euros takes no rate but 1.
+    let mut euro = draft.clone();
+    euro.currency = Some("EUR".to_owned());
+    assert_eq!(
+        codes_at(&validate_order(&euro, &known).unwrap_err()),
+        [("/exchange_rate", "exchange_rate_not_one")]
+    );
+    euro.exchange_rate = Some(d("1"));
+    assert!(
+        validate_order(&euro, &known)
+            .unwrap()
+            .company_currency
+            .is_none()
+    );
+}

@@ -158,6 +158,12 @@ pub struct VatGroupRecord {
     pub base: Decimal,
     /// The sum of the VAT amounts.
     pub vat: Decimal,
+    /// The base in the company's currency, for an order in another.
+    #[serde(default)]
+    pub base_company: Option<Decimal>,
+    /// The VAT in the company's currency, for an order in another.
+    #[serde(default)]
+    pub vat_company: Option<Decimal>,
 }
 
 /// One version of an order, complete.
@@ -195,6 +201,9 @@ pub struct OrderRecord {
     pub total_vat: Decimal,
     /// Sum of the amounts including VAT.
     pub total_incl_vat: Decimal,
+    /// For an order in another currency than the company's: its totals in the company's
+    /// (excluding VAT, VAT, including VAT).
+    pub totals_company: Option<(Decimal, Decimal, Decimal)>,
     /// When the order was first stored.
     pub created_at: DateTime<Utc>,
     /// When this version was stored.
@@ -570,6 +579,9 @@ async fn insert_versions(
     let mut b_countries = Vec::new();
     let mut b_bases = Vec::new();
     let mut b_vat = Vec::new();
+    let mut b_bases_company: Vec<Option<Decimal>> = Vec::new();
+    let mut b_vat_company: Vec<Option<Decimal>> = Vec::new();
+    let mut v_totals_company: [Vec<Option<Decimal>>; 3] = Default::default();
 
     for (w, done) in changed {
         let o = w.order;
@@ -644,7 +656,14 @@ async fn insert_versions(
                     .map(|fee| serde_json::to_string(fee).unwrap_or_default()),
             );
         }
+        let converted = o.company_currency.as_ref();
+        v_totals_company[0].push(converted.map(|c| c.totals.total_excl_vat));
+        v_totals_company[1].push(converted.map(|c| c.totals.total_vat));
+        v_totals_company[2].push(converted.map(|c| c.totals.total_incl_vat));
         for (i, g) in (0i32..).zip(&o.vat_breakdown) {
+            let in_company = converted.and_then(|c| c.vat_breakdown.get(i as usize));
+            b_bases_company.push(in_company.map(|c| c.base));
+            b_vat_company.push(in_company.map(|c| c.vat));
             b_ids.push(id);
             b_versions.push(version);
             b_positions.push(i);
@@ -661,18 +680,21 @@ async fn insert_versions(
             insert into order_versions (company_id, order_id, version, number, status, order_date,
                    order_date_offset, currency, prices_include_vat, customer_id, customer, credit_of,
                    total_excl_vat, total_vat, total_incl_vat, content_hash, details,
-                   customer_external_id)
+                   customer_external_id, total_excl_vat_company, total_vat_company,
+                   total_incl_vat_company)
             select $1, t.order_id, t.version, t.number, t.status, t.order_date, t.order_date_offset,
                    t.currency, t.prices_include_vat, t.customer_id::uuid, t.customer::jsonb,
                    t.credit_of::uuid, t.total_excl_vat, t.total_vat, t.total_incl_vat, t.content_hash,
-                   t.details::jsonb, t.customer_external_id
+                   t.details::jsonb, t.customer_external_id, t.total_excl_vat_company,
+                   t.total_vat_company, t.total_incl_vat_company
               from unnest($2::uuid[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::int[],
                           $8::text[], $9::bool[], $10::text[], $11::text[], $12::text[], $13::numeric[],
                           $14::numeric[], $15::numeric[], $16::bytea[], $68::text[],
-                          $69::text[])
+                          $69::text[], $74::numeric[], $75::numeric[], $76::numeric[])
                    as t(order_id, version, number, status, order_date, order_date_offset, currency,
                         prices_include_vat, customer_id, customer, credit_of, total_excl_vat,
-                        total_vat, total_incl_vat, content_hash, details, customer_external_id)
+                        total_vat, total_incl_vat, content_hash, details, customer_external_id,
+                        total_excl_vat_company, total_vat_company, total_incl_vat_company)
          ), l as (
             insert into order_lines (company_id, order_id, version, position, product_id, sku,
                    description, quantity, unit_price, discount, vat_rate_id, vat_percentage,
@@ -718,12 +740,13 @@ async fn insert_versions(
                         method_external_id, fee)
          ), b as (
             insert into order_vat_breakdown (company_id, order_id, version, position, category,
-                   percentage, country, base, vat)
+                   percentage, country, base, vat, base_company, vat_company)
             select $1, t.order_id, t.version, t.position, t.category, t.percentage, t.country, t.base,
-                   t.vat
+                   t.vat, t.base_company, t.vat_company
               from unnest($56::uuid[], $57::int[], $58::int[], $59::text[], $60::numeric[], $61::text[],
-                          $62::numeric[], $63::numeric[])
-                   as t(order_id, version, position, category, percentage, country, base, vat)
+                          $62::numeric[], $63::numeric[], $77::numeric[], $78::numeric[])
+                   as t(order_id, version, position, category, percentage, country, base, vat,
+                        base_company, vat_company)
          )
          insert into events (company_id, type, resource, resource_id, version)
          select $1, case when t.version = 1 then 'order.created' else 'order.updated' end, 'orders',
@@ -804,6 +827,11 @@ async fn insert_versions(
     .bind(&p_method_external_ids)
     .bind(&l_purchase_prices)
     .bind(&p_fees)
+    .bind(&v_totals_company[0])
+    .bind(&v_totals_company[1])
+    .bind(&v_totals_company[2])
+    .bind(&b_bases_company)
+    .bind(&b_vat_company)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -828,6 +856,9 @@ struct HeaderRow {
     total_excl_vat: Decimal,
     total_vat: Decimal,
     total_incl_vat: Decimal,
+    total_excl_vat_company: Option<Decimal>,
+    total_vat_company: Option<Decimal>,
+    total_incl_vat_company: Option<Decimal>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     recorded_at: DateTime<Utc>,
@@ -844,7 +875,8 @@ struct HeaderRow {
 const HEADER_COLUMNS: &str = "o.company_id, o.id, o.external_id, v.version, v.number, v.status,
     v.order_date, v.order_date_offset, v.currency, v.prices_include_vat, v.customer_id,
     v.customer_external_id, v.customer, v.details,
-    v.credit_of, v.total_excl_vat, v.total_vat, v.total_incl_vat, o.created_at, o.updated_at,
+    v.credit_of, v.total_excl_vat, v.total_vat, v.total_incl_vat, v.total_excl_vat_company,
+    v.total_vat_company, v.total_incl_vat_company, o.created_at, o.updated_at,
     v.recorded_at, o.version as current_version";
 
 /// A version's lines, costs, payments and VAT groups as JSON arrays in the order sent, for a
@@ -897,7 +929,9 @@ const PARTS_JSON: &str = "
       '[]') as payments,
     coalesce((select json_agg(json_build_object(
             'category', g.category, 'percentage', g.percentage::text, 'country', g.country,
-            'base', g.base::text, 'vat', g.vat::text) order by g.position)
+            'base', g.base::text, 'vat', g.vat::text,
+            'base_company', g.base_company::text, 'vat_company', g.vat_company::text)
+            order by g.position)
         from order_vat_breakdown g
        where g.company_id = h.company_id and g.order_id = h.id and g.version = h.version),
       '[]') as vat_breakdown";
@@ -958,6 +992,14 @@ impl From<HeaderRow> for OrderRecord {
             total_excl_vat: h.total_excl_vat,
             total_vat: h.total_vat,
             total_incl_vat: h.total_incl_vat,
+            totals_company: match (
+                h.total_excl_vat_company,
+                h.total_vat_company,
+                h.total_incl_vat_company,
+            ) {
+                (Some(excl), Some(vat), Some(incl)) => Some((excl, vat, incl)),
+                _ => None,
+            },
             created_at: h.created_at,
             recorded_at: h.recorded_at,
             updated_at: h.updated_at,

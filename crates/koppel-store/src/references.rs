@@ -79,7 +79,9 @@ pub async fn load(
           where company_id = $1 and external_id = any($8)
          union all
          select 'category_ext', external_id, null, null, null, id, null from categories
-          where company_id = $1 and external_id = any($9)",
+          where company_id = $1 and external_id = any($9)
+         union all
+         select 'company', currency, null, null, null, null, null from companies where id = $1",
     )
     .bind(company_id)
     .bind(uuids(&wanted.vat_rates))
@@ -139,6 +141,7 @@ pub async fn load(
                     known.external.insert((kind, row.key), ours.to_string());
                 }
             }
+            "company" => known.company_currency = Some(row.key),
             _ => {}
         }
     }

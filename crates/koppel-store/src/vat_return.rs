@@ -40,11 +40,13 @@ pub struct VatPeriod {
 pub struct ReturnLines {
     /// One line per group of (category, rate, country, date, buyer VAT number).
     pub lines: Vec<ReturnLine>,
-    /// Orders counted (current version not cancelled, in the company's currency).
+    /// Orders counted (current version not cancelled, in the company's currency or with an
+    /// exchange rate to it).
     pub orders: i64,
     /// Receipts counted.
     pub receipts: i64,
-    /// Orders and receipts of the period in another currency, left out of the return.
+    /// Orders and receipts of the period in another currency without an exchange rate (stored
+    /// before rates were taken), left out of the return.
     pub other_currency: i64,
 }
 
@@ -116,7 +118,8 @@ pub async fn lines(
                 coalesce(o.invoice_date, (o.order_date at time zone $5)::date) as date,
                 case when g.category = 'intra_eu' then v.customer ->> 'vat_number' end
                     as buyer_vat_number,
-                sum(g.base) as base, sum(g.vat) as vat
+                sum(coalesce(g.base_company, g.base)) as base,
+                sum(coalesce(g.vat_company, g.vat)) as vat
            from orders o
            join order_versions v
              on v.company_id = o.company_id and v.order_id = o.id and v.version = o.version
@@ -128,7 +131,8 @@ pub async fn lines(
             and o.status <> 'cancelled'
             and not (o.status = 'refunded' and o.credit_of is null
                      and not exists (select 1 from orders c
-                                      where c.company_id = o.company_id and c.credit_of = o.id)) and o.currency = $4
+                                      where c.company_id = o.company_id and c.credit_of = o.id))
+            and (o.currency = $4 or g.base_company is not null)
           group by 1, 2, 3, 4, 5",
     )
     .bind(company_id)
@@ -169,7 +173,11 @@ pub async fn lines(
                and o.status <> 'cancelled'
             and not (o.status = 'refunded' and o.credit_of is null
                      and not exists (select 1 from orders c
-                                      where c.company_id = o.company_id and c.credit_of = o.id)) and o.currency = $6) as orders,
+                                      where c.company_id = o.company_id and c.credit_of = o.id))
+            and (o.currency = $6 or exists (select 1 from order_versions v
+                                   where v.company_id = o.company_id and v.order_id = o.id
+                                     and v.version = o.version
+                                     and v.total_excl_vat_company is not null))) as orders,
            (select count(*) from receipts r
              where r.company_id = $1 and r.business_date >= $4 and r.business_date < $5
                and r.currency = $6) as receipts,
@@ -180,7 +188,11 @@ pub async fn lines(
                and o.status <> 'cancelled'
             and not (o.status = 'refunded' and o.credit_of is null
                      and not exists (select 1 from orders c
-                                      where c.company_id = o.company_id and c.credit_of = o.id)) and o.currency <> $6)
+                                      where c.company_id = o.company_id and c.credit_of = o.id))
+            and o.currency <> $6 and not exists (select 1 from order_versions v
+                                   where v.company_id = o.company_id and v.order_id = o.id
+                                     and v.version = o.version
+                                     and v.total_excl_vat_company is not null))
            + (select count(*) from receipts r
              where r.company_id = $1 and r.business_date >= $4 and r.business_date < $5
                and r.currency <> $6) as other_currency",

@@ -1584,6 +1584,8 @@ fn the_documented_order_schema_and_the_accepted_fields_agree() {
         channel: Some(koppel_domain::order::Channel::Marketplace),
         marketplace: Some("x".to_owned()),
         marketplace_order_id: Some("x".to_owned()),
+        exchange_rate: Some(1.into()),
+        exchange_rate_date: Some(chrono::NaiveDate::from_ymd_opt(2026, 1, 15).unwrap()),
     };
     let mut accepted_keys = BTreeSet::new();
     keys(
@@ -1666,4 +1668,74 @@ async fn a_second_hand_phone_under_the_margin_scheme_is_stored_and_reported_on_i
         ),
         (json!("76.03"), json!("15.97"))
     );
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn an_order_in_pounds_needs_a_rate_and_is_reported_in_euros(pool: PgPool) {
+    let s = setup_with_products(pool, &[]).await;
+    let pounds = json!({
+        "external_id": "uk-1", "number": "UK-1", "status": "paid",
+        "order_date": "2026-03-10T12:00:00+00:00", "currency": "GBP",
+        "prices_include_vat": false,
+        "lines": [{"sku": "TEA", "description": "Tea", "quantity": 4, "unit_price": "25.00",
+                   "total_excl_vat": "100.00",
+                   "vat": {"percentage": "21", "category": "standard", "amount": "21.00"}}]
+    });
+    let refused = s.post(pounds.clone()).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert_eq!(
+        pointers(&refused.problem().errors.unwrap()),
+        [
+            (
+                "/exchange_rate".to_owned(),
+                "exchange_rate_required".to_owned()
+            ),
+            ("/exchange_rate_date".to_owned(), "missing_field".to_owned())
+        ]
+    );
+
+    let mut with_rate = pounds;
+    with_rate["exchange_rate"] = json!("1.1702");
+    with_rate["exchange_rate_date"] = json!("2026-03-10");
+    let stored = s.post(with_rate).await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+    let id = stored.json()["id"].as_str().unwrap().to_owned();
+    let read = s
+        .app
+        .get(&s.uri(&format!("/{id}")), &s.connector)
+        .await
+        .json();
+    assert_eq!(read["exchange_rate"], "1.1702");
+    assert_eq!(read["exchange_rate_date"], "2026-03-10");
+    assert_eq!(read["totals"]["total_incl_vat"], "121.00");
+    assert_eq!(
+        read["totals_company_currency"],
+        json!({"total_excl_vat": "117.02", "total_vat": "24.57", "total_incl_vat": "141.59"})
+    );
+    assert_eq!(
+        read["vat_breakdown_company_currency"],
+        json!([{"category": "standard", "percentage": "21", "country": "NL",
+                "base": "117.02", "vat": "24.57"}])
+    );
+    let answer = s
+        .app
+        .get(
+            &format!(
+                "/v1/companies/{}/vat-return?from=2026-01-01&to=2026-04-01",
+                s.company
+            ),
+            &s.connector,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let answer = answer.json();
+    assert_eq!(
+        (
+            answer["boxes"]["1a"]["base"].clone(),
+            answer["boxes"]["1a"]["vat"].clone()
+        ),
+        (json!("117.02"), json!("24.57"))
+    );
+    assert_eq!(answer["sources"]["orders"], 1);
+    assert_eq!(answer["sources"]["other_currency"], 0);
 }

@@ -131,13 +131,14 @@ pub struct NotReported {
 /// What the return was computed from.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct VatReturnSources {
-    /// Orders counted: their current version, placed in the period, not cancelled, in the
-    /// company's currency.
+    /// Orders counted: their current version, with its tax point (invoice date, else order
+    /// date) in the period, not cancelled, in the company's currency or converted to it at
+    /// the order's exchange rate.
     pub orders: i64,
     /// Receipts counted: of a business date in the period, in the company's currency.
     pub receipts: i64,
-    /// Orders and receipts of the period in another currency, left out: convert them in the
-    /// package.
+    /// Orders of the period in another currency stored without an exchange rate (before
+    /// Koppel took one), left out: convert them in the package.
     pub other_currency: i64,
 }
 

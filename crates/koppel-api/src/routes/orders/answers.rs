@@ -389,6 +389,19 @@ pub struct Order {
     pub marketplace: Option<String>,
     /// The marketplace's own order id.
     pub marketplace_order_id: Option<String>,
+    /// For an order in another currency than the company's: the company's currency per 1
+    /// unit of the order's, as sent; null for an order in the company's currency.
+    #[schema(value_type = Option<String>, example = "1.1702")]
+    #[serde(serialize_with = "crate::money::serialize_rate")]
+    pub exchange_rate: Option<Decimal>,
+    /// The date the exchange rate is of.
+    pub exchange_rate_date: Option<NaiveDate>,
+    /// For an order in another currency: `totals` in the company's currency, the sums of
+    /// `vat_breakdown_company_currency`; null otherwise. The VAT return uses these.
+    pub totals_company_currency: Option<OrderTotals>,
+    /// For an order in another currency: each group of `vat_breakdown` converted at the
+    /// exchange rate, base and VAT each rounded to the cent on its own; null otherwise.
+    pub vat_breakdown_company_currency: Option<Vec<OrderVatGroup>>,
     /// When the order was first stored.
     pub created_at: DateTime<Utc>,
     /// When this version was stored.
@@ -406,6 +419,16 @@ impl From<OrderRecord> for Order {
             crate::booking::bookings_of(r.current_version, r.bookings);
         let amount_paid = cents(amount_paid(r.payments.iter().map(|p| (p.status, p.amount))));
         let balance_due = cents(r.total_incl_vat - amount_paid);
+        let company_breakdown = r.totals_company.map(|_| {
+            r.vat_breakdown
+                .iter()
+                .map(|g| OrderVatGroup {
+                    base: g.base_company.unwrap_or(g.base),
+                    vat: g.vat_company.unwrap_or(g.vat),
+                    ..OrderVatGroup::from(g.clone())
+                })
+                .collect()
+        });
         Self {
             id: r.id,
             external_id: r.external_id,
@@ -447,6 +470,14 @@ impl From<OrderRecord> for Order {
             channel: r.details.channel,
             marketplace: r.details.marketplace,
             marketplace_order_id: r.details.marketplace_order_id,
+            exchange_rate: r.details.exchange_rate,
+            exchange_rate_date: r.details.exchange_rate_date,
+            totals_company_currency: r.totals_company.map(|(excl, vat, incl)| OrderTotals {
+                total_excl_vat: excl,
+                total_vat: vat,
+                total_incl_vat: incl,
+            }),
+            vat_breakdown_company_currency: company_breakdown,
             created_at: r.created_at,
             updated_at: r.recorded_at,
             bookings,

@@ -345,6 +345,13 @@ pub struct OrderInput {
     /// The marketplace's own order id; `reference=` finds the order by it.
     #[schema(example = "A2K8F9XJ4M")]
     pub marketplace_order_id: Option<String>,
+    /// For an order in another currency than the company's books, required: the company's
+    /// currency per 1 unit of the order's (`1.1702` EUR per GBP), more than 0, up to 6
+    /// decimals. An order in the company's currency takes none, or 1.
+    #[schema(value_type = Option<String>, example = "1.1702")]
+    pub exchange_rate: Option<String>,
+    /// The date the exchange rate is of; required with it.
+    pub exchange_rate_date: Option<NaiveDate>,
 }
 
 /// Where an order was sold.
