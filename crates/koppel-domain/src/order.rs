@@ -153,6 +153,74 @@ pub struct LineDraft {
     /// including any VAT paid on it, in the order's currency. Up to 6 decimals.
     #[serde(default, with = "crate::money::exact::option")]
     pub purchase_price: Option<Decimal>,
+    /// What the line is; `sale` when left out.
+    #[serde(default)]
+    pub kind: Option<LineKind>,
+    /// The unit the quantity counts, e.g. `piece`, `kg`, `hour`.
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// The index (from 0) of the line this one belongs to: a part of a bundle, or a modifier.
+    #[serde(default)]
+    pub parent_line: Option<usize>,
+    /// The discount code the buyer used on this line.
+    #[serde(default)]
+    pub discount_code: Option<String>,
+    /// The discount's name as the shop shows it.
+    #[serde(default)]
+    pub discount_name: Option<String>,
+}
+
+/// What an order line is, for keeping revenue apart (`docs/bookkeeping-rules.md`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineKind {
+    /// Goods or a service sold: revenue.
+    #[default]
+    Sale,
+    /// A multi-purpose gift card sold: not revenue until redeemed, no VAT.
+    GiftCardMultiPurpose,
+    /// A single-purpose gift card sold: revenue when sold, with the VAT of what it buys.
+    GiftCardSinglePurpose,
+    /// A deposit on returnable packaging (statiegeld): no VAT, kept apart.
+    Deposit,
+    /// A service charge: revenue, with VAT.
+    ServiceCharge,
+}
+
+impl LineKind {
+    /// Whether this kind is revenue (and so carries VAT as a sale does).
+    pub fn is_revenue(self) -> bool {
+        !matches!(self, LineKind::GiftCardMultiPurpose | LineKind::Deposit)
+    }
+
+    /// Whether this is the default kind, left out of the canonical form.
+    pub fn is_sale(&self) -> bool {
+        *self == LineKind::Sale
+    }
+
+    /// The snake_case name used on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineKind::Sale => "sale",
+            LineKind::GiftCardMultiPurpose => "gift_card_multi_purpose",
+            LineKind::GiftCardSinglePurpose => "gift_card_single_purpose",
+            LineKind::Deposit => "deposit",
+            LineKind::ServiceCharge => "service_charge",
+        }
+    }
+
+    /// The kind with this wire name.
+    pub fn parse(value: &str) -> Option<LineKind> {
+        [
+            LineKind::Sale,
+            LineKind::GiftCardMultiPurpose,
+            LineKind::GiftCardSinglePurpose,
+            LineKind::Deposit,
+            LineKind::ServiceCharge,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == value)
+    }
 }
 
 /// What a cost is for.
@@ -597,6 +665,22 @@ pub struct ValidLine {
     /// figures, so not part of the canonical form.
     #[serde(skip)]
     pub margin_base: Option<Decimal>,
+    /// What the line is. The details below are left out of the canonical form when absent,
+    /// so an order sent before they existed hashes as it did.
+    #[serde(skip_serializing_if = "LineKind::is_sale")]
+    pub kind: LineKind,
+    /// The unit the quantity counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// The index of the line this one belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_line: Option<usize>,
+    /// The discount code used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discount_code: Option<String>,
+    /// The discount's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discount_name: Option<String>,
 }
 
 /// A validated cost.
@@ -796,8 +880,25 @@ fn customer(c: &mut Checker<'_>, draft: &CustomerDraft) -> ValidCustomer {
     }
 }
 
-fn line(c: &mut Checker<'_>, groups: &mut Groups, i: usize, l: &LineDraft) -> Option<ValidLine> {
+fn line(
+    c: &mut Checker<'_>,
+    groups: &mut Groups,
+    (i, count): (usize, usize),
+    l: &LineDraft,
+) -> Option<ValidLine> {
     let p = format!("/lines/{i}");
+    if let Some(parent) = l.parent_line
+        && (parent >= count || parent == i)
+    {
+        c.push(
+            format!("{p}/parent_line"),
+            codes::PARENT_LINE_INVALID,
+            format!("parent_line {parent} is not another line of this order (it has {count})"),
+            format!(
+                "parent_line {parent} is geen andere regel van deze order (die heeft er {count})"
+            ),
+        );
+    }
     if l.product_id.is_none() && l.sku.is_none() {
         c.push(
             p.clone(),
@@ -847,6 +948,24 @@ fn line(c: &mut Checker<'_>, groups: &mut Groups, i: usize, l: &LineDraft) -> Op
         Purchase::Price(l.purchase_price),
     );
     let figures = figures?;
+    let kind = l.kind.unwrap_or_default();
+    if !kind.is_revenue() && figures.vat.category != VatCategory::OutsideScope {
+        c.push(
+            format!("{p}/vat/category"),
+            codes::LINE_KIND_NOT_OUTSIDE_SCOPE,
+            format!(
+                "a {} line carries no vat and must be outside_scope, got {}",
+                kind.as_str(),
+                figures.vat.category
+            ),
+            format!(
+                "een regel van soort {} heeft geen btw en hoort in outside_scope, ontvangen: {}",
+                kind.as_str(),
+                figures.vat.category
+            ),
+        );
+        return None;
+    }
     let Priced {
         quantity,
         unit_price,
@@ -867,6 +986,11 @@ fn line(c: &mut Checker<'_>, groups: &mut Groups, i: usize, l: &LineDraft) -> Op
         category_external_id,
         purchase_price: figures.margin.map(|m| m.purchase_price),
         margin_base: figures.margin.map(|m| m.base),
+        kind,
+        unit: l.unit.clone(),
+        parent_line: l.parent_line,
+        discount_code: l.discount_code.clone(),
+        discount_name: l.discount_name.clone(),
     })
 }
 
@@ -1092,7 +1216,7 @@ pub fn validate_order(
         .lines
         .iter()
         .enumerate()
-        .map(|(i, l)| line(&mut c, &mut groups, i, l))
+        .map(|(i, l)| line(&mut c, &mut groups, (i, draft.lines.len()), l))
         .collect();
     let costs: Vec<Option<ValidCost>> = draft
         .costs

@@ -1283,3 +1283,59 @@ fn an_order_in_pounds_is_reported_in_euros_at_its_exchange_rate() {
             .is_none()
     );
 }
+
+#[test]
+fn line_detail_keeps_gift_cards_and_deposits_apart_and_names_a_real_parent() {
+    use koppel_domain::order::LineKind;
+    let mut bundle = line(
+        "1",
+        "10.00",
+        "10.00",
+        vat("21", VatCategory::Standard, "2.10"),
+    );
+    bundle.unit = Some("piece".to_owned());
+    bundle.discount_code = Some("PASEN10".to_owned());
+    let mut part = line(
+        "1",
+        "0.00",
+        "0.00",
+        vat("21", VatCategory::Standard, "0.00"),
+    );
+    part.parent_line = Some(0);
+    let mut card = line(
+        "1",
+        "25.00",
+        "25.00",
+        vat("0", VatCategory::OutsideScope, "0"),
+    );
+    card.kind = Some(LineKind::GiftCardMultiPurpose);
+    let valid = validate_order(
+        &order(
+            "2026-03-02T10:00:00+01:00",
+            vec![bundle.clone(), part.clone(), card.clone()],
+        ),
+        &refs(),
+    )
+    .unwrap();
+    assert_eq!(valid.lines[1].parent_line, Some(0));
+    assert_eq!(valid.lines[2].kind, LineKind::GiftCardMultiPurpose);
+    // The gift card is in the total but not taxed: outside the scope of VAT.
+    assert_eq!(valid.totals.total_excl_vat, d("35.00"));
+    assert_eq!(valid.totals.total_vat, d("2.10"));
+
+    // A multi-purpose gift card with VAT is refused; so is a parent that is no other line.
+    let mut taxed_card = card;
+    taxed_card.vat = vat("21", VatCategory::Standard, "5.25");
+    let mut own_parent = part;
+    own_parent.parent_line = Some(1);
+    assert_eq!(
+        codes_at(&refused(&order(
+            "2026-03-02T10:00:00+01:00",
+            vec![bundle, own_parent, taxed_card],
+        ))),
+        [
+            ("/lines/1/parent_line", "parent_line_invalid"),
+            ("/lines/2/vat/category", "line_kind_not_outside_scope")
+        ]
+    );
+}

@@ -92,6 +92,25 @@ pub struct LineRecord {
     /// Under the margin scheme: the purchase price per unit.
     #[serde(default)]
     pub purchase_price: Option<Decimal>,
+    /// What the line is, e.g. `sale`.
+    #[serde(default = "sale")]
+    pub kind: String,
+    /// The unit of the quantity.
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// The index of the line this one belongs to.
+    #[serde(default)]
+    pub parent_line: Option<i32>,
+    /// The discount code used.
+    #[serde(default)]
+    pub discount_code: Option<String>,
+    /// The discount's name.
+    #[serde(default)]
+    pub discount_name: Option<String>,
+}
+
+fn sale() -> String {
+    "sale".to_owned()
 }
 
 /// A stored cost.
@@ -546,6 +565,11 @@ async fn insert_versions(
     let mut l_categories = Vec::new();
     let mut l_category_external_ids = Vec::new();
     let mut l_purchase_prices = Vec::new();
+    let mut l_kinds = Vec::new();
+    let mut l_units = Vec::new();
+    let mut l_parents: Vec<Option<i32>> = Vec::new();
+    let mut l_discount_codes = Vec::new();
+    let mut l_discount_names = Vec::new();
     // Costs.
     let mut c_ids = Vec::new();
     let mut c_versions = Vec::new();
@@ -625,6 +649,12 @@ async fn insert_versions(
             l_categories.push(l.category_id.as_deref());
             l_category_external_ids.push(l.category_external_id.as_deref());
             l_purchase_prices.push(l.purchase_price);
+            l_kinds.push(l.kind.as_str());
+            l_units.push(l.unit.as_deref());
+            // Bounded by the lines of one order (at most MAX_LINES), so it fits.
+            l_parents.push(l.parent_line.and_then(|p| i32::try_from(p).ok()));
+            l_discount_codes.push(l.discount_code.as_deref());
+            l_discount_names.push(l.discount_name.as_deref());
         }
         for (i, k) in (0i32..).zip(&o.costs) {
             c_ids.push(id);
@@ -699,19 +729,23 @@ async fn insert_versions(
             insert into order_lines (company_id, order_id, version, position, product_id, sku,
                    description, quantity, unit_price, discount, vat_rate_id, vat_percentage,
                    vat_category, vat_country, vat_amount, exemption_reason, total_excl_vat,
-                   total_incl_vat, category_id, category_external_id, purchase_price)
+                   total_incl_vat, category_id, category_external_id, purchase_price, kind, unit,
+                   parent_line, discount_code, discount_name)
             select $1, t.order_id, t.version, t.position, t.product_id::uuid, t.sku, t.description,
                    t.quantity, t.unit_price, t.discount, t.vat_rate_id::uuid, t.vat_percentage,
                    t.vat_category, t.vat_country, t.vat_amount, t.exemption_reason, t.total_excl_vat,
-                   t.total_incl_vat, t.category_id::uuid, t.category_external_id, t.purchase_price
+                   t.total_incl_vat, t.category_id::uuid, t.category_external_id, t.purchase_price,
+                   t.kind, t.unit, t.parent_line, t.discount_code, t.discount_name
               from unnest($17::uuid[], $18::int[], $19::int[], $20::text[], $21::text[], $22::text[],
                           $23::numeric[], $24::numeric[], $25::numeric[], $26::text[], $27::numeric[],
                           $28::text[], $29::text[], $30::numeric[], $31::text[], $32::numeric[],
-                          $33::numeric[], $34::text[], $70::text[], $72::numeric[])
+                          $33::numeric[], $34::text[], $70::text[], $72::numeric[], $79::text[],
+                          $80::text[], $81::int[], $82::text[], $83::text[])
                    as t(order_id, version, position, product_id, sku, description, quantity,
                         unit_price, discount, vat_rate_id, vat_percentage, vat_category, vat_country,
                         vat_amount, exemption_reason, total_excl_vat, total_incl_vat, category_id,
-                        category_external_id, purchase_price)
+                        category_external_id, purchase_price, kind, unit, parent_line,
+                        discount_code, discount_name)
          ), c as (
             insert into order_costs (company_id, order_id, version, position, kind, description,
                    amount_excl_vat, vat_rate_id, vat_percentage, vat_category, vat_country, vat_amount,
@@ -832,6 +866,11 @@ async fn insert_versions(
     .bind(&v_totals_company[2])
     .bind(&b_bases_company)
     .bind(&b_vat_company)
+    .bind(&l_kinds)
+    .bind(&l_units)
+    .bind(&l_parents)
+    .bind(&l_discount_codes)
+    .bind(&l_discount_names)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -901,7 +940,9 @@ const PARTS_JSON: &str = "
                    'exemption_reason', l.exemption_reason),
             'total_excl_vat', l.total_excl_vat::text, 'total_incl_vat', l.total_incl_vat::text,
             'category_id', l.category_id, 'category_external_id', l.category_external_id,
-            'purchase_price', l.purchase_price::text)
+            'purchase_price', l.purchase_price::text, 'kind', l.kind, 'unit', l.unit,
+            'parent_line', l.parent_line, 'discount_code', l.discount_code,
+            'discount_name', l.discount_name)
             order by l.position)
         from order_lines l
        where l.company_id = h.company_id and l.order_id = h.id and l.version = h.version),

@@ -1545,6 +1545,11 @@ fn the_documented_order_schema_and_the_accepted_fields_agree() {
             category_id: Some("x".to_owned()),
             category_external_id: Some("x".to_owned()),
             purchase_price: Some(1.into()),
+            kind: Some(koppel_domain::order::LineKind::ServiceCharge),
+            unit: Some("x".to_owned()),
+            parent_line: Some(0),
+            discount_code: Some("x".to_owned()),
+            discount_name: Some("x".to_owned()),
         }],
         costs: vec![CostDraft {
             kind: Some(CostKind::Shipping),
@@ -1738,4 +1743,56 @@ async fn an_order_in_pounds_needs_a_rate_and_is_reported_in_euros(pool: PgPool) 
     );
     assert_eq!(answer["sources"]["orders"], 1);
     assert_eq!(answer["sources"]["other_currency"], 0);
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn line_detail_is_stored_and_read_back(pool: PgPool) {
+    let s = setup(pool).await;
+    let mut order = s.order("bundle-1");
+    order["lines"][0]["unit"] = json!("kg");
+    order["lines"][0]["discount_code"] = json!("PASEN10");
+    order["lines"][0]["discount_name"] = json!("Paaskorting");
+    order["lines"][0]["kind"] = json!("service_charge");
+    let mut part = order["lines"][0].clone();
+    part["parent_line"] = json!(0);
+    part["kind"] = json!("sale");
+    part["unit_price"] = json!("0.00");
+    part["total_excl_vat"] = json!("0.00");
+    part["vat"] = json!({"percentage": "21", "category": "standard", "amount": "0.00"});
+    order["lines"].as_array_mut().unwrap().push(part);
+    let stored = s.post(order).await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+    let id = stored.json()["id"].as_str().unwrap().to_owned();
+    let read = s
+        .app
+        .get(&s.uri(&format!("/{id}")), &s.connector)
+        .await
+        .json();
+    let lines = &read["lines"];
+    assert_eq!(
+        (
+            &lines[0]["kind"],
+            &lines[0]["unit"],
+            &lines[0]["discount_code"],
+            &lines[0]["discount_name"],
+            &lines[0]["parent_line"]
+        ),
+        (
+            &json!("service_charge"),
+            &json!("kg"),
+            &json!("PASEN10"),
+            &json!("Paaskorting"),
+            &Value::Null
+        )
+    );
+    assert_eq!(
+        (&lines[1]["kind"], &lines[1]["parent_line"]),
+        (&json!("sale"), &json!(0))
+    );
+    // An order sent before line detail existed is unchanged by it: a resend is no new version.
+    let plain = s.post(s.order("plain-1")).await.json();
+    assert_eq!(plain["lines"][0]["kind"], "sale");
+    let again = s.post(s.order("plain-1")).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.json()["version"], 1);
 }

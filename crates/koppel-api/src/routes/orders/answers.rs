@@ -13,7 +13,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::flow::cents;
-use super::input::{ChannelInput, OrderCostKindInput, OrderStatusInput, PaymentStatusInput};
+use super::input::{
+    ChannelInput, OrderCostKindInput, OrderLineKindInput, OrderStatusInput, PaymentStatusInput,
+};
 use crate::error::ProblemItem;
 
 /// The VAT of a line or cost, resolved.
@@ -137,6 +139,17 @@ pub struct OrderLine {
         serialize_with = "crate::money::serialize_option"
     )]
     pub purchase_price: Option<Decimal>,
+    /// What the line is.
+    #[schema(value_type = OrderLineKindInput)]
+    pub kind: String,
+    /// The unit the quantity counts.
+    pub unit: Option<String>,
+    /// The index of the line this one belongs to (a bundle part or modifier).
+    pub parent_line: Option<i32>,
+    /// The discount code the buyer used.
+    pub discount_code: Option<String>,
+    /// The discount's name.
+    pub discount_name: Option<String>,
 }
 
 impl From<LineRecord> for OrderLine {
@@ -154,6 +167,11 @@ impl From<LineRecord> for OrderLine {
             category_id: l.category_id,
             category_external_id: l.category_external_id,
             purchase_price: l.purchase_price,
+            kind: l.kind,
+            unit: l.unit,
+            parent_line: l.parent_line,
+            discount_code: l.discount_code,
+            discount_name: l.discount_name,
         }
     }
 }

@@ -211,6 +211,38 @@ pub struct OrderLineInput {
     /// bought for, including any VAT paid on it, in the order's currency; up to 6 decimals.
     #[schema(value_type = Option<String>, example = "150.00")]
     pub purchase_price: Option<String>,
+    /// What the line is; `sale` when left out. A multi-purpose gift card or a deposit carries
+    /// no VAT and must be `outside_scope`.
+    pub kind: Option<OrderLineKindInput>,
+    /// The unit the quantity counts, e.g. `piece`, `kg`, `hour`.
+    #[schema(example = "piece")]
+    pub unit: Option<String>,
+    /// The index (from 0) of another line of this order that this one belongs to: a part of a
+    /// bundle, or a modifier.
+    #[schema(minimum = 0, example = 0)]
+    pub parent_line: Option<u32>,
+    /// The discount code the buyer used on this line.
+    #[schema(example = "PASEN10")]
+    pub discount_code: Option<String>,
+    /// The discount's name as the shop shows it.
+    #[schema(example = "Paaskorting 10%")]
+    pub discount_name: Option<String>,
+}
+
+/// What an order line is, for keeping revenue apart.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum OrderLineKindInput {
+    /// Goods or a service sold: revenue (the default).
+    Sale,
+    /// A multi-purpose gift card sold: not revenue until redeemed; `outside_scope`.
+    GiftCardMultiPurpose,
+    /// A single-purpose gift card sold: revenue when sold, with the VAT of what it buys.
+    GiftCardSinglePurpose,
+    /// A deposit on returnable packaging (statiegeld): `outside_scope`, kept apart.
+    Deposit,
+    /// A service charge: revenue, with VAT.
+    ServiceCharge,
 }
 
 /// A cost on the order: shipping, a fee, an order discount (negative), a surcharge, rounding.
