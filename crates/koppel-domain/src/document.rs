@@ -22,6 +22,9 @@ pub struct VatDraft {
     /// A VAT rate of the company; its percentage, category and country then apply.
     #[serde(default)]
     pub rate_id: Option<String>,
+    /// The same rate by the vendor's own id, instead of `rate_id`.
+    #[serde(default)]
+    pub rate_external_id: Option<String>,
     /// The rate in percent (`21`, `9`, `5.5`); needed without `rate_id`.
     #[serde(default, with = "crate::money::exact::option")]
     pub percentage: Option<Decimal>,
@@ -45,6 +48,9 @@ pub struct VatDraft {
 pub struct ValidVat {
     /// The company's rate, when the document referenced one.
     pub rate_id: Option<String>,
+    /// That rate's external id; not part of the canonical form (it follows from the id).
+    #[serde(skip)]
+    pub rate_external_id: Option<String>,
     /// The rate in percent, normalised (`21`, not `21.00`).
     pub percentage: Decimal,
     /// The category.
@@ -113,6 +119,10 @@ pub enum ExternalKind {
     PaymentMethod,
     /// A revenue category (`category_external_id`).
     Category,
+    /// A VAT rate (`vat.rate_external_id`).
+    VatRate,
+    /// A product (`product_external_id`).
+    Product,
 }
 
 impl ExternalKind {
@@ -126,6 +136,8 @@ impl ExternalKind {
                 "betaalmethode",
             ),
             ExternalKind::Category => (codes::UNKNOWN_CATEGORY, "category", "categorie"),
+            ExternalKind::VatRate => (codes::UNKNOWN_VAT_RATE, "vat rate", "btw-tarief"),
+            ExternalKind::Product => (codes::UNKNOWN_PRODUCT, "product", "product"),
         }
     }
 }
@@ -790,7 +802,19 @@ impl<'a> Checker<'a> {
             return None;
         };
         let amount = self.amount(format!("{p}/vat/amount"), vat.amount, 2);
-        let resolved = match &vat.rate_id {
+        let before = self.out.len();
+        let rate = self.resolve(
+            &format!("{p}/vat/rate_external_id"),
+            vat.rate_id.as_deref(),
+            vat.rate_external_id.as_deref(),
+            ExternalKind::VatRate,
+        );
+        if self.out.len() > before {
+            // An unknown external id, or one that is not the `rate_id` beside it: reported, and
+            // it is unknown which rate the vendor meant, so the amount is not checked.
+            return None;
+        }
+        let resolved = match &rate.id {
             Some(id) => {
                 match self.refs.vat_rate(id) {
                     None => {
@@ -951,7 +975,8 @@ impl<'a> Checker<'a> {
             ok = false;
         }
         ok.then(|| ValidVat {
-            rate_id: vat.rate_id.clone(),
+            rate_id: rate.id.clone(),
+            rate_external_id: rate.external_id.clone(),
             percentage,
             category,
             country,

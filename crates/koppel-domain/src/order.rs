@@ -119,6 +119,9 @@ pub struct LineDraft {
     /// The product in Koppel.
     #[serde(default)]
     pub product_id: Option<String>,
+    /// The product by the vendor's own id, instead of `product_id`.
+    #[serde(default)]
+    pub product_external_id: Option<String>,
     /// The product's SKU.
     #[serde(default)]
     pub sku: Option<String>,
@@ -637,6 +640,9 @@ pub struct ValidCustomer {
 pub struct ValidLine {
     /// The product in Koppel.
     pub product_id: Option<String>,
+    /// That product's external id; not part of the canonical form (it follows from the id).
+    #[serde(skip)]
+    pub product_external_id: Option<String>,
     /// The product's SKU.
     pub sku: Option<String>,
     /// What was sold.
@@ -899,14 +905,23 @@ fn line(
             ),
         );
     }
-    if l.product_id.is_none() && l.sku.is_none() {
+    if l.product_id.is_none() && l.product_external_id.is_none() && l.sku.is_none() {
         c.push(
             p.clone(),
             codes::LINE_PRODUCT_MISSING,
-            "a line needs a product_id or a sku".to_owned(),
-            "een regel heeft een product_id of een sku nodig".to_owned(),
+            "a line needs a product_id, a product_external_id or a sku".to_owned(),
+            "een regel heeft een product_id, een product_external_id of een sku nodig".to_owned(),
         );
     }
+    let Resolved {
+        id: product_id,
+        external_id: product_external_id,
+    } = c.resolve(
+        &format!("{p}/product_external_id"),
+        l.product_id.as_deref(),
+        l.product_external_id.as_deref(),
+        ExternalKind::Product,
+    );
     c.reference(
         format!("{p}/product_id"),
         l.product_id.as_deref(),
@@ -973,7 +988,8 @@ fn line(
     } = priced?;
     groups.add(&figures, quantity, &p);
     Some(ValidLine {
-        product_id: l.product_id.clone(),
+        product_id,
+        product_external_id,
         sku: l.sku.clone(),
         description: l.description.clone(),
         quantity,

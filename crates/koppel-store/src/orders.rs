@@ -51,6 +51,9 @@ pub struct Written {
 pub struct VatRecord {
     /// The company's VAT rate, when the document named one.
     pub rate_id: Option<Uuid>,
+    /// That rate's external id (the vendor's), written with the document.
+    #[serde(default)]
+    pub rate_external_id: Option<String>,
     /// The rate in percent.
     pub percentage: Decimal,
     /// The VAT category, e.g. `standard`.
@@ -68,6 +71,9 @@ pub struct VatRecord {
 pub struct LineRecord {
     /// The product.
     pub product_id: Option<Uuid>,
+    /// That product's external id (the vendor's), written with the line.
+    #[serde(default)]
+    pub product_external_id: Option<String>,
     /// The product's SKU as sent.
     pub sku: Option<String>,
     /// What was sold.
@@ -570,6 +576,9 @@ async fn insert_versions(
     let mut l_parents: Vec<Option<i32>> = Vec::new();
     let mut l_discount_codes = Vec::new();
     let mut l_discount_names = Vec::new();
+    let mut l_product_external_ids = Vec::new();
+    let mut l_rate_external_ids = Vec::new();
+    let mut c_rate_external_ids = Vec::new();
     // Costs.
     let mut c_ids = Vec::new();
     let mut c_versions = Vec::new();
@@ -655,6 +664,8 @@ async fn insert_versions(
             l_parents.push(l.parent_line.and_then(|p| i32::try_from(p).ok()));
             l_discount_codes.push(l.discount_code.as_deref());
             l_discount_names.push(l.discount_name.as_deref());
+            l_product_external_ids.push(l.product_external_id.as_deref());
+            l_rate_external_ids.push(l.vat.rate_external_id.as_deref());
         }
         for (i, k) in (0i32..).zip(&o.costs) {
             c_ids.push(id);
@@ -665,6 +676,7 @@ async fn insert_versions(
             c_excl.push(k.amount_excl_vat);
             c_vat.push(&k.vat);
             c_incl.push(k.amount_incl_vat);
+            c_rate_external_ids.push(k.vat.rate_external_id.as_deref());
         }
         for (i, p) in (0i32..).zip(&o.payments) {
             p_ids.push(id);
@@ -730,35 +742,38 @@ async fn insert_versions(
                    description, quantity, unit_price, discount, vat_rate_id, vat_percentage,
                    vat_category, vat_country, vat_amount, exemption_reason, total_excl_vat,
                    total_incl_vat, category_id, category_external_id, purchase_price, kind, unit,
-                   parent_line, discount_code, discount_name)
+                   parent_line, discount_code, discount_name, product_external_id,
+                   vat_rate_external_id)
             select $1, t.order_id, t.version, t.position, t.product_id::uuid, t.sku, t.description,
                    t.quantity, t.unit_price, t.discount, t.vat_rate_id::uuid, t.vat_percentage,
                    t.vat_category, t.vat_country, t.vat_amount, t.exemption_reason, t.total_excl_vat,
                    t.total_incl_vat, t.category_id::uuid, t.category_external_id, t.purchase_price,
-                   t.kind, t.unit, t.parent_line, t.discount_code, t.discount_name
+                   t.kind, t.unit, t.parent_line, t.discount_code, t.discount_name,
+                   t.product_external_id, t.vat_rate_external_id
               from unnest($17::uuid[], $18::int[], $19::int[], $20::text[], $21::text[], $22::text[],
                           $23::numeric[], $24::numeric[], $25::numeric[], $26::text[], $27::numeric[],
                           $28::text[], $29::text[], $30::numeric[], $31::text[], $32::numeric[],
                           $33::numeric[], $34::text[], $70::text[], $72::numeric[], $79::text[],
-                          $80::text[], $81::int[], $82::text[], $83::text[])
+                          $80::text[], $81::int[], $82::text[], $83::text[], $84::text[],
+                          $85::text[])
                    as t(order_id, version, position, product_id, sku, description, quantity,
                         unit_price, discount, vat_rate_id, vat_percentage, vat_category, vat_country,
                         vat_amount, exemption_reason, total_excl_vat, total_incl_vat, category_id,
                         category_external_id, purchase_price, kind, unit, parent_line,
-                        discount_code, discount_name)
+                        discount_code, discount_name, product_external_id, vat_rate_external_id)
          ), c as (
             insert into order_costs (company_id, order_id, version, position, kind, description,
                    amount_excl_vat, vat_rate_id, vat_percentage, vat_category, vat_country, vat_amount,
-                   exemption_reason, amount_incl_vat)
+                   exemption_reason, amount_incl_vat, vat_rate_external_id)
             select $1, t.order_id, t.version, t.position, t.kind, t.description, t.amount_excl_vat,
                    t.vat_rate_id::uuid, t.vat_percentage, t.vat_category, t.vat_country, t.vat_amount,
-                   t.exemption_reason, t.amount_incl_vat
+                   t.exemption_reason, t.amount_incl_vat, t.vat_rate_external_id
               from unnest($35::uuid[], $36::int[], $37::int[], $38::text[], $39::text[], $40::numeric[],
                           $41::text[], $42::numeric[], $43::text[], $44::text[], $45::numeric[],
-                          $46::text[], $47::numeric[])
+                          $46::text[], $47::numeric[], $86::text[])
                    as t(order_id, version, position, kind, description, amount_excl_vat, vat_rate_id,
                         vat_percentage, vat_category, vat_country, vat_amount, exemption_reason,
-                        amount_incl_vat)
+                        amount_incl_vat, vat_rate_external_id)
          ), p as (
             insert into order_payments (company_id, order_id, version, position, method_id, amount,
                    reference, paid_at, paid_at_offset, status, provider, provider_reference,
@@ -871,6 +886,9 @@ async fn insert_versions(
     .bind(&l_parents)
     .bind(&l_discount_codes)
     .bind(&l_discount_names)
+    .bind(&l_product_external_ids)
+    .bind(&l_rate_external_ids)
+    .bind(&c_rate_external_ids)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -927,14 +945,13 @@ const PARTS_JSON: &str = "
             -- when one exists now (pushed before or after the order); SKUs may repeat
             -- across variants, so the lowest id (ids are UUIDv7: the oldest), for a stable
             -- answer, found as the first entry of products_sku_idx.
-            'product_id', coalesce(l.product_id, (
-                select p.id from products p
-                 where p.company_id = l.company_id and p.sku = l.sku
-                 order by p.id limit 1)),
+            'product_id', coalesce(l.product_id, by_sku.id),
+            'product_external_id', coalesce(l.product_external_id, by_sku.external_id),
             'sku', l.sku, 'description', l.description,
             'quantity', l.quantity::text, 'unit_price', l.unit_price::text,
             'discount', l.discount::text,
             'vat', json_build_object('rate_id', l.vat_rate_id,
+                   'rate_external_id', l.vat_rate_external_id,
                    'percentage', l.vat_percentage::text, 'category', l.vat_category,
                    'country', l.vat_country, 'amount', l.vat_amount::text,
                    'exemption_reason', l.exemption_reason),
@@ -945,12 +962,17 @@ const PARTS_JSON: &str = "
             'discount_name', l.discount_name)
             order by l.position)
         from order_lines l
+        left join lateral (
+            select p.id, p.external_id from products p
+             where l.product_id is null and p.company_id = l.company_id and p.sku = l.sku
+             order by p.id limit 1) by_sku on true
        where l.company_id = h.company_id and l.order_id = h.id and l.version = h.version),
       '[]') as lines,
     coalesce((select json_agg(json_build_object(
             'kind', c.kind, 'description', c.description,
             'amount_excl_vat', c.amount_excl_vat::text,
             'vat', json_build_object('rate_id', c.vat_rate_id,
+                   'rate_external_id', c.vat_rate_external_id,
                    'percentage', c.vat_percentage::text, 'category', c.vat_category,
                    'country', c.vat_country, 'amount', c.vat_amount::text,
                    'exemption_reason', c.exemption_reason),

@@ -65,6 +65,9 @@ pub struct LineVatRecord {
     /// The company's VAT rate, when the receipt named one.
     #[sqlx(rename = "vat_rate_id")]
     pub rate_id: Option<Uuid>,
+    /// That rate's external id (the vendor's), written with the receipt.
+    #[sqlx(rename = "vat_rate_external_id")]
+    pub rate_external_id: Option<String>,
     /// The rate in percent.
     #[sqlx(rename = "vat_percentage")]
     pub percentage: Decimal,
@@ -349,6 +352,7 @@ struct LineColumns {
     unit_price: Vec<Decimal>,
     discount: Vec<Decimal>,
     vat_rate_id: Vec<Option<Uuid>>,
+    vat_rate_external_id: Vec<Option<String>>,
     vat_percentage: Vec<Decimal>,
     vat_category: Vec<&'static str>,
     vat_country: Vec<&'static str>,
@@ -450,6 +454,8 @@ async fn insert_receipts(
             l.discount.push(line.discount);
             l.vat_rate_id
                 .push(line.vat.rate_id.as_deref().map(uuid_of).transpose()?);
+            l.vat_rate_external_id
+                .push(line.vat.rate_external_id.clone());
             l.vat_percentage.push(line.vat.percentage);
             l.vat_category.push(line.vat.category.as_str());
             l.vat_country.push(line.vat.country.as_str());
@@ -513,15 +519,17 @@ async fn insert_receipts(
             insert into receipt_lines (company_id, receipt_id, position, kind, product_code,
                                        description, category_id, quantity, unit_price, discount,
                                        vat_rate_id, vat_percentage, vat_category, vat_country,
-                                       vat_amount, exemption_reason, total_excl_vat, total_incl_vat)
+                                       vat_amount, exemption_reason, total_excl_vat, total_incl_vat,
+                                       vat_rate_external_id)
             select $1, l.* from unnest($25::uuid[], $26::int[], $27::text[], $28::text[], $29::text[],
                                       $30::uuid[], $31::numeric[], $32::numeric[], $33::numeric[],
                                       $34::uuid[], $35::numeric[], $36::text[], $37::text[],
-                                      $38::numeric[], $39::text[], $40::numeric[], $41::numeric[])
+                                      $38::numeric[], $39::text[], $40::numeric[], $41::numeric[],
+                                      $48::text[])
                            as l(receipt_id, position, kind, product_code, description, category_id,
                                 quantity, unit_price, discount, vat_rate_id, vat_percentage,
                                 vat_category, vat_country, vat_amount, exemption_reason,
-                                total_excl_vat, total_incl_vat)
+                                total_excl_vat, total_incl_vat, vat_rate_external_id)
              where l.receipt_id in (select id from ins)
          ), payments as (
             insert into receipt_payments (company_id, receipt_id, position, method_id, amount,
@@ -589,6 +597,7 @@ async fn insert_receipts(
     .bind(p.amount)
     .bind(p.change)
     .bind(p.reference)
+    .bind(l.vat_rate_external_id)
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows)
@@ -1040,8 +1049,8 @@ impl<'a> Receipts<'a> {
                       where p.company_id = l.company_id and p.sku = l.product_code
                       order by p.id limit 1) as product_id,
                     description, category_id, quantity, unit_price,
-                    discount, vat_rate_id, vat_percentage, vat_category, vat_country, vat_amount,
-                    exemption_reason, total_excl_vat, total_incl_vat
+                    discount, vat_rate_id, vat_rate_external_id, vat_percentage, vat_category,
+                    vat_country, vat_amount, exemption_reason, total_excl_vat, total_incl_vat
                from receipt_lines l where company_id = $1 and receipt_id = any($2)
               order by receipt_id, position",
         )

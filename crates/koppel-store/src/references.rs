@@ -32,6 +32,10 @@ pub struct Wanted {
     pub payment_method_external_ids: Vec<String>,
     /// Categories by the vendor's external id.
     pub category_external_ids: Vec<String>,
+    /// VAT rates by the vendor's external id.
+    pub vat_rate_external_ids: Vec<String>,
+    /// Products by the vendor's external id.
+    pub product_external_ids: Vec<String>,
 }
 
 fn uuids(ids: &[String]) -> Vec<Uuid> {
@@ -61,10 +65,16 @@ pub async fn load(
 ) -> Result<KnownReferences, StoreError> {
     let rows = sqlx::query_as::<_, Found>(
         "select 'vat_rate' as kind, id::text as key, percentage, category, country,
-                null::uuid as ours, null::text as external
+                null::uuid as ours, external_id as external
            from vat_rates where company_id = $1 and id = any($2)
          union all
-         select 'product', id::text, null, null, null, null, null from products where company_id = $1 and id = any($3)
+         select 'vat_rate_ext', external_id, percentage, category, country, id, null
+           from vat_rates where company_id = $1 and external_id = any($10)
+         union all
+         select 'product', id::text, null, null, null, null, external_id from products where company_id = $1 and id = any($3)
+         union all
+         select 'product_ext', external_id, null, null, null, id, null from products
+          where company_id = $1 and external_id = any($11)
          union all
          select 'payment_method', id::text, null, null, null, null, external_id from payment_methods where company_id = $1 and id = any($4)
          union all
@@ -92,23 +102,42 @@ pub async fn load(
     .bind(&wanted.customer_external_ids)
     .bind(&wanted.payment_method_external_ids)
     .bind(&wanted.category_external_ids)
+    .bind(&wanted.vat_rate_external_ids)
+    .bind(&wanted.product_external_ids)
     .fetch_all(pool)
     .await?;
     let mut known = KnownReferences::default();
     for row in rows {
         match row.kind.as_str() {
-            "vat_rate" => {
+            "vat_rate" | "vat_rate_ext" => {
                 let category = row.category.as_deref().and_then(|c| {
                     VatCategory::ALL
                         .iter()
                         .copied()
                         .find(|known| known.as_str() == c)
                 });
+                // By our id the key is the id; by the vendor's the key is its external id
+                // and the id comes in `ours`.
+                let (id, external) = match row.ours {
+                    Some(ours) => {
+                        let id = ours.to_string();
+                        known
+                            .external
+                            .insert((ExternalKind::VatRate, row.key.clone()), id.clone());
+                        (id, Some(row.key))
+                    }
+                    None => (row.key, row.external),
+                };
+                if let Some(external) = external {
+                    known
+                        .external_of
+                        .insert((ExternalKind::VatRate, id.clone()), external);
+                }
                 if let (Some(percentage), Some(category), Some(country)) =
                     (row.percentage, category, row.country)
                 {
                     known.vat_rates.insert(
-                        row.key,
+                        id,
                         VatRateRef {
                             percentage: percentage.normalize(),
                             category,
@@ -118,7 +147,24 @@ pub async fn load(
                 }
             }
             "product" => {
+                if let Some(external) = row.external {
+                    known
+                        .external_of
+                        .insert((ExternalKind::Product, row.key.clone()), external);
+                }
                 known.products.insert(row.key);
+            }
+            "product_ext" => {
+                if let Some(ours) = row.ours {
+                    let id = ours.to_string();
+                    known
+                        .external_of
+                        .insert((ExternalKind::Product, id.clone()), row.key.clone());
+                    known
+                        .external
+                        .insert((ExternalKind::Product, row.key), id.clone());
+                    known.products.insert(id);
+                }
             }
             "payment_method" | "category" | "customer" => {
                 let (kind, set) = match row.kind.as_str() {

@@ -1496,6 +1496,7 @@ fn the_documented_order_schema_and_the_accepted_fields_agree() {
     // Every field the draft accepts is documented: a draft with every field
     // set, written out, has no key the schema lacks.
     let vat = Some(VatDraft {
+        rate_external_id: Some("x".to_owned()),
         rate_id: Some("r".to_owned()),
         percentage: Some(1.into()),
         category: Some(VatCategory::Exempt),
@@ -1533,6 +1534,7 @@ fn the_documented_order_schema_and_the_accepted_fields_agree() {
             shipping_address: address,
         }),
         lines: vec![LineDraft {
+            product_external_id: Some("x".to_owned()),
             product_id: Some("x".to_owned()),
             sku: Some("x".to_owned()),
             description: Some("x".to_owned()),
@@ -1795,4 +1797,60 @@ async fn line_detail_is_stored_and_read_back(pool: PgPool) {
     let again = s.post(s.order("plain-1")).await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.json()["version"], 1);
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn products_and_vat_rates_can_be_named_by_the_vendors_own_ids(pool: PgPool) {
+    // The default rates have external ids (`nl-standard`), the products theirs (the SKU here).
+    let s = setup(pool).await;
+    let mut order = s.order("by-external-ids");
+    order["lines"][0] = json!({
+        "product_external_id": "KOFFIE", "description": "Koffiebonen", "quantity": 2,
+        "unit_price": "5.00", "total_excl_vat": "10.00",
+        "vat": {"rate_external_id": "nl-standard", "amount": "2.10"}});
+    order["costs"][0]["vat"] = json!({"rate_external_id": "nl-standard", "amount": "0.87"});
+    let stored = s.post(order.clone()).await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+    let stored = stored.json();
+    let line = &stored["lines"][0];
+    assert!(line["product_id"].is_string(), "{line}");
+    assert_eq!(line["product_external_id"], "KOFFIE");
+    assert_eq!(line["vat"]["rate_id"], json!(s.standard));
+    assert_eq!(line["vat"]["rate_external_id"], "nl-standard");
+    assert_eq!(stored["costs"][0]["vat"]["rate_external_id"], "nl-standard");
+
+    // Unknown, or disagreeing with the id sent beside it: a 400 at the pointer.
+    let mut unknown = order.clone();
+    unknown["external_id"] = json!("unknown-refs");
+    unknown["lines"][0]["product_external_id"] = json!("NO-SUCH");
+    unknown["lines"][0]["vat"]["rate_external_id"] = json!("no-such-rate");
+    let refused = s.post(unknown).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    let mut found = pointers(&refused.problem().errors.unwrap());
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (
+                "/lines/0/product_external_id".to_owned(),
+                "unknown_product".to_owned()
+            ),
+            (
+                "/lines/0/vat/rate_external_id".to_owned(),
+                "unknown_vat_rate".to_owned()
+            )
+        ]
+    );
+    let mut mismatch = order;
+    mismatch["external_id"] = json!("mismatch");
+    mismatch["lines"][0]["vat"]["rate_id"] = json!(s.standard);
+    mismatch["lines"][0]["vat"]["rate_external_id"] = json!("nl-reduced");
+    let refused = s.post(mismatch).await;
+    assert_eq!(
+        pointers(&refused.problem().errors.unwrap()),
+        [(
+            "/lines/0/vat/rate_external_id".to_owned(),
+            "reference_mismatch".to_owned()
+        )]
+    );
 }

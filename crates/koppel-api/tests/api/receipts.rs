@@ -659,3 +659,27 @@ async fn a_product_code_names_the_product_with_that_sku_once_one_exists(pool: Pg
     assert_eq!(read["lines"][0]["product_id"], product.json()["id"]);
     assert_eq!(read["lines"][1]["product_id"], Value::Null);
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_receipt_line_names_its_vat_rate_by_the_vendors_own_id(pool: PgPool) {
+    let s = setup(pool).await;
+    let mut body = receipt(&s, "r-ext", "2026-06-10T14:05:00+02:00");
+    body["lines"][0]["vat"] = json!({"rate_external_id": "nl-reduced", "amount": "0.29"});
+    let response = s.post_receipt(&body).await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
+    let vat = &response.json()["lines"][0]["vat"];
+    assert!(vat["rate_id"].is_string(), "{vat}");
+    assert_eq!(vat["rate_external_id"], "nl-reduced");
+    assert_eq!(vat["percentage"], "9");
+
+    body["external_id"] = json!("r-ext-unknown");
+    body["lines"][0]["vat"]["rate_external_id"] = json!("no-such-rate");
+    let refused = s.post_receipt(&body).await;
+    assert_eq!(
+        pointers(&refused),
+        [(
+            "/lines/0/vat/rate_external_id".to_owned(),
+            "unknown_vat_rate".to_owned()
+        )]
+    );
+}

@@ -23,6 +23,8 @@ use crate::error::ProblemItem;
 pub struct OrderVat {
     /// The company's VAT rate, when the order named one.
     pub rate_id: Option<Uuid>,
+    /// That rate's external id (the vendor's own).
+    pub rate_external_id: Option<String>,
     /// The rate in percent.
     #[schema(value_type = String, example = "21")]
     pub percentage: Decimal,
@@ -43,6 +45,7 @@ impl From<VatRecord> for OrderVat {
     fn from(v: VatRecord) -> Self {
         Self {
             rate_id: v.rate_id,
+            rate_external_id: v.rate_external_id,
             percentage: v.percentage.normalize(),
             category: v.category,
             country: v.country,
@@ -102,6 +105,8 @@ pub struct OrderLine {
     /// The product's id in Koppel: as sent, or else the company's product that has this
     /// line's `sku` at the time of reading (null when none has it).
     pub product_id: Option<Uuid>,
+    /// That product's external id (the vendor's own), when the line named the product.
+    pub product_external_id: Option<String>,
     /// The article code, as sent.
     pub sku: Option<String>,
     /// What was sold.
@@ -156,6 +161,7 @@ impl From<LineRecord> for OrderLine {
     fn from(l: LineRecord) -> Self {
         Self {
             product_id: l.product_id,
+            product_external_id: l.product_external_id,
             sku: l.sku,
             description: l.description,
             quantity: l.quantity,

@@ -56,12 +56,24 @@ pub(super) fn want(draft: &OrderDraft, wanted: &mut Wanted) {
         .lines
         .iter()
         .filter_map(|l| l.vat.as_ref())
-        .chain(draft.costs.iter().filter_map(|k| k.vat.as_ref()));
-    wanted
-        .vat_rates
-        .extend(vats.filter_map(|v| v.rate_id.clone()));
+        .chain(draft.costs.iter().filter_map(|k| k.vat.as_ref()))
+        .chain(
+            draft
+                .payments
+                .iter()
+                .filter_map(|p| p.fee.as_ref().and_then(|f| f.vat.as_ref())),
+        );
+    for vat in vats {
+        wanted.vat_rates.extend(vat.rate_id.clone());
+        wanted
+            .vat_rate_external_ids
+            .extend(vat.rate_external_id.clone());
+    }
     for l in &draft.lines {
         wanted.products.extend(l.product_id.clone());
+        wanted
+            .product_external_ids
+            .extend(l.product_external_id.clone());
         wanted.categories.extend(l.category_id.clone());
         wanted
             .category_external_ids
@@ -103,6 +115,8 @@ pub(super) async fn references(
         &mut wanted.customer_external_ids,
         &mut wanted.payment_method_external_ids,
         &mut wanted.category_external_ids,
+        &mut wanted.vat_rate_external_ids,
+        &mut wanted.product_external_ids,
     ] {
         let unique: BTreeSet<String> = list.drain(..).collect();
         list.extend(unique);

@@ -102,6 +102,9 @@ pub struct OrderVatInput {
     /// A VAT rate of the company; its percentage, category and country then apply.
     #[schema(example = "0190d4a2-8c1e-7b7e-9f0a-1c2d3e4f5a6b")]
     pub rate_id: Option<String>,
+    /// The same rate by the vendor's own id (the rate's `external_id`), instead of `rate_id`.
+    #[schema(example = "btw-hoog")]
+    pub rate_external_id: Option<String>,
     /// The rate in percent, as a decimal string or JSON number (`21`, `9`, `5.5`); needed without `rate_id`.
     #[schema(value_type = Option<String>, example = "21")]
     pub percentage: Option<String>,
@@ -176,8 +179,13 @@ pub struct OrderCustomerInput {
 /// derived, and must match exactly when sent.
 #[derive(Debug, Clone, ToSchema)]
 pub struct OrderLineInput {
-    /// The product's id in Koppel; a line needs a `product_id` or a `sku`.
+    /// The product's id in Koppel; a line needs a `product_id`, a `product_external_id` or a
+    /// `sku`.
     pub product_id: Option<String>,
+    /// The product by the vendor's own id (the product's `external_id`), instead of
+    /// `product_id`.
+    #[schema(example = "art-1001")]
+    pub product_external_id: Option<String>,
     /// The article code the vendor sold under. Stored as sent, whether or not a product has
     /// it: when a product of the company has this SKU (now or later), reads fill `product_id`.
     #[schema(example = "KOFFIE-250")]

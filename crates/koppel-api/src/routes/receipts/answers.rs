@@ -27,6 +27,8 @@ pub(super) fn cents(value: Decimal) -> Decimal {
 pub struct ReceiptVat {
     /// The company's VAT rate, when the receipt named one.
     pub rate_id: Option<Uuid>,
+    /// That rate's external id (the vendor's own).
+    pub rate_external_id: Option<String>,
     /// The rate in percent.
     #[schema(value_type = String, example = "9")]
     pub percentage: Decimal,
@@ -95,6 +97,7 @@ impl From<ReceiptLineRecord> for ReceiptLine {
             discount: cents(l.discount),
             vat: ReceiptVat {
                 rate_id: l.vat.rate_id,
+                rate_external_id: l.vat.rate_external_id,
                 percentage: l.vat.percentage.normalize(),
                 category: l.vat.category,
                 country: l.vat.country,

@@ -29,8 +29,11 @@ pub(super) async fn load_references(
     for draft in drafts {
         for line in &draft.lines {
             wanted.categories.extend(line.category_id.clone());
-            if let Some(rate) = line.vat.as_ref().and_then(|v| v.rate_id.clone()) {
-                wanted.vat_rates.push(rate);
+            if let Some(vat) = &line.vat {
+                wanted.vat_rates.extend(vat.rate_id.clone());
+                wanted
+                    .vat_rate_external_ids
+                    .extend(vat.rate_external_id.clone());
             }
         }
         for payment in &draft.payments {
@@ -40,6 +43,7 @@ pub(super) async fn load_references(
     for list in [
         &mut wanted.categories,
         &mut wanted.vat_rates,
+        &mut wanted.vat_rate_external_ids,
         &mut wanted.payment_methods,
     ] {
         list.sort();

@@ -56,6 +56,9 @@ pub struct ReceiptVatInput {
     /// A VAT rate of the company (our id); its percentage, category and country then apply.
     #[schema(example = "0190d4a2-8c1e-7b7e-9f0a-1c2d3e4f5a6b")]
     pub rate_id: Option<String>,
+    /// The same rate by the vendor's own id (the rate's `external_id`), instead of `rate_id`.
+    #[schema(example = "btw-laag")]
+    pub rate_external_id: Option<String>,
     /// The rate in percent, a decimal string or JSON number; needed without `rate_id`.
     #[schema(value_type = Option<String>, example = "9")]
     pub percentage: Option<String>,
