@@ -89,6 +89,10 @@ pub trait References {
     fn customer_exists(&self, id: &str) -> bool;
     /// Whether an order with this id exists.
     fn order_exists(&self, id: &str) -> bool;
+    /// Whether a receipt with this id exists.
+    fn receipt_exists(&self, _id: &str) -> bool {
+        false
+    }
     /// Our id of the company's resource of this kind with the vendor's `external_id`.
     fn by_external_id(&self, kind: ExternalKind, external_id: &str) -> Option<String>;
     /// The vendor's `external_id` of the company's resource of this kind with our `id`.
@@ -123,6 +127,8 @@ pub enum ExternalKind {
     VatRate,
     /// A product (`product_external_id`).
     Product,
+    /// A receipt (`refund_of_external_id`).
+    Receipt,
 }
 
 impl ExternalKind {
@@ -138,6 +144,7 @@ impl ExternalKind {
             ExternalKind::Category => (codes::UNKNOWN_CATEGORY, "category", "categorie"),
             ExternalKind::VatRate => (codes::UNKNOWN_VAT_RATE, "vat rate", "btw-tarief"),
             ExternalKind::Product => (codes::UNKNOWN_PRODUCT, "product", "product"),
+            ExternalKind::Receipt => (codes::UNKNOWN_RECEIPT, "receipt", "kassabon"),
         }
     }
 }
@@ -157,6 +164,8 @@ pub struct KnownReferences {
     pub customers: HashSet<String>,
     /// Order ids.
     pub orders: HashSet<String>,
+    /// Receipt ids.
+    pub receipts: HashSet<String>,
     /// Our ids by kind and the vendor's external id.
     pub external: HashMap<(ExternalKind, String), String>,
     /// The vendor's external ids by kind and our id.
@@ -213,6 +222,9 @@ impl References for KnownReferences {
     }
     fn company_currency(&self) -> Option<&str> {
         self.company_currency.as_deref()
+    }
+    fn receipt_exists(&self, id: &str) -> bool {
+        self.receipts.contains(id_key(id).as_ref())
     }
 }
 

@@ -194,6 +194,9 @@ pub mod codes {
         LINE_KIND_NOT_OUTSIDE_SCOPE = "line_kind_not_outside_scope",
             "tips, multi-purpose gift cards and deposits carry no vat and must be in the outside_scope category",
             "fooi, meervoudige cadeaubonnen en statiegeld hebben geen btw en horen in de categorie outside_scope";
+        UNKNOWN_RECEIPT = "unknown_receipt",
+            "the receipt does not exist in this company",
+            "de kassabon bestaat niet in deze administratie";
         PARENT_LINE_INVALID = "parent_line_invalid",
             "parent_line is the index of another line of the same order",
             "parent_line is de index van een andere regel van dezelfde order";

@@ -21,9 +21,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::document::{
-    Checker, Groups, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced, Purchase, References, SentPrices,
-    Totals, TotalsDraft, ValidVat, VatDraft, VatGroup, is_leap_second, leap_second_refused,
-    within_bounds,
+    Checker, ExternalKind, Groups, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced, Purchase, References,
+    SentPrices, Totals, TotalsDraft, ValidVat, VatDraft, VatGroup, is_leap_second,
+    leap_second_refused, within_bounds,
 };
 use crate::problem::{Violation, codes};
 use crate::vat::VatCategory;
@@ -152,6 +152,15 @@ pub struct ReceiptDraft {
     /// Totals, when the till sends them; they must match exactly.
     #[serde(default)]
     pub totals: Option<TotalsDraft>,
+    /// For a refund: the receipt it refunds, by our id.
+    #[serde(default)]
+    pub refund_of: Option<String>,
+    /// The same receipt by the vendor's own id, instead of `refund_of`.
+    #[serde(default)]
+    pub refund_of_external_id: Option<String>,
+    /// Why it was refunded, as the till recorded it.
+    #[serde(default)]
+    pub refund_reason: Option<String>,
 }
 
 /// A validated receipt line.
@@ -244,6 +253,16 @@ pub struct ValidReceipt {
     pub vat_breakdown: Vec<VatGroup>,
     /// Revenue apart from tips, gift cards and deposits.
     pub split: ReceiptSplit,
+    /// For a refund: the receipt it refunds (our id). Left out of the canonical form when
+    /// absent, with the two below, so a receipt sent before they existed hashes as it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_of: Option<String>,
+    /// That receipt's external id; follows from the id, so not in the canonical form.
+    #[serde(skip)]
+    pub refund_of_external_id: Option<String>,
+    /// Why it was refunded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_reason: Option<String>,
 }
 
 impl ValidReceipt {
@@ -443,6 +462,20 @@ pub fn validate_receipt(
     };
     c.date = created_at.map(|m| m.date_naive());
     let currency = c.currency(draft.currency.as_deref());
+    c.reference(
+        "/refund_of".to_owned(),
+        draft.refund_of.as_deref(),
+        |r, id| r.receipt_exists(id),
+        codes::UNKNOWN_RECEIPT,
+        "receipt",
+        "kassabon",
+    );
+    let refund = c.resolve(
+        "/refund_of_external_id",
+        draft.refund_of.as_deref(),
+        draft.refund_of_external_id.as_deref(),
+        ExternalKind::Receipt,
+    );
     let cash_rounding = match draft.cash_rounding {
         None => Some(Decimal::ZERO),
         Some(v) => c.bounded("/cash_rounding".to_owned(), v, 2).and_then(|v| {
@@ -552,6 +585,9 @@ pub fn validate_receipt(
             totals,
             vat_breakdown: groups.breakdown(),
             split,
+            refund_of: refund.id,
+            refund_of_external_id: refund.external_id,
+            refund_reason: draft.refund_reason.clone(),
         }),
         _ => {
             debug_assert!(!c.out.is_empty(), "an invalid receipt without a violation");

@@ -154,13 +154,19 @@ struct ReceiptRow {
     version: i32,
     received_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    refund_of: Option<Uuid>,
+    refund_of_external_id: Option<String>,
+    refund_reason: Option<String>,
+    refunds: Vec<Uuid>,
 }
 
 const RECEIPT_COLUMNS: &str = "r.id, r.external_id, r.number, r.location_id, r.register_id, \
      r.created_at, r.utc_offset_seconds, r.business_date, r.currency, r.prices_include_vat, \
      r.cash_rounding, r.total_excl_vat, r.total_vat, r.total_incl_vat, r.revenue_excl_vat, \
      r.revenue_vat, r.tips, r.gift_cards_multi_purpose, r.deposits, r.late, r.version, \
-     r.received_at, r.updated_at";
+     r.received_at, r.updated_at, r.refund_of, r.refund_of_external_id, r.refund_reason, \
+     array(select x.id from receipts x \
+            where x.company_id = r.company_id and x.refund_of = r.id order by x.id) as refunds";
 
 /// A stored receipt with its lines and payments.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,6 +216,14 @@ pub struct ReceiptRecord {
     /// When it last changed (equal to `received_at`).
     pub updated_at: DateTime<Utc>,
     /// The lines, in the order sent.
+    /// For a refund: the receipt it refunds.
+    pub refund_of: Option<Uuid>,
+    /// That receipt's external id, as the vendor sent it or as it was when stored.
+    pub refund_of_external_id: Option<String>,
+    /// Why it was refunded.
+    pub refund_reason: Option<String>,
+    /// The receipts that refund this one (our ids), oldest first.
+    pub refunds: Vec<Uuid>,
     pub lines: Vec<ReceiptLineRecord>,
     /// The payments, in the order sent.
     pub payments: Vec<ReceiptPaymentRecord>,
@@ -252,6 +266,10 @@ impl ReceiptRow {
             version: self.version,
             received_at: self.received_at,
             updated_at: self.updated_at,
+            refund_of: self.refund_of,
+            refund_of_external_id: self.refund_of_external_id,
+            refund_reason: self.refund_reason,
+            refunds: self.refunds,
             lines,
             payments,
             bookings,
@@ -338,6 +356,9 @@ struct ReceiptColumns {
     gift_cards: Vec<Decimal>,
     deposits: Vec<Decimal>,
     content_hash: Vec<Vec<u8>>,
+    refund_of: Vec<Option<Uuid>>,
+    refund_of_external_id: Vec<Option<String>>,
+    refund_reason: Vec<Option<String>>,
 }
 
 #[derive(Default)]
@@ -442,6 +463,11 @@ async fn insert_receipts(
         r.gift_cards.push(v.split.gift_cards_multi_purpose);
         r.deposits.push(v.split.deposits);
         r.content_hash.push(new.content_hash.clone());
+        r.refund_of
+            .push(v.refund_of.as_deref().map(uuid_of).transpose()?);
+        r.refund_of_external_id
+            .push(v.refund_of_external_id.clone());
+        r.refund_reason.push(v.refund_reason.clone());
         for (i, line) in v.lines.iter().enumerate() {
             l.receipt_id.push(new.id);
             l.position.push(i32::try_from(i).unwrap_or(i32::MAX));
@@ -492,23 +518,25 @@ async fn insert_receipts(
                                  $10::timestamptz[], $11::int[], $12::date[], $13::text[], $14::bool[],
                                  $15::numeric[], $16::numeric[], $17::numeric[], $18::numeric[],
                                  $19::numeric[], $20::numeric[], $21::numeric[], $22::numeric[],
-                                 $23::numeric[], $24::bytea[])
+                                 $23::numeric[], $24::bytea[], $49::uuid[], $50::text[], $51::text[])
               as i(id, external_id, number, location_id, register_id, created_at, utc_offset_seconds,
                    business_date, currency, prices_include_vat, cash_rounding, total_excl_vat,
                    total_vat, total_incl_vat, revenue_excl_vat, revenue_vat, tips,
-                   gift_cards_multi_purpose, deposits, content_hash)
+                   gift_cards_multi_purpose, deposits, content_hash, refund_of,
+                   refund_of_external_id, refund_reason)
          ), ins as (
             insert into receipts (company_id, id, external_id, number, location_id, register_id,
                                   created_at, utc_offset_seconds, business_date, currency,
                                   prices_include_vat, cash_rounding, total_excl_vat, total_vat,
                                   total_incl_vat, revenue_excl_vat, revenue_vat, tips,
                                   gift_cards_multi_purpose, deposits, content_hash, received_at,
-                                  updated_at)
+                                  updated_at, refund_of, refund_of_external_id, refund_reason)
             select $1, i.id, i.external_id, i.number, i.location_id, i.register_id, i.created_at,
                    i.utc_offset_seconds, i.business_date, i.currency, i.prices_include_vat,
                    i.cash_rounding, i.total_excl_vat, i.total_vat, i.total_incl_vat,
                    i.revenue_excl_vat, i.revenue_vat, i.tips, i.gift_cards_multi_purpose,
-                   i.deposits, i.content_hash, $2, $2
+                   i.deposits, i.content_hash, $2, $2, i.refund_of, i.refund_of_external_id,
+                   i.refund_reason
               from input i
              -- One order for every writer, so two batches holding the same receipts wait
              -- for each other instead of deadlocking on the external id index.
@@ -598,6 +626,9 @@ async fn insert_receipts(
     .bind(p.change)
     .bind(p.reference)
     .bind(l.vat_rate_external_id)
+    .bind(r.refund_of)
+    .bind(r.refund_of_external_id)
+    .bind(r.refund_reason)
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows)

@@ -36,6 +36,10 @@ pub struct Wanted {
     pub vat_rate_external_ids: Vec<String>,
     /// Products by the vendor's external id.
     pub product_external_ids: Vec<String>,
+    /// Receipt ids (for `refund_of`).
+    pub receipts: Vec<String>,
+    /// Receipts by the vendor's external id.
+    pub receipt_external_ids: Vec<String>,
 }
 
 fn uuids(ids: &[String]) -> Vec<Uuid> {
@@ -91,6 +95,12 @@ pub async fn load(
          select 'category_ext', external_id, null, null, null, id, null from categories
           where company_id = $1 and external_id = any($9)
          union all
+         select 'receipt', id::text, null, null, null, null, external_id from receipts
+          where company_id = $1 and id = any($12)
+         union all
+         select 'receipt_ext', external_id, null, null, null, id, null from receipts
+          where company_id = $1 and external_id = any($13)
+         union all
          select 'company', currency, null, null, null, null, null from companies where id = $1",
     )
     .bind(company_id)
@@ -104,6 +114,8 @@ pub async fn load(
     .bind(&wanted.category_external_ids)
     .bind(&wanted.vat_rate_external_ids)
     .bind(&wanted.product_external_ids)
+    .bind(uuids(&wanted.receipts))
+    .bind(&wanted.receipt_external_ids)
     .fetch_all(pool)
     .await?;
     let mut known = KnownReferences::default();
@@ -185,6 +197,26 @@ pub async fn load(
                 };
                 if let Some(ours) = row.ours {
                     known.external.insert((kind, row.key), ours.to_string());
+                }
+            }
+            "receipt" => {
+                if let Some(external) = row.external {
+                    known
+                        .external_of
+                        .insert((ExternalKind::Receipt, row.key.clone()), external);
+                }
+                known.receipts.insert(row.key);
+            }
+            "receipt_ext" => {
+                if let Some(ours) = row.ours {
+                    let id = ours.to_string();
+                    known
+                        .external_of
+                        .insert((ExternalKind::Receipt, id.clone()), row.key.clone());
+                    known
+                        .external
+                        .insert((ExternalKind::Receipt, row.key), id.clone());
+                    known.receipts.insert(id);
                 }
             }
             "company" => known.company_currency = Some(row.key),

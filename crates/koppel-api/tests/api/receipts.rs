@@ -683,3 +683,59 @@ async fn a_receipt_line_names_its_vat_rate_by_the_vendors_own_id(pool: PgPool) {
         )]
     );
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_refund_names_the_receipt_it_refunds_and_that_receipt_lists_it(pool: PgPool) {
+    let s = setup(pool).await;
+    let sale = s
+        .post_receipt(&receipt(&s, "r-sale", "2026-06-10T14:05:00+02:00"))
+        .await;
+    assert_eq!(sale.status, StatusCode::CREATED, "{}", sale.text);
+    let sale_id = sale.json()["id"].as_str().unwrap().to_owned();
+
+    // The coffee comes back: a receipt with negative amounts, naming the sale by the till's id.
+    let refund = json!({
+        "external_id": "r-refund", "number": "N-r-refund", "location_id": "centrum",
+        "register_id": "kassa-1", "created_at": "2026-06-10T15:00:00+02:00", "currency": "EUR",
+        "prices_include_vat": true,
+        "lines": [{"product_code": "2001", "description": "Koffie", "category_id": s.drinks,
+                   "quantity": -1, "unit_price": "2.80", "total_incl_vat": "-2.80",
+                   "vat": {"percentage": "21", "category": "standard", "amount": "-0.49"}}],
+        "payments": [{"method_id": s.cash, "amount": "-2.80"}],
+        "refund_of_external_id": "r-sale", "refund_reason": "Koud"
+    });
+    let stored = s.post_receipt(&refund).await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+    let stored = stored.json();
+    assert_eq!(stored["refund_of"], json!(sale_id));
+    assert_eq!(stored["refund_of_external_id"], "r-sale");
+    assert_eq!(stored["refund_reason"], "Koud");
+    let read = s
+        .app
+        .get(&format!("{}/{sale_id}", s.receipts()), &s.connector)
+        .await
+        .json();
+    assert_eq!(read["refunds"], json!([stored["id"]]));
+
+    // Unknown, or disagreeing with refund_of: a 400 at the pointer.
+    let mut unknown = refund.clone();
+    unknown["external_id"] = json!("r-refund-2");
+    unknown["refund_of_external_id"] = json!("r-no-such");
+    assert_eq!(
+        pointers(&s.post_receipt(&unknown).await),
+        [(
+            "/refund_of_external_id".to_owned(),
+            "unknown_receipt".to_owned()
+        )]
+    );
+    let mut mismatch = refund;
+    mismatch["external_id"] = json!("r-refund-3");
+    mismatch["refund_of"] = json!(stored["id"]);
+    assert_eq!(
+        pointers(&s.post_receipt(&mismatch).await),
+        [(
+            "/refund_of_external_id".to_owned(),
+            "reference_mismatch".to_owned()
+        )]
+    );
+}

@@ -232,6 +232,14 @@ pub struct Receipt {
     pub vat_breakdown: Vec<ReceiptVatGroup>,
     /// Whether it arrived after its day was final; its day was then revised.
     pub late: bool,
+    /// For a refund: the receipt it refunds (our id).
+    pub refund_of: Option<Uuid>,
+    /// That receipt's external id (the vendor's own).
+    pub refund_of_external_id: Option<String>,
+    /// Why it was refunded.
+    pub refund_reason: Option<String>,
+    /// The receipts that refund this one (our ids), oldest first.
+    pub refunds: Vec<Uuid>,
     /// Always 1: a receipt never changes (a correction is a new, refund receipt).
     pub version: i32,
     /// When Koppel stored it.
@@ -297,6 +305,10 @@ impl From<ReceiptRecord> for Receipt {
                 )
                 .collect(),
             late: r.late,
+            refund_of: r.refund_of,
+            refund_of_external_id: r.refund_of_external_id,
+            refund_reason: r.refund_reason,
+            refunds: r.refunds,
             version: r.version,
             received_at: r.received_at,
             updated_at: r.updated_at,

@@ -39,6 +39,10 @@ pub(super) async fn load_references(
         for payment in &draft.payments {
             wanted.payment_methods.extend(payment.method_id.clone());
         }
+        wanted.receipts.extend(draft.refund_of.clone());
+        wanted
+            .receipt_external_ids
+            .extend(draft.refund_of_external_id.clone());
     }
     for list in [
         &mut wanted.categories,

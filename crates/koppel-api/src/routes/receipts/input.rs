@@ -172,6 +172,15 @@ pub struct ReceiptInput {
     pub cash_rounding: Option<String>,
     /// The totals, if the till sends them; they must match the lines exactly.
     pub totals: Option<ReceiptTotalsInput>,
+    /// For a refund (a receipt with negative amounts): the receipt it refunds, by our id.
+    #[schema(example = "0190d4a2-8c1e-7b7e-9f0a-1c2d3e4f5a6b")]
+    pub refund_of: Option<String>,
+    /// The same receipt by the vendor's own id (its `external_id`), instead of `refund_of`.
+    #[schema(example = "kassa-1-000120")]
+    pub refund_of_external_id: Option<String>,
+    /// Why it was refunded, as the till recorded it.
+    #[schema(example = "Product defect")]
+    pub refund_reason: Option<String>,
 }
 
 /// Up to 1000 receipts, each stored or refused on its own.
