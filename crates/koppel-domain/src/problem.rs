@@ -125,6 +125,9 @@ pub mod codes {
         VAT_PERCENTAGE_NOT_VALID = "vat_percentage_not_valid",
             "the percentage was not a valid rate of this category in the country on the document's date",
             "het percentage was op de documentdatum geen geldig tarief van deze categorie in het land";
+        CURRENCY_NOT_COMPANY_CURRENCY = "currency_not_company_currency",
+            "a receipt is in the currency the company keeps its books in",
+            "een kassabon is in de valuta van de administratie";
         EXCHANGE_RATE_REQUIRED = "exchange_rate_required",
             "a document in another currency than the company's books needs exchange_rate and exchange_rate_date",
             "een document in een andere valuta dan die van de administratie heeft exchange_rate en exchange_rate_date nodig";

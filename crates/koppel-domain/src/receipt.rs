@@ -462,6 +462,16 @@ pub fn validate_receipt(
     };
     c.date = created_at.map(|m| m.date_naive());
     let currency = c.currency(draft.currency.as_deref());
+    if let (Some(sent), Some(company)) = (&currency, refs.company_currency())
+        && sent != company
+    {
+        c.push(
+            "/currency",
+            codes::CURRENCY_NOT_COMPANY_CURRENCY,
+            format!("the books of this company are kept in {company}, so its receipts are too; got {sent:?}"),
+            format!("de administratie van dit bedrijf is in {company}, dus de bonnen ook; ontvangen: {sent:?}"),
+        );
+    }
     c.reference(
         "/refund_of".to_owned(),
         draft.refund_of.as_deref(),

@@ -7,14 +7,13 @@ use koppel_domain::business_day;
 use koppel_domain::document::KnownReferences;
 use koppel_domain::problem::Violation;
 use koppel_domain::receipt::{ReceiptDraft, ValidReceipt, validate_receipt};
-use koppel_store::CompanyRecord;
 use koppel_store::receipts::NewReceipt;
 use koppel_store::references::{self, Wanted};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::RECEIPT_IMMUTABLE;
 use super::answers::cents;
-use super::{CURRENCY_NOT_COMPANY_CURRENCY, RECEIPT_IMMUTABLE};
 use crate::App;
 use crate::clock::Clock;
 use crate::error::ApiError;
@@ -87,42 +86,13 @@ pub(super) fn content_hash(receipt: &ValidReceipt) -> Vec<u8> {
     Sha256::digest(bytes).to_vec()
 }
 
-/// Validates one draft: every rule of the domain, plus the company's currency.
+/// Validates one draft against every rule of the domain (the company's currency among them,
+/// which the references carry) and puts it in its canonical form.
 pub(super) fn check(
     draft: &ReceiptDraft,
     known: &KnownReferences,
-    company: &CompanyRecord,
 ) -> Result<ValidReceipt, Vec<Violation>> {
-    let currency_violation = draft
-        .currency
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty() && *c != company.currency)
-        .map(|c| {
-            Violation::new(
-                "/currency",
-                CURRENCY_NOT_COMPANY_CURRENCY,
-                format!(
-                    "the books of this company are kept in {}, so its receipts are too; got {c:?}",
-                    company.currency
-                ),
-                format!(
-                    "de administratie van dit bedrijf is in {}, dus de bonnen ook; ontvangen: {c:?}",
-                    company.currency
-                ),
-            )
-        });
-    match (validate_receipt(draft, known), currency_violation) {
-        (Ok(valid), None) => Ok(canonical(valid)),
-        (Ok(_), Some(v)) => Err(vec![v]),
-        (Err(mut errors), Some(v)) => {
-            if !errors.iter().any(|e| e.pointer == "/currency") {
-                errors.push(v);
-            }
-            Err(errors)
-        }
-        (Err(errors), None) => Err(errors),
-    }
+    validate_receipt(draft, known).map(canonical)
 }
 
 /// A valid receipt ready for the store: its id, business date, final_at and hash.
@@ -188,18 +158,10 @@ mod tests {
             ))
             .unwrap()
         };
-        let company = CompanyRecord {
-            id: Uuid::nil(),
-            name: "x".to_owned(),
-            timezone: "Europe/Amsterdam".to_owned(),
-            currency: "EUR".to_owned(),
-            business_day_cutoff: NaiveTime::MIN,
-            created_at: Utc::now(),
-        };
-        let a = check(&body("3.5", "3.5"), &known, &company).unwrap();
-        let b = check(&body("\"3.50\"", "\"3.50\""), &known, &company).unwrap();
+        let a = check(&body("3.5", "3.5"), &known).unwrap();
+        let b = check(&body("\"3.50\"", "\"3.50\""), &known).unwrap();
         assert_eq!(content_hash(&a), content_hash(&b));
-        let c = check(&body("4.00", "4.00"), &known, &company);
+        let c = check(&body("4.00", "4.00"), &known);
         assert!(c.is_err(), "the vat no longer fits");
     }
 }

@@ -46,8 +46,6 @@ pub const MAX_BATCH: usize = 1000;
 
 /// The code of a different body sent for a stored receipt's `external_id`.
 pub const RECEIPT_IMMUTABLE: &str = "receipt_immutable";
-/// The code of a receipt in another currency than the company's books.
-pub const CURRENCY_NOT_COMPANY_CURRENCY: &str = "currency_not_company_currency";
 
 /// The receipt routes.
 pub fn router() -> OpenApiRouter<App> {
@@ -83,9 +81,9 @@ pub async fn create_receipt(
     AppJson(draft): AppJson<ReceiptDraft>,
 ) -> Result<(StatusCode, Json<Receipt>), ApiError> {
     let company_id = access.company_id;
-    let (company, clock) = company_clock(&app, company_id).await?;
+    let (_, clock) = company_clock(&app, company_id).await?;
     let known = load_references(&app, company_id, &[&draft]).await?;
-    let valid = check(&draft, &known, &company).map_err(ApiError::InvalidRequest)?;
+    let valid = check(&draft, &known).map_err(ApiError::InvalidRequest)?;
     let new = prepare(valid, clock);
     let outcome = app
         .store
@@ -145,7 +143,7 @@ pub async fn create_receipts_batch(
         ));
     }
     let language = Language::from_headers(&headers);
-    let (company, clock) = company_clock(&app, company_id).await?;
+    let (_, clock) = company_clock(&app, company_id).await?;
     let parsed: Vec<Result<ReceiptDraft, Vec<Violation>>> =
         body.receipts.iter().map(|item| parse_item(item)).collect();
     let drafts: Vec<&ReceiptDraft> = parsed.iter().filter_map(|p| p.as_ref().ok()).collect();
@@ -153,7 +151,7 @@ pub async fn create_receipts_batch(
     let checked: Vec<Result<NewReceipt, Vec<Violation>>> = parsed
         .into_iter()
         .map(|p| {
-            p.and_then(|draft| check(&draft, &known, &company))
+            p.and_then(|draft| check(&draft, &known))
                 .map(|valid| prepare(valid, clock))
         })
         .collect();
@@ -228,9 +226,9 @@ pub async fn validate_receipt_only(
     AppJson(draft): AppJson<ReceiptDraft>,
 ) -> Result<Json<ReceiptValidation>, ApiError> {
     let company_id = access.company_id;
-    let (company, clock) = company_clock(&app, company_id).await?;
+    let (_, clock) = company_clock(&app, company_id).await?;
     let known = load_references(&app, company_id, &[&draft]).await?;
-    let valid = check(&draft, &known, &company).map_err(ApiError::InvalidRequest)?;
+    let valid = check(&draft, &known).map_err(ApiError::InvalidRequest)?;
     // Storing it would also compare it with a receipt stored under its external id.
     let hash = content_hash(&valid);
     if let Some((id, stored)) = app
