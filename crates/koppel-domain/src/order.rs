@@ -808,7 +808,9 @@ fn address(c: &mut Checker<'_>, pointer: &str, a: &AddressDraft) -> ValidAddress
     }
 }
 
-fn customer(c: &mut Checker<'_>, draft: &CustomerDraft) -> ValidCustomer {
+/// Checks a document's buyer: its reference, identifiers and addresses; a VAT number it
+/// carries is the buyer's for the intra-EU rule. Orders and receipts share it.
+pub(crate) fn customer(c: &mut Checker<'_>, draft: &CustomerDraft) -> ValidCustomer {
     c.reference(
         "/customer/id".to_owned(),
         draft.id.as_deref(),

@@ -14,7 +14,8 @@
 //!   and are reported apart. That a returnable deposit (statiegeld) is outside the VAT scope
 //!   is our reading; verify with an accountant.
 //! - Every line, tips included, needs a product code and a category, as `docs/contract.md` says.
-//! - A receipt has no buyer, so an `intra_eu` line is refused (it needs a VAT number).
+//! - An `intra_eu` line needs a buyer with a VAT number of another member state: a receipt
+//!   of a sale to a business names its `customer`, as an order does.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
 use rust_decimal::Decimal;
@@ -25,6 +26,7 @@ use crate::document::{
     SentPrices, Totals, TotalsDraft, ValidVat, VatDraft, VatGroup, is_leap_second,
     leap_second_refused, within_bounds,
 };
+use crate::order::{CustomerDraft, ValidCustomer, customer};
 use crate::problem::{Violation, codes};
 use crate::vat::VatCategory;
 
@@ -161,6 +163,10 @@ pub struct ReceiptDraft {
     /// Why it was refunded, as the till recorded it.
     #[serde(default)]
     pub refund_reason: Option<String>,
+    /// The buyer, for a sale on account or to a business; an `intra_eu` line needs its VAT
+    /// number.
+    #[serde(default)]
+    pub customer: Option<CustomerDraft>,
 }
 
 /// A validated receipt line.
@@ -263,6 +269,9 @@ pub struct ValidReceipt {
     /// Why it was refunded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refund_reason: Option<String>,
+    /// The buyer, when the receipt named one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<ValidCustomer>,
 }
 
 impl ValidReceipt {
@@ -480,6 +489,8 @@ pub fn validate_receipt(
         "receipt",
         "kassabon",
     );
+    // Before the lines: an intra-EU line asks for the buyer's VAT number.
+    let customer = draft.customer.as_ref().map(|d| customer(&mut c, d));
     let refund = c.resolve(
         "/refund_of_external_id",
         draft.refund_of.as_deref(),
@@ -598,6 +609,7 @@ pub fn validate_receipt(
             refund_of: refund.id,
             refund_of_external_id: refund.external_id,
             refund_reason: draft.refund_reason.clone(),
+            customer,
         }),
         _ => {
             debug_assert!(!c.out.is_empty(), "an invalid receipt without a violation");

@@ -158,6 +158,9 @@ struct ReceiptRow {
     refund_of_external_id: Option<String>,
     refund_reason: Option<String>,
     refunds: Vec<Uuid>,
+    customer_id: Option<Uuid>,
+    customer_external_id: Option<String>,
+    customer: Option<serde_json::Value>,
 }
 
 const RECEIPT_COLUMNS: &str = "r.id, r.external_id, r.number, r.location_id, r.register_id, \
@@ -165,6 +168,7 @@ const RECEIPT_COLUMNS: &str = "r.id, r.external_id, r.number, r.location_id, r.r
      r.cash_rounding, r.total_excl_vat, r.total_vat, r.total_incl_vat, r.revenue_excl_vat, \
      r.revenue_vat, r.tips, r.gift_cards_multi_purpose, r.deposits, r.late, r.version, \
      r.received_at, r.updated_at, r.refund_of, r.refund_of_external_id, r.refund_reason, \
+     r.customer_id, r.customer_external_id, r.customer, \
      array(select x.id from receipts x \
             where x.company_id = r.company_id and x.refund_of = r.id order by x.id) as refunds";
 
@@ -224,6 +228,12 @@ pub struct ReceiptRecord {
     pub refund_reason: Option<String>,
     /// The receipts that refund this one (our ids), oldest first.
     pub refunds: Vec<Uuid>,
+    /// The buyer's customer in Koppel, when the receipt named one.
+    pub customer_id: Option<Uuid>,
+    /// That customer's external id (the vendor's).
+    pub customer_external_id: Option<String>,
+    /// The buyer as on the receipt: the domain's validated customer as JSON.
+    pub customer: Option<serde_json::Value>,
     pub lines: Vec<ReceiptLineRecord>,
     /// The payments, in the order sent.
     pub payments: Vec<ReceiptPaymentRecord>,
@@ -270,6 +280,9 @@ impl ReceiptRow {
             refund_of_external_id: self.refund_of_external_id,
             refund_reason: self.refund_reason,
             refunds: self.refunds,
+            customer_id: self.customer_id,
+            customer_external_id: self.customer_external_id,
+            customer: self.customer,
             lines,
             payments,
             bookings,
@@ -359,6 +372,9 @@ struct ReceiptColumns {
     refund_of: Vec<Option<Uuid>>,
     refund_of_external_id: Vec<Option<String>>,
     refund_reason: Vec<Option<String>>,
+    customer_id: Vec<Option<Uuid>>,
+    customer_external_id: Vec<Option<String>>,
+    customer: Vec<Option<String>>,
 }
 
 #[derive(Default)]
@@ -468,6 +484,17 @@ async fn insert_receipts(
         r.refund_of_external_id
             .push(v.refund_of_external_id.clone());
         r.refund_reason.push(v.refund_reason.clone());
+        let buyer = v.customer.as_ref();
+        r.customer_id.push(
+            buyer
+                .and_then(|c| c.id.as_deref())
+                .map(uuid_of)
+                .transpose()?,
+        );
+        r.customer_external_id
+            .push(buyer.and_then(|c| c.external_id.clone()));
+        r.customer
+            .push(buyer.map(|c| serde_json::to_string(c).unwrap_or_default()));
         for (i, line) in v.lines.iter().enumerate() {
             l.receipt_id.push(new.id);
             l.position.push(i32::try_from(i).unwrap_or(i32::MAX));
@@ -518,25 +545,28 @@ async fn insert_receipts(
                                  $10::timestamptz[], $11::int[], $12::date[], $13::text[], $14::bool[],
                                  $15::numeric[], $16::numeric[], $17::numeric[], $18::numeric[],
                                  $19::numeric[], $20::numeric[], $21::numeric[], $22::numeric[],
-                                 $23::numeric[], $24::bytea[], $49::uuid[], $50::text[], $51::text[])
+                                 $23::numeric[], $24::bytea[], $49::uuid[], $50::text[], $51::text[],
+                                 $52::uuid[], $53::text[], $54::text[])
               as i(id, external_id, number, location_id, register_id, created_at, utc_offset_seconds,
                    business_date, currency, prices_include_vat, cash_rounding, total_excl_vat,
                    total_vat, total_incl_vat, revenue_excl_vat, revenue_vat, tips,
                    gift_cards_multi_purpose, deposits, content_hash, refund_of,
-                   refund_of_external_id, refund_reason)
+                   refund_of_external_id, refund_reason, customer_id, customer_external_id,
+                   customer)
          ), ins as (
             insert into receipts (company_id, id, external_id, number, location_id, register_id,
                                   created_at, utc_offset_seconds, business_date, currency,
                                   prices_include_vat, cash_rounding, total_excl_vat, total_vat,
                                   total_incl_vat, revenue_excl_vat, revenue_vat, tips,
                                   gift_cards_multi_purpose, deposits, content_hash, received_at,
-                                  updated_at, refund_of, refund_of_external_id, refund_reason)
+                                  updated_at, refund_of, refund_of_external_id, refund_reason,
+                                  customer_id, customer_external_id, customer)
             select $1, i.id, i.external_id, i.number, i.location_id, i.register_id, i.created_at,
                    i.utc_offset_seconds, i.business_date, i.currency, i.prices_include_vat,
                    i.cash_rounding, i.total_excl_vat, i.total_vat, i.total_incl_vat,
                    i.revenue_excl_vat, i.revenue_vat, i.tips, i.gift_cards_multi_purpose,
                    i.deposits, i.content_hash, $2, $2, i.refund_of, i.refund_of_external_id,
-                   i.refund_reason
+                   i.refund_reason, i.customer_id, i.customer_external_id, i.customer::jsonb
               from input i
              -- One order for every writer, so two batches holding the same receipts wait
              -- for each other instead of deadlocking on the external id index.
@@ -629,6 +659,9 @@ async fn insert_receipts(
     .bind(r.refund_of)
     .bind(r.refund_of_external_id)
     .bind(r.refund_reason)
+    .bind(r.customer_id)
+    .bind(r.customer_external_id)
+    .bind(r.customer)
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows)

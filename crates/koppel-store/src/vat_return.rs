@@ -150,7 +150,8 @@ pub async fn lines(
     let receipt_groups = sqlx::query_as::<_, GroupRow>(
         "select l.vat_category as category, l.vat_percentage as percentage,
                 l.vat_country as country, r.business_date as date,
-                null::text as buyer_vat_number,
+                case when l.vat_category = 'intra_eu' then r.customer ->> 'vat_number' end
+                    as buyer_vat_number,
                 sum(l.total_excl_vat) as base, sum(l.vat_amount) as vat
            from receipts r
            join receipt_lines l on l.company_id = r.company_id and l.receipt_id = r.id

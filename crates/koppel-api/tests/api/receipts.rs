@@ -739,3 +739,45 @@ async fn a_refund_names_the_receipt_it_refunds_and_that_receipt_lists_it(pool: P
         )]
     );
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_receipt_of_a_sale_to_a_belgian_business_is_an_intra_eu_supply(pool: PgPool) {
+    let s = setup(pool).await;
+    let mut body = receipt(&s, "r-b2b", "2026-06-10T14:05:00+02:00");
+    body["lines"] = json!([{"product_code": "9001", "description": "Taart (zakelijk)",
+        "category_id": s.food, "quantity": 1, "unit_price": "40.00", "total_incl_vat": "40.00",
+        "vat": {"percentage": "0", "category": "intra_eu", "amount": "0.00"}}]);
+    body["payments"] = json!([{"method_id": s.cash, "amount": "40.00"}]);
+
+    // Without a buyer the intra-EU supply has no VAT number: refused, as on an order.
+    let refused = s.post_receipt(&body).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert_eq!(
+        pointers(&refused)[0].1,
+        "intra_eu_requires_buyer_vat_number".to_owned()
+    );
+
+    body["customer"] = json!({"company_name": "Bakkerij Janssens BV",
+                              "vat_number": "BE 0776.091.951"});
+    let stored = s.post_receipt(&body).await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+    assert_eq!(stored.json()["customer"]["vat_number"], "BE0776091951");
+    let answer = s
+        .app
+        .get(
+            &format!(
+                "/v1/companies/{}/vat-return?from=2026-06-01&to=2026-07-01",
+                s.company
+            ),
+            &s.connector,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let answer = answer.json();
+    assert_eq!(answer["boxes"]["3b"]["base"], "40.00");
+    assert_eq!(
+        answer["icp"],
+        json!([{"vat_number": "BE0776091951", "country": "BE", "base": "40.00",
+                "base_whole": "40"}])
+    );
+}

@@ -16,6 +16,7 @@ use super::flow::cents;
 use super::input::{
     ChannelInput, OrderCostKindInput, OrderLineKindInput, OrderStatusInput, PaymentStatusInput,
 };
+use crate::buyer::OrderCustomer;
 use crate::error::ProblemItem;
 
 /// The VAT of a line or cost, resolved.
@@ -53,50 +54,6 @@ impl From<VatRecord> for OrderVat {
             exemption_reason: v.exemption_reason,
         }
     }
-}
-
-/// An address as it was on the order.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-pub struct OrderAddress {
-    /// Street name.
-    pub street: Option<String>,
-    /// House number.
-    pub house_number: Option<String>,
-    /// Addition to the house number.
-    pub house_number_addition: Option<String>,
-    /// Postal code.
-    pub postal_code: Option<String>,
-    /// City.
-    pub city: Option<String>,
-    /// ISO 3166-1 alpha-2 country code.
-    pub country: Option<String>,
-}
-
-/// The buyer as on the order, identifiers normalised.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-pub struct OrderCustomer {
-    /// The customer's id in Koppel, when the order named one.
-    #[schema(value_type = Option<Uuid>)]
-    pub id: Option<String>,
-    /// That customer's external id (the vendor's own).
-    #[serde(default)]
-    pub external_id: Option<String>,
-    /// The person's name.
-    pub name: Option<String>,
-    /// The business's name.
-    pub company_name: Option<String>,
-    /// E-mail address.
-    pub email: Option<String>,
-    /// Phone number.
-    pub phone: Option<String>,
-    /// The buyer's VAT number, normalised (`NL000099998B57`).
-    pub vat_number: Option<String>,
-    /// The buyer's KvK number.
-    pub coc_number: Option<String>,
-    /// Billing address.
-    pub billing_address: Option<OrderAddress>,
-    /// Shipping address.
-    pub shipping_address: Option<OrderAddress>,
 }
 
 /// A stored order line.

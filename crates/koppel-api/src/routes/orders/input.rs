@@ -11,6 +11,8 @@
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use utoipa::ToSchema;
 
+use crate::buyer::OrderCustomerInput;
+
 /// Where an order is in its life.
 #[derive(Debug, Clone, Copy, ToSchema)]
 #[schema(rename_all = "snake_case")]
@@ -118,60 +120,6 @@ pub struct OrderVatInput {
     pub amount: String,
     /// Why the line is exempt (the legal ground); required for category `exempt`.
     pub exemption_reason: Option<String>,
-}
-
-/// An address as it was on the order.
-#[derive(Debug, Clone, ToSchema)]
-pub struct OrderAddressInput {
-    /// Street name.
-    #[schema(example = "Damrak")]
-    pub street: Option<String>,
-    /// House number.
-    #[schema(example = "1")]
-    pub house_number: Option<String>,
-    /// Addition to the house number (toevoeging).
-    #[schema(example = "A")]
-    pub house_number_addition: Option<String>,
-    /// Postal code.
-    #[schema(example = "1012 LG")]
-    pub postal_code: Option<String>,
-    /// City.
-    #[schema(example = "Amsterdam")]
-    pub city: Option<String>,
-    /// ISO 3166-1 alpha-2 country code.
-    #[schema(example = "NL")]
-    pub country: Option<String>,
-}
-
-/// The buyer: a reference to a customer in Koppel plus the details as they were on the order.
-#[derive(Debug, Clone, ToSchema)]
-pub struct OrderCustomerInput {
-    /// The customer's id in Koppel, when the vendor pushed the customer.
-    pub id: Option<String>,
-    /// The same customer by the vendor's own id (the customer's `external_id`), instead of
-    /// `id`; unknown, or naming another customer than `id`: 400 at this field.
-    #[schema(example = "klant-1001")]
-    pub external_id: Option<String>,
-    /// The person's name.
-    #[schema(example = "Jan Jansen")]
-    pub name: Option<String>,
-    /// The business's name.
-    pub company_name: Option<String>,
-    /// E-mail address.
-    #[schema(example = "jan@example.nl")]
-    pub email: Option<String>,
-    /// Phone number, as typed.
-    pub phone: Option<String>,
-    /// The buyer's VAT number (checked; required for an intra-EU supply).
-    #[schema(example = "NL000099998B57")]
-    pub vat_number: Option<String>,
-    /// The buyer's KvK number: 8 digits.
-    #[schema(example = "12345678")]
-    pub coc_number: Option<String>,
-    /// Billing address.
-    pub billing_address: Option<OrderAddressInput>,
-    /// Shipping address.
-    pub shipping_address: Option<OrderAddressInput>,
 }
 
 /// One order line. Of `total_excl_vat` and `total_incl_vat` only the one in

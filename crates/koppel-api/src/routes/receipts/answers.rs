@@ -240,6 +240,8 @@ pub struct Receipt {
     pub refund_reason: Option<String>,
     /// The receipts that refund this one (our ids), oldest first.
     pub refunds: Vec<Uuid>,
+    /// The buyer, when the receipt named one.
+    pub customer: Option<crate::buyer::OrderCustomer>,
     /// Always 1: a receipt never changes (a correction is a new, refund receipt).
     pub version: i32,
     /// When Koppel stored it.
@@ -309,6 +311,13 @@ impl From<ReceiptRecord> for Receipt {
             refund_of_external_id: r.refund_of_external_id,
             refund_reason: r.refund_reason,
             refunds: r.refunds,
+            customer: r
+                .customer
+                .and_then(|c| serde_json::from_value::<crate::buyer::OrderCustomer>(c).ok())
+                .map(|c| crate::buyer::OrderCustomer {
+                    external_id: r.customer_external_id,
+                    ..c
+                }),
             version: r.version,
             received_at: r.received_at,
             updated_at: r.updated_at,

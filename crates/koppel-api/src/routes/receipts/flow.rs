@@ -39,6 +39,12 @@ pub(super) async fn load_references(
             wanted.payment_methods.extend(payment.method_id.clone());
         }
         wanted.receipts.extend(draft.refund_of.clone());
+        if let Some(customer) = &draft.customer {
+            wanted.customers.extend(customer.id.clone());
+            wanted
+                .customer_external_ids
+                .extend(customer.external_id.clone());
+        }
         wanted
             .receipt_external_ids
             .extend(draft.refund_of_external_id.clone());

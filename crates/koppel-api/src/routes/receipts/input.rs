@@ -181,6 +181,9 @@ pub struct ReceiptInput {
     /// Why it was refunded, as the till recorded it.
     #[schema(example = "Product defect")]
     pub refund_reason: Option<String>,
+    /// The buyer, for a sale on account or to a business, as on an order; an `intra_eu` line
+    /// needs its VAT number (of another member state).
+    pub customer: Option<crate::buyer::OrderCustomerInput>,
 }
 
 /// Up to 1000 receipts, each stored or refused on its own.
