@@ -14,7 +14,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, Offset as _, Utc};
-use koppel_domain::order::{CostKind, OrderDetails, OrderStatus, PaymentStatus, ValidOrder};
+use koppel_domain::order::{
+    CostKind, OrderDetails, OrderStatus, PaymentStatus, ValidFee, ValidOrder,
+};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use sqlx::types::Json;
@@ -692,11 +694,7 @@ async fn insert_versions(
             p_provider_references.push(p.provider_reference.as_deref());
             p_payout_references.push(p.payout_reference.as_deref());
             p_method_external_ids.push(p.method_external_id.as_deref());
-            p_fees.push(
-                p.fee
-                    .as_ref()
-                    .map(|fee| serde_json::to_string(fee).unwrap_or_default()),
-            );
+            p_fees.push(p.fee.as_ref().map(fee_json));
         }
         let converted = o.company_currency.as_ref();
         v_totals_company[0].push(converted.map(|c| c.totals.total_excl_vat));
@@ -892,6 +890,26 @@ async fn insert_versions(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// A fee as its stored JSON object: the validated figures, and the external id of the rate
+/// it named (which the canonical form leaves out).
+fn fee_json(fee: &ValidFee) -> String {
+    let vat = &fee.vat;
+    serde_json::json!({
+        "amount_excl_vat": fee.amount_excl_vat.to_string(),
+        "vat": {
+            "rate_id": vat.rate_id,
+            "rate_external_id": vat.rate_external_id,
+            "percentage": vat.percentage.to_string(),
+            "category": vat.category.as_str(),
+            "country": vat.country.as_str(),
+            "amount": vat.amount.to_string(),
+            "exemption_reason": vat.exemption_reason,
+        },
+        "amount_incl_vat": fee.amount_incl_vat.to_string(),
+    })
+    .to_string()
 }
 
 #[derive(sqlx::FromRow)]
