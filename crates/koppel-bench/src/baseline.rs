@@ -44,15 +44,24 @@ async fn insert_orders_in(
     let hashes: Vec<Vec<u8>> = orders.iter().map(Order::content_hash).collect();
     let customer = sqlx::types::Json(Order::customer(refs));
     let customers: Vec<&sqlx::types::Json<serde_json::Value>> = vec![&customer; n];
+    let invoice_dates: Vec<chrono::NaiveDate> =
+        orders.iter().map(|o| o.order_date.date_naive()).collect();
+    let details: Vec<sqlx::types::Json<serde_json::Value>> = orders
+        .iter()
+        .map(|o| sqlx::types::Json(o.details()))
+        .collect();
+    let fee = sqlx::types::Json(Order::stored_fee());
+    let fees: Vec<&sqlx::types::Json<serde_json::Value>> = vec![&fee; n];
 
     sqlx::query(
         "insert into orders (company_id, id, external_id, number, version, status, order_date,
-                currency, customer_id, total_excl_vat, total_vat, total_incl_vat, content_hash)
+                currency, customer_id, total_excl_vat, total_vat, total_incl_vat, content_hash,
+                invoice_date)
          select $1, t.id, t.external_id, t.number, 1, 'paid', t.order_date, 'EUR', $2,
-                t.excl, t.vat, t.incl, t.hash
+                t.excl, t.vat, t.incl, t.hash, t.invoice_date
            from unnest($3::uuid[], $4::text[], $5::text[], $6::timestamptz[], $7::numeric[],
-                       $8::numeric[], $9::numeric[], $10::bytea[])
-                as t(id, external_id, number, order_date, excl, vat, incl, hash)",
+                       $8::numeric[], $9::numeric[], $10::bytea[], $11::date[])
+                as t(id, external_id, number, order_date, excl, vat, incl, hash, invoice_date)",
     )
     .bind(refs.company)
     .bind(refs.customer)
@@ -64,18 +73,19 @@ async fn insert_orders_in(
     .bind(&vat)
     .bind(&incl)
     .bind(&hashes)
+    .bind(&invoice_dates)
     .execute(&mut *conn)
     .await?;
 
     sqlx::query(
         "insert into order_versions (company_id, order_id, version, number, status, order_date,
                 order_date_offset, currency, prices_include_vat, customer_id, customer,
-                total_excl_vat, total_vat, total_incl_vat, content_hash)
+                total_excl_vat, total_vat, total_incl_vat, content_hash, details)
          select $1, t.id, 1, t.number, 'paid', t.order_date, t.off, 'EUR', false, $2, t.customer,
-                t.excl, t.vat, t.incl, t.hash
+                t.excl, t.vat, t.incl, t.hash, t.details
            from unnest($3::uuid[], $4::text[], $5::timestamptz[], $6::int[], $7::jsonb[],
-                       $8::numeric[], $9::numeric[], $10::numeric[], $11::bytea[])
-                as t(id, number, order_date, off, customer, excl, vat, incl, hash)",
+                       $8::numeric[], $9::numeric[], $10::numeric[], $11::bytea[], $12::jsonb[])
+                as t(id, number, order_date, off, customer, excl, vat, incl, hash, details)",
     )
     .bind(refs.company)
     .bind(refs.customer)
@@ -88,6 +98,7 @@ async fn insert_orders_in(
     .bind(&vat)
     .bind(&incl)
     .bind(&hashes)
+    .bind(&details)
     .execute(&mut *conn)
     .await?;
 
@@ -139,9 +150,10 @@ async fn insert_orders_in(
     sqlx::query(
         "insert into order_lines (company_id, order_id, version, position, product_id, sku,
                 description, quantity, unit_price, discount, vat_rate_id, vat_percentage,
-                vat_category, vat_country, vat_amount, total_excl_vat, total_incl_vat, category_id)
+                vat_category, vat_country, vat_amount, total_excl_vat, total_incl_vat, category_id,
+                unit)
          select $1, t.id, 1, t.pos, t.product, t.sku, t.description, t.qty, t.price, 0, $2, 21,
-                'standard', 'NL', t.vat, t.excl, t.incl, $3
+                'standard', 'NL', t.vat, t.excl, t.incl, $3, 'piece'
            from unnest($4::uuid[], $5::int[], $6::uuid[], $7::text[], $8::text[], $9::numeric[],
                        $10::numeric[], $11::numeric[], $12::numeric[], $13::numeric[])
                 as t(id, pos, product, sku, description, qty, price, excl, vat, incl)",
@@ -185,10 +197,11 @@ async fn insert_orders_in(
 
     sqlx::query(
         "insert into order_payments (company_id, order_id, version, position, method_id, amount,
-                reference, paid_at, paid_at_offset)
-         select $1, t.id, 1, 0, $2, t.amount, t.reference, t.paid_at, 3600
-           from unnest($3::uuid[], $4::numeric[], $5::text[], $6::timestamptz[])
-                as t(id, amount, reference, paid_at)",
+                reference, paid_at, paid_at_offset, provider, provider_reference, fee)
+         select $1, t.id, 1, 0, $2, t.amount, t.reference, t.paid_at, 3600, $7, t.reference,
+                t.fee
+           from unnest($3::uuid[], $4::numeric[], $5::text[], $6::timestamptz[], $8::jsonb[])
+                as t(id, amount, reference, paid_at, fee)",
     )
     .bind(refs.company)
     .bind(refs.method)
@@ -196,6 +209,8 @@ async fn insert_orders_in(
     .bind(&incl)
     .bind(&p_refs)
     .bind(&p_paid)
+    .bind(crate::data::PROVIDER)
+    .bind(&fees)
     .execute(&mut *conn)
     .await?;
 
@@ -247,6 +262,7 @@ struct Header {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     recorded_at: DateTime<Utc>,
+    details: Option<serde_json::Value>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -270,6 +286,8 @@ struct LineRow {
     total_excl_vat: Decimal,
     total_incl_vat: Decimal,
     category_id: Option<Uuid>,
+    kind: String,
+    unit: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -301,6 +319,10 @@ struct PaymentRow {
     reference: Option<String>,
     paid_at: Option<DateTime<Utc>>,
     paid_at_offset: Option<i32>,
+    status: String,
+    provider: Option<String>,
+    provider_reference: Option<String>,
+    fee: Option<serde_json::Value>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -325,7 +347,7 @@ pub async fn read_order(pool: &PgPool, company: Uuid, id: Uuid) -> sqlx::Result<
         "select o.id, o.external_id, v.version, v.number, v.status, v.order_date,
                 v.order_date_offset, v.currency, v.prices_include_vat, v.customer_id, v.customer,
                 v.credit_of, v.total_excl_vat, v.total_vat, v.total_incl_vat, o.created_at,
-                o.updated_at, v.recorded_at
+                o.updated_at, v.recorded_at, v.details
            from orders o
            join order_versions v
              on v.company_id = o.company_id and v.order_id = o.id and v.version = o.version
@@ -341,7 +363,7 @@ pub async fn read_order(pool: &PgPool, company: Uuid, id: Uuid) -> sqlx::Result<
     let lines = sqlx::query_as::<_, LineRow>(
         "select product_id, sku, description, quantity, unit_price, discount, vat_rate_id,
                 vat_percentage, vat_category, vat_country, vat_amount, exemption_reason,
-                total_excl_vat, total_incl_vat, category_id
+                total_excl_vat, total_incl_vat, category_id, kind, unit
            from order_lines where company_id = $1 and order_id = $2 and version = $3
           order by position",
     )
@@ -362,7 +384,8 @@ pub async fn read_order(pool: &PgPool, company: Uuid, id: Uuid) -> sqlx::Result<
     .fetch_all(&mut *conn)
     .await?;
     let payments = sqlx::query_as::<_, PaymentRow>(
-        "select method_id, amount, reference, paid_at, paid_at_offset
+        "select method_id, amount, reference, paid_at, paid_at_offset, status, provider,
+                provider_reference, fee
            from order_payments where company_id = $1 and order_id = $2 and version = $3
           order by position",
     )

@@ -90,6 +90,9 @@ pub struct Order {
     pub total_incl: Decimal,
 }
 
+/// The payment provider every benchmark order is paid through.
+pub const PROVIDER: &str = "mollie";
+
 fn cents(units: i64) -> Decimal {
     Decimal::new(units, 2)
 }
@@ -180,7 +183,8 @@ impl Order {
                     "sku": l.sku, "description": l.description,
                     "quantity": l.quantity.to_string(), "unit_price": l.unit_price.to_string(),
                     "vat": {"rate_id": refs.standard_rate, "amount": l.vat.to_string()},
-                    "total_excl_vat": l.excl.to_string(), "category_id": refs.category
+                    "total_excl_vat": l.excl.to_string(), "category_id": refs.category,
+                    "unit": "piece"
                 })
             })
             .collect();
@@ -207,9 +211,34 @@ impl Order {
             "costs": costs,
             "payments": [{"method_id": refs.method, "amount": self.total_incl.to_string(),
                           "reference": self.payment_reference,
-                          "paid_at": self.paid_at.to_rfc3339()}],
-            "totals": {"total_incl_vat": self.total_incl.to_string()}
+                          "paid_at": self.paid_at.to_rfc3339(),
+                          "provider": PROVIDER, "provider_reference": self.payment_reference,
+                          "fee": Self::fee()}],
+            "totals": {"total_incl_vat": self.total_incl.to_string()},
+            "invoice_number": self.number,
+            "invoice_date": self.order_date.date_naive().to_string()
         })
+    }
+
+    /// The payment provider's fee on every order's payment, as Koppel receives it.
+    pub fn fee() -> Value {
+        json!({"amount_excl_vat": "0.29",
+               "vat": {"percentage": "21", "category": "standard", "amount": "0.06"}})
+    }
+
+    /// The fee as Koppel stores it with the payment (the baseline writes the same JSON).
+    pub fn stored_fee() -> Value {
+        json!({"amount_excl_vat": "0.29",
+               "vat": {"rate_id": null, "rate_external_id": null, "percentage": "21",
+                       "category": "standard", "country": "NL", "amount": "0.06",
+                       "exemption_reason": null},
+               "amount_incl_vat": "0.35"})
+    }
+
+    /// The invoice details as Koppel stores them with the version.
+    pub fn details(&self) -> Value {
+        json!({"invoice_number": self.number,
+               "invoice_date": self.order_date.date_naive().to_string()})
     }
 
     /// A content hash as Koppel keeps one: SHA-256 of the document.
