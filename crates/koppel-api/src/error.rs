@@ -3,7 +3,7 @@
 //! A handler returns [`ApiError`]; its `IntoResponse` sets the status and
 //! parks the error in the response's extensions. The outermost middleware
 //! ([`crate::middleware::observe`]) then writes the problem body, because only it knows the
-//! request id and the caller's language. Every `code` comes from [`CODES`], so
+//! request id and the caller's language. Every `code` is a [`ProblemCode`], so
 //! the list of codes a client may see is in one place and documented.
 
 use axum::http::{HeaderValue, StatusCode, header};
@@ -95,138 +95,191 @@ pub struct CodeInfo {
     pub title_nl: &'static str,
 }
 
-/// Every top-level problem code the API answers, in one table.
-pub const CODES: &[CodeInfo] = &[
-    CodeInfo {
-        code: "malformed_json",
-        status: 400,
-        title_en: "The request body is not valid JSON",
-        title_nl: "De body van het verzoek is geen geldige JSON",
-    },
-    CodeInfo {
-        code: "invalid_request",
-        status: 400,
-        title_en: "The request contains errors",
-        title_nl: "Het verzoek bevat fouten",
-    },
-    CodeInfo {
-        code: "invalid_parameter",
-        status: 400,
-        title_en: "A parameter is invalid",
-        title_nl: "Een parameter is ongeldig",
-    },
-    CodeInfo {
-        code: "unauthorized",
-        status: 401,
-        title_en: "Authentication is required",
-        title_nl: "Authenticatie is vereist",
-    },
-    CodeInfo {
-        code: "insufficient_scope",
-        status: 403,
-        title_en: "The access token lacks a required scope",
-        title_nl: "Het toegangstoken mist een vereiste scope",
-    },
-    CodeInfo {
-        code: "idempotency_key_reused",
-        status: 400,
-        title_en: "The idempotency key was used with another request",
-        title_nl: "De idempotency-sleutel is al gebruikt voor een ander verzoek",
-    },
-    CodeInfo {
-        code: "not_found",
-        status: 404,
-        title_en: "The resource was not found",
-        title_nl: "De resource is niet gevonden",
-    },
-    CodeInfo {
-        code: "method_not_allowed",
-        status: 405,
-        title_en: "The method is not allowed for this resource",
-        title_nl: "Deze methode is niet toegestaan voor deze resource",
-    },
-    CodeInfo {
-        code: "idempotency_key_in_use",
-        status: 409,
-        title_en: "A request with this idempotency key is still running",
-        title_nl: "Een verzoek met deze idempotency-sleutel loopt nog",
-    },
-    CodeInfo {
-        code: "request_timeout",
-        status: 408,
-        title_en: "The request body did not arrive in time",
-        title_nl: "De body van het verzoek kwam niet op tijd binnen",
-    },
-    CodeInfo {
-        code: "payload_too_large",
-        status: 413,
-        title_en: "The request body is too large",
-        title_nl: "De body van het verzoek is te groot",
-    },
-    CodeInfo {
-        code: "unsupported_media_type",
-        status: 415,
-        title_en: "The content type is not supported",
-        title_nl: "Het content-type wordt niet ondersteund",
-    },
-    CodeInfo {
-        code: "rate_limited",
-        status: 429,
-        title_en: "Too many requests",
-        title_nl: "Te veel verzoeken",
-    },
-    CodeInfo {
-        code: "service_unavailable",
-        status: 503,
-        title_en: "The service is temporarily unavailable",
-        title_nl: "De dienst is tijdelijk niet beschikbaar",
-    },
-    CodeInfo {
-        code: "internal_error",
-        status: 500,
-        title_en: "Internal error",
-        title_nl: "Interne fout",
-    },
-];
+/// Every top-level problem `code` the API answers: one closed set, each with its status and
+/// titles beside it in [`ProblemCode::info`], so a code without them cannot compile, and the
+/// OpenAPI document lists them as the enum of `Problem.code`. (The `code`s of a problem's
+/// `errors` are the domain's table, `koppel_domain::problem::codes`.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ProblemCode {
+    /// The request body is not valid JSON (400).
+    MalformedJson,
+    /// The request contains errors (400).
+    InvalidRequest,
+    /// A parameter is invalid (400).
+    InvalidParameter,
+    /// Authentication is required (401).
+    Unauthorized,
+    /// The access token lacks a required scope (403).
+    InsufficientScope,
+    /// The idempotency key was used with another request (400).
+    IdempotencyKeyReused,
+    /// The resource was not found (404).
+    NotFound,
+    /// The method is not allowed for this resource (405).
+    MethodNotAllowed,
+    /// A request with this idempotency key is still running (409).
+    IdempotencyKeyInUse,
+    /// The request body did not arrive in time (408).
+    RequestTimeout,
+    /// The request body is too large (413).
+    PayloadTooLarge,
+    /// The content type is not supported (415).
+    UnsupportedMediaType,
+    /// Too many requests (429).
+    RateLimited,
+    /// The service is temporarily unavailable (503).
+    ServiceUnavailable,
+    /// Internal error (500).
+    InternalError,
+}
+
+impl ProblemCode {
+    /// Every code, in the order of the table.
+    pub const ALL: [ProblemCode; 15] = [
+        ProblemCode::MalformedJson,
+        ProblemCode::InvalidRequest,
+        ProblemCode::InvalidParameter,
+        ProblemCode::Unauthorized,
+        ProblemCode::InsufficientScope,
+        ProblemCode::IdempotencyKeyReused,
+        ProblemCode::NotFound,
+        ProblemCode::MethodNotAllowed,
+        ProblemCode::IdempotencyKeyInUse,
+        ProblemCode::RequestTimeout,
+        ProblemCode::PayloadTooLarge,
+        ProblemCode::UnsupportedMediaType,
+        ProblemCode::RateLimited,
+        ProblemCode::ServiceUnavailable,
+        ProblemCode::InternalError,
+    ];
+
+    /// The code's wire name, status and titles.
+    pub fn info(self) -> CodeInfo {
+        match self {
+            ProblemCode::MalformedJson => CodeInfo {
+                code: "malformed_json",
+                status: 400,
+                title_en: "The request body is not valid JSON",
+                title_nl: "De body van het verzoek is geen geldige JSON",
+            },
+            ProblemCode::InvalidRequest => CodeInfo {
+                code: "invalid_request",
+                status: 400,
+                title_en: "The request contains errors",
+                title_nl: "Het verzoek bevat fouten",
+            },
+            ProblemCode::InvalidParameter => CodeInfo {
+                code: "invalid_parameter",
+                status: 400,
+                title_en: "A parameter is invalid",
+                title_nl: "Een parameter is ongeldig",
+            },
+            ProblemCode::Unauthorized => CodeInfo {
+                code: "unauthorized",
+                status: 401,
+                title_en: "Authentication is required",
+                title_nl: "Authenticatie is vereist",
+            },
+            ProblemCode::InsufficientScope => CodeInfo {
+                code: "insufficient_scope",
+                status: 403,
+                title_en: "The access token lacks a required scope",
+                title_nl: "Het toegangstoken mist een vereiste scope",
+            },
+            ProblemCode::IdempotencyKeyReused => CodeInfo {
+                code: "idempotency_key_reused",
+                status: 400,
+                title_en: "The idempotency key was used with another request",
+                title_nl: "De idempotency-sleutel is al gebruikt voor een ander verzoek",
+            },
+            ProblemCode::NotFound => CodeInfo {
+                code: "not_found",
+                status: 404,
+                title_en: "The resource was not found",
+                title_nl: "De resource is niet gevonden",
+            },
+            ProblemCode::MethodNotAllowed => CodeInfo {
+                code: "method_not_allowed",
+                status: 405,
+                title_en: "The method is not allowed for this resource",
+                title_nl: "Deze methode is niet toegestaan voor deze resource",
+            },
+            ProblemCode::IdempotencyKeyInUse => CodeInfo {
+                code: "idempotency_key_in_use",
+                status: 409,
+                title_en: "A request with this idempotency key is still running",
+                title_nl: "Een verzoek met deze idempotency-sleutel loopt nog",
+            },
+            ProblemCode::RequestTimeout => CodeInfo {
+                code: "request_timeout",
+                status: 408,
+                title_en: "The request body did not arrive in time",
+                title_nl: "De body van het verzoek kwam niet op tijd binnen",
+            },
+            ProblemCode::PayloadTooLarge => CodeInfo {
+                code: "payload_too_large",
+                status: 413,
+                title_en: "The request body is too large",
+                title_nl: "De body van het verzoek is te groot",
+            },
+            ProblemCode::UnsupportedMediaType => CodeInfo {
+                code: "unsupported_media_type",
+                status: 415,
+                title_en: "The content type is not supported",
+                title_nl: "Het content-type wordt niet ondersteund",
+            },
+            ProblemCode::RateLimited => CodeInfo {
+                code: "rate_limited",
+                status: 429,
+                title_en: "Too many requests",
+                title_nl: "Te veel verzoeken",
+            },
+            ProblemCode::ServiceUnavailable => CodeInfo {
+                code: "service_unavailable",
+                status: 503,
+                title_en: "The service is temporarily unavailable",
+                title_nl: "De dienst is tijdelijk niet beschikbaar",
+            },
+            ProblemCode::InternalError => CodeInfo {
+                code: "internal_error",
+                status: 500,
+                title_en: "Internal error",
+                title_nl: "Interne fout",
+            },
+        }
+    }
+}
 
 /// The `Retry-After` of an answer given while the database is unavailable:
 /// a restart or fail-over usually completes within it.
 pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
 
-/// Looks a code up in [`CODES`].
-pub fn code_info(code: &str) -> &'static CodeInfo {
-    CODES
-        .iter()
-        .find(|info| info.code == code)
-        .unwrap_or_else(|| code_info("internal_error"))
-}
-
 impl ApiError {
     /// The stable code of this error.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ProblemCode {
         match self {
-            ApiError::MalformedJson(_) => "malformed_json",
-            ApiError::InvalidRequest(_) => "invalid_request",
-            ApiError::InvalidParameter(_) => "invalid_parameter",
-            ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
-            ApiError::PayloadTooLarge => "payload_too_large",
-            ApiError::RequestTimeout => "request_timeout",
-            ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::InsufficientScope(_) => "insufficient_scope",
-            ApiError::NotFound => "not_found",
-            ApiError::MethodNotAllowed => "method_not_allowed",
-            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
-            ApiError::IdempotencyKeyInUse { .. } => "idempotency_key_in_use",
-            ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::Unavailable | ApiError::Contention => "service_unavailable",
-            ApiError::Internal => "internal_error",
+            ApiError::MalformedJson(_) => ProblemCode::MalformedJson,
+            ApiError::InvalidRequest(_) => ProblemCode::InvalidRequest,
+            ApiError::InvalidParameter(_) => ProblemCode::InvalidParameter,
+            ApiError::UnsupportedMediaType { .. } => ProblemCode::UnsupportedMediaType,
+            ApiError::PayloadTooLarge => ProblemCode::PayloadTooLarge,
+            ApiError::RequestTimeout => ProblemCode::RequestTimeout,
+            ApiError::Unauthorized(_) => ProblemCode::Unauthorized,
+            ApiError::InsufficientScope(_) => ProblemCode::InsufficientScope,
+            ApiError::NotFound => ProblemCode::NotFound,
+            ApiError::MethodNotAllowed => ProblemCode::MethodNotAllowed,
+            ApiError::IdempotencyKeyReused => ProblemCode::IdempotencyKeyReused,
+            ApiError::IdempotencyKeyInUse { .. } => ProblemCode::IdempotencyKeyInUse,
+            ApiError::RateLimited { .. } => ProblemCode::RateLimited,
+            ApiError::Unavailable | ApiError::Contention => ProblemCode::ServiceUnavailable,
+            ApiError::Internal => ProblemCode::InternalError,
         }
     }
 
     /// The HTTP status of this error.
     pub fn status(&self) -> StatusCode {
-        StatusCode::from_u16(code_info(self.code()).status)
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::from_u16(self.code().info().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     /// A request-content error with a single problem.
@@ -382,7 +435,7 @@ impl ApiError {
 
     /// Renders the problem body for a language and request id.
     pub fn to_problem(&self, language: Language, request_id: &str) -> Problem {
-        let info = code_info(self.code());
+        let info = self.code().info();
         let (errors, error_count) = match self {
             ApiError::InvalidRequest(violations) => (
                 Some(ProblemItem::all(violations, language)),
@@ -420,7 +473,7 @@ pub struct Problem {
     /// What went wrong in this request, in the caller's language.
     pub detail: String,
     /// Stable, language-neutral code of the kind of problem.
-    #[schema(example = "invalid_request")]
+    #[schema(value_type = ProblemCode, example = "invalid_request")]
     pub code: String,
     /// The id of this request, also in the `X-Request-Id` header; quote it to support.
     pub request_id: String,
@@ -553,5 +606,44 @@ impl std::fmt::Display for ErrorChain<'_> {
             source = cause.source();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::closed_sets::tests::values;
+
+    #[test]
+    fn the_documented_problem_codes_are_the_table_and_each_is_unique() {
+        let table: Vec<&str> = ProblemCode::ALL.iter().map(|c| c.info().code).collect();
+        assert_eq!(values::<ProblemCode>(), table);
+        let unique: BTreeSet<&str> = table.iter().copied().collect();
+        assert_eq!(unique.len(), table.len());
+        for code in ProblemCode::ALL {
+            let info = code.info();
+            assert!(
+                StatusCode::from_u16(info.status)
+                    .is_ok_and(|s| s.is_client_error() || s.is_server_error()),
+                "{}",
+                info.code
+            );
+            assert!(!info.title_en.is_empty() && !info.title_nl.is_empty());
+        }
+    }
+
+    #[test]
+    fn an_error_answers_its_codes_status() {
+        assert_eq!(ApiError::NotFound.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            ApiError::Contention.status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        let problem = ApiError::RequestTimeout.to_problem(Language::Dutch, "r1");
+        assert_eq!(problem.code, "request_timeout");
+        assert_eq!(problem.r#type, "urn:koppel:problem:request_timeout");
+        assert_eq!(problem.status, 408);
     }
 }
