@@ -11,6 +11,7 @@ use koppel_domain::problem::{Violation, codes};
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
+use crate::bounds;
 use crate::error::ApiError;
 
 /// A JSON body, parsed exactly once, with errors that point at the field.
@@ -146,13 +147,10 @@ fn refusal<T: DeserializeOwned>(bytes: &[u8], first: &serde_json::Error) -> ApiE
 /// escape of its own, so jumping from one backslash to the next past the
 /// character it escapes sees exactly the escapes, `\\u0000` (text) not among
 /// them. One `memchr` pass: this runs over every body, batches of megabytes too.
-/// The longest text any field takes, in characters (SPEC "Bounds": notes, 4,000). Every
-/// string of every body is held to it, so that no request stores a 12 MB name.
-pub const MAX_TEXT_CHARS: usize = 4_000;
-
-/// Whether some string in valid JSON text may be longer than [`MAX_TEXT_CHARS`]: its raw
-/// form (escapes included, so never shorter than the text) is. A scan from quote to quote,
-/// as cheap as the NUL check; only a body that has such a string is looked at closer.
+/// Whether some string in valid JSON text may be longer than the shortest bound of any field
+/// ([`bounds::SHORTEST_BOUND`]): its raw form (escapes included, so never shorter than the
+/// text) is. A scan from quote to quote, as cheap as the NUL check; only a body that has such
+/// a string is looked at closer.
 fn may_have_long_text(bytes: &[u8]) -> bool {
     let mut at = 0;
     while let Some(open) = memchr::memchr(b'"', &bytes[at..]) {
@@ -168,7 +166,7 @@ fn may_have_long_text(bytes: &[u8]) -> bool {
                 return false;
             }
         };
-        if end - start > MAX_TEXT_CHARS {
+        if end - start > bounds::SHORTEST_BOUND {
             return true;
         }
         at = end + 1;
@@ -176,22 +174,28 @@ fn may_have_long_text(bytes: &[u8]) -> bool {
     false
 }
 
-/// Every string in the JSON text longer than [`MAX_TEXT_CHARS`] characters, as violations
-/// at its pointer; at most [`crate::error::MAX_PROBLEM_ITEMS`].
+/// Every string in the JSON text longer than its field's bound ([`bounds::max_chars`]), as
+/// violations at its pointer; at most [`crate::error::MAX_PROBLEM_ITEMS`].
 fn long_texts(bytes: &[u8]) -> Vec<Violation> {
-    fn walk(value: &serde_json::Value, pointer: &mut String, out: &mut Vec<Violation>) {
+    fn walk(
+        value: &serde_json::Value,
+        field: &str,
+        pointer: &mut String,
+        out: &mut Vec<Violation>,
+    ) {
         if out.len() >= crate::error::MAX_PROBLEM_ITEMS {
             return;
         }
         match value {
             serde_json::Value::String(text) => {
+                let bound = bounds::max_chars(field);
                 let chars = text.chars().count();
-                if chars > MAX_TEXT_CHARS {
+                if chars > bound {
                     out.push(Violation::new(
                         pointer.clone(),
                         codes::TEXT_TOO_LONG,
-                        format!("at most {MAX_TEXT_CHARS} characters, not {chars}"),
-                        format!("hoogstens {MAX_TEXT_CHARS} tekens, geen {chars}"),
+                        format!("at most {bound} characters, not {chars}"),
+                        format!("hoogstens {bound} tekens, geen {chars}"),
                     ));
                 }
             }
@@ -199,7 +203,7 @@ fn long_texts(bytes: &[u8]) -> Vec<Violation> {
                 for (i, item) in items.iter().enumerate() {
                     let len = pointer.len();
                     pointer.push_str(&format!("/{i}"));
-                    walk(item, pointer, out);
+                    walk(item, field, pointer, out);
                     pointer.truncate(len);
                 }
             }
@@ -208,7 +212,7 @@ fn long_texts(bytes: &[u8]) -> Vec<Violation> {
                     let len = pointer.len();
                     pointer.push('/');
                     pointer.push_str(&escape_pointer(key));
-                    walk(item, pointer, out);
+                    walk(item, key, pointer, out);
                     pointer.truncate(len);
                 }
             }
@@ -219,7 +223,7 @@ fn long_texts(bytes: &[u8]) -> Vec<Violation> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    walk(&value, &mut String::new(), &mut out);
+    walk(&value, "", &mut String::new(), &mut out);
     out
 }
 
@@ -327,21 +331,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_text_over_the_bound_is_refused_at_its_pointer_and_escapes_count_as_one_character() {
-        let long = "x".repeat(MAX_TEXT_CHARS + 1);
-        let body = format!(r#"{{"name": "ok", "lines": [{{"d": "a\"b"}}, {{"d": "{long}"}}]}}"#);
+    fn a_text_over_its_fields_bound_is_refused_at_its_pointer_and_escapes_count_as_one() {
+        // A reference (255), a description (500) and a note (4,000), each one over.
+        let body = format!(
+            r#"{{"external_id": "{}", "lines": [{{"description": "a\"b"}},
+                {{"description": "{}", "vat": {{"exemption_reason": "{}"}}}}],
+                "company_ids": ["{}"]}}"#,
+            "i".repeat(256),
+            "d".repeat(501),
+            "n".repeat(4_001),
+            "c".repeat(256)
+        );
         assert!(may_have_long_text(body.as_bytes()));
-        let found = long_texts(body.as_bytes());
-        assert_eq!(found.len(), 1);
-        assert_eq!(found[0].pointer, "/lines/1/d");
-        assert_eq!(found[0].code, "text_too_long");
-        // 4,000 characters written as escapes are longer raw, but not too long.
-        let escaped = "\\u00e9".repeat(MAX_TEXT_CHARS);
-        let body = format!(r#"{{"name": "{escaped}"}}"#);
+        let mut found: Vec<(String, String)> = long_texts(body.as_bytes())
+            .into_iter()
+            .map(|v| (v.pointer, v.message_en))
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                (
+                    "/company_ids/0".to_owned(),
+                    "at most 255 characters, not 256".to_owned()
+                ),
+                (
+                    "/external_id".to_owned(),
+                    "at most 255 characters, not 256".to_owned()
+                ),
+                (
+                    "/lines/1/description".to_owned(),
+                    "at most 500 characters, not 501".to_owned()
+                ),
+                (
+                    "/lines/1/vat/exemption_reason".to_owned(),
+                    "at most 4000 characters, not 4001".to_owned()
+                ),
+            ]
+        );
+        // Exactly the bounds pass; 500 characters written as escapes are longer raw, but
+        // not too long.
+        let escaped = "\\u00e9".repeat(500);
+        let body = format!(
+            r#"{{"description": "{escaped}", "email": "{}", "sku": "{}"}}"#,
+            "e".repeat(254),
+            "s".repeat(255)
+        );
         assert!(may_have_long_text(body.as_bytes()));
         assert!(long_texts(body.as_bytes()).is_empty());
-        // Exactly the bound passes the cheap scan already; escaped quotes do not end a text.
-        let body = format!(r#"{{"a": "{}", "b": "\"\\"}}"#, "y".repeat(MAX_TEXT_CHARS));
+        // Below the shortest bound the cheap scan is enough; escaped quotes do not end a text.
+        let body = format!(r#"{{"a": "{}", "b": "\"\\"}}"#, "y".repeat(254));
         assert!(!may_have_long_text(body.as_bytes()));
     }
 

@@ -9,6 +9,7 @@ mod app;
 pub mod auth;
 pub mod body;
 pub mod booking;
+pub mod bounds;
 pub mod buyer;
 pub mod clock;
 pub mod closed_sets;

@@ -5,7 +5,9 @@ use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayItems, ObjectBuilder, Schema, SchemaType, Type,
+};
 use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
 use utoipa::openapi::server::ServerBuilder;
 use utoipa::openapi::{ContactBuilder, InfoBuilder, LicenseBuilder, OpenApi, Ref, RefOr, Required};
@@ -356,7 +358,54 @@ pub fn close_request_schemas(openapi: &mut OpenApi) {
             && !object.properties.is_empty()
         {
             object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+            for (name, property) in object.properties.iter_mut() {
+                bound_text(name, property);
+            }
         }
+    }
+}
+
+/// States the bound of a request text as the body parser enforces it ([`crate::bounds`]):
+/// a decimal's pattern, or the field's `maxLength`; a string already bounded by a format,
+/// pattern or enum is left as it is. A string array's items count under its name.
+fn bound_text(name: &str, property: &mut RefOr<Schema>) {
+    let RefOr::T(schema) = property else {
+        return;
+    };
+    let text = match schema {
+        Schema::Object(object) => object,
+        Schema::Array(array) => match &mut array.items {
+            ArrayItems::RefOrSchema(items) => match items.as_mut() {
+                RefOr::T(Schema::Object(object)) => object,
+                _ => return,
+            },
+            _ => return,
+        },
+        Schema::OneOf(one_of) => {
+            for item in one_of.items.iter_mut() {
+                bound_text(name, item);
+            }
+            return;
+        }
+        _ => return,
+    };
+    let is_string = match &text.schema_type {
+        SchemaType::Type(Type::String) => true,
+        SchemaType::Array(types) => types.contains(&Type::String),
+        _ => false,
+    };
+    if !is_string
+        || text.max_length.is_some()
+        || text.pattern.is_some()
+        || text.format.is_some()
+        || text.enum_values.is_some()
+    {
+        return;
+    }
+    if crate::bounds::is_decimal(name) {
+        text.pattern = Some(crate::bounds::DECIMAL_PATTERN.to_owned());
+    } else {
+        text.max_length = Some(crate::bounds::max_chars(name));
     }
 }
 
@@ -379,7 +428,7 @@ fn collect_schema_references(schema: &Schema, names: &mut Vec<String>) {
             }
         }
         Schema::Array(array) => {
-            if let utoipa::openapi::schema::ArrayItems::RefOrSchema(items) = &array.items {
+            if let ArrayItems::RefOrSchema(items) = &array.items {
                 collect_references(items, names);
             }
         }

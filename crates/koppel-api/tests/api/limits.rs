@@ -344,7 +344,7 @@ async fn a_problem_lists_100_errors_and_counts_them_all(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]
-async fn a_text_over_4000_characters_is_refused_at_its_pointer(pool: PgPool) {
+async fn a_text_over_its_fields_bound_is_refused_at_its_pointer(pool: PgPool) {
     let app = TestApp::new(pool);
     let company = app.company("Lange Namen B.V.").await;
     let vendor = app.client(ClientKind::Vendor, &[company]).await;
@@ -366,12 +366,44 @@ async fn a_text_over_4000_characters_is_refused_at_its_pointer(pool: PgPool) {
     let errors = response.problem().errors.unwrap();
     assert_eq!(errors[0].pointer, "/name");
     assert_eq!(errors[0].code, "text_too_long");
+    // The bounds of SPEC "Bounds", as the OpenAPI document states them: a name 500, an
+    // e-mail address 254, a reference 255; each refused one over, accepted at it.
+    let over = app
+        .post(
+            &customers,
+            &token,
+            json!({"external_id": "over", "name": "n".repeat(501),
+                   "email": format!("{}@example.nl", "e".repeat(244)),
+                   "number": "9".repeat(256)}),
+        )
+        .await;
+    assert_eq!(over.status, StatusCode::BAD_REQUEST, "{}", over.text);
+    let mut pointers: Vec<String> = over
+        .problem()
+        .errors
+        .unwrap()
+        .into_iter()
+        .map(|e| e.pointer)
+        .collect();
+    pointers.sort();
+    assert_eq!(pointers, ["/email", "/name", "/number"]);
     let fits = app
         .post(
             &customers,
             &token,
-            json!({"external_id": "kort", "name": "n".repeat(400)}),
+            json!({"external_id": "kort", "name": "n".repeat(500),
+                   "number": "9".repeat(255)}),
         )
         .await;
     assert_eq!(fits.status, StatusCode::CREATED, "{}", fits.text);
+    let spec = serde_json::to_value(koppel_api::openapi()).unwrap();
+    let input = &spec["components"]["schemas"]["CustomerInput"]["properties"];
+    assert_eq!(
+        (
+            &input["name"]["maxLength"],
+            &input["email"]["maxLength"],
+            &input["number"]["maxLength"]
+        ),
+        (&json!(500), &json!(254), &json!(255))
+    );
 }

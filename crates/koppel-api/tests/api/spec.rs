@@ -206,6 +206,26 @@ fn every_request_schema_is_closed_as_the_server_refuses_unknown_fields() {
                 "{name} is not closed"
             );
         }
+        // SPEC "Bounds": every request string has a maxLength, pattern, format or enum.
+        for (property, definition) in schema["properties"].as_object().into_iter().flatten() {
+            let candidates = std::iter::once(definition)
+                .chain(definition["oneOf"].as_array().into_iter().flatten())
+                .chain(std::iter::once(&definition["items"]));
+            for candidate in candidates {
+                let is_string = candidate["type"] == "string"
+                    || candidate["type"]
+                        .as_array()
+                        .is_some_and(|t| t.contains(&Value::from("string")));
+                if is_string {
+                    assert!(
+                        ["maxLength", "pattern", "format", "enum"]
+                            .iter()
+                            .any(|k| candidate.get(k).is_some()),
+                        "{name}.{property} is an unbounded string"
+                    );
+                }
+            }
+        }
     }
     // The token form stays open: RFC 6749 §3.2 wants unknown parameters ignored.
     assert_ne!(
