@@ -129,6 +129,8 @@ pub enum ExternalKind {
     Product,
     /// A receipt (`refund_of_external_id`).
     Receipt,
+    /// An order (`credit_of_external_id`).
+    Order,
 }
 
 impl ExternalKind {
@@ -145,6 +147,7 @@ impl ExternalKind {
             ExternalKind::VatRate => (codes::UNKNOWN_VAT_RATE, "vat rate", "btw-tarief"),
             ExternalKind::Product => (codes::UNKNOWN_PRODUCT, "product", "product"),
             ExternalKind::Receipt => (codes::UNKNOWN_RECEIPT, "receipt", "kassabon"),
+            ExternalKind::Order => (codes::UNKNOWN_ORDER, "order", "order"),
         }
     }
 }

@@ -425,6 +425,9 @@ pub struct OrderDraft {
     /// For a credit order or refund: the order it corrects.
     #[serde(default)]
     pub credit_of: Option<String>,
+    /// The same order by the vendor's own id, instead of `credit_of`.
+    #[serde(default)]
+    pub credit_of_external_id: Option<String>,
     /// The invoice number the customer got.
     #[serde(default)]
     pub invoice_number: Option<String>,
@@ -586,6 +589,39 @@ fn exchange_rate(c: &mut Checker<'_>, draft: &OrderDraft) -> (Option<Decimal>, O
         c.missing("/exchange_rate_date".to_owned());
     }
     (rate, draft.exchange_rate_date)
+}
+
+/// The order a credit order corrects: `credit_of` (our id or, as before, the vendor's), or
+/// `credit_of_external_id`, which must exist and, when both are sent, name the same order.
+fn credited(c: &mut Checker<'_>, draft: &OrderDraft) -> Option<String> {
+    let Some(external_id) = draft.credit_of_external_id.as_deref() else {
+        return draft.credit_of.clone();
+    };
+    let pointer = "/credit_of_external_id";
+    let Some(ours) = c.refs.by_external_id(ExternalKind::Order, external_id) else {
+        c.push(
+            pointer,
+            codes::UNKNOWN_ORDER,
+            format!("no order has the external_id {external_id:?}"),
+            format!("geen order heeft de external_id {external_id:?}"),
+        );
+        return draft.credit_of.clone();
+    };
+    if let Some(sent) = draft.credit_of.as_deref() {
+        let sent_ours = c
+            .refs
+            .by_external_id(ExternalKind::Order, sent)
+            .unwrap_or_else(|| sent.to_owned());
+        if !sent_ours.eq_ignore_ascii_case(&ours) {
+            c.push(
+                pointer,
+                codes::REFERENCE_MISMATCH,
+                format!("the order with external_id {external_id:?} is not {sent}"),
+                format!("de order met external_id {external_id:?} is niet {sent}"),
+            );
+        }
+    }
+    Some(ours)
 }
 
 /// A validated address.
@@ -1196,7 +1232,7 @@ pub fn validate_order(
     }
     c.prices_include_vat = draft.prices_include_vat.unwrap_or(false);
     c.date = draft.order_date.map(|d| d.date_naive());
-    c.credit = draft.credit_of.is_some();
+    c.credit = draft.credit_of.is_some() || draft.credit_of_external_id.is_some();
     c.buyer_vat_pointer = Some("/customer/vat_number");
 
     let external_id = c
@@ -1220,6 +1256,7 @@ pub fn validate_order(
         "order",
         "order",
     );
+    let credit_of = credited(&mut c, draft);
 
     if draft.lines.is_empty() {
         c.push(
@@ -1327,7 +1364,7 @@ pub fn validate_order(
             lines,
             costs,
             payments,
-            credit_of: draft.credit_of.clone(),
+            credit_of,
             totals,
             company_currency: details
                 .exchange_rate

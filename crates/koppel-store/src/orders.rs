@@ -222,6 +222,8 @@ pub struct OrderRecord {
     pub customer: Option<serde_json::Value>,
     /// The order this one corrects.
     pub credit_of: Option<Uuid>,
+    /// That order's external id (read with the order: an external id never changes).
+    pub credit_of_external_id: Option<String>,
     /// Sum of the amounts excluding VAT.
     pub total_excl_vat: Decimal,
     /// Sum of the VAT.
@@ -928,6 +930,7 @@ struct HeaderRow {
     customer: Option<serde_json::Value>,
     details: Option<Json<OrderDetails>>,
     credit_of: Option<Uuid>,
+    credit_of_external_id: Option<String>,
     total_excl_vat: Decimal,
     total_vat: Decimal,
     total_incl_vat: Decimal,
@@ -950,7 +953,9 @@ struct HeaderRow {
 const HEADER_COLUMNS: &str = "o.company_id, o.id, o.external_id, v.version, v.number, v.status,
     v.order_date, v.order_date_offset, v.currency, v.prices_include_vat, v.customer_id,
     v.customer_external_id, v.customer, v.details,
-    v.credit_of, v.total_excl_vat, v.total_vat, v.total_incl_vat, v.total_excl_vat_company,
+    v.credit_of, (select c.external_id from orders c
+                   where c.company_id = v.company_id and c.id = v.credit_of) as credit_of_external_id,
+    v.total_excl_vat, v.total_vat, v.total_incl_vat, v.total_excl_vat_company,
     v.total_vat_company, v.total_incl_vat_company, o.created_at, o.updated_at,
     v.recorded_at, o.version as current_version";
 
@@ -1070,6 +1075,7 @@ impl From<HeaderRow> for OrderRecord {
             customer: h.customer,
             details: h.details.map(|d| d.0).unwrap_or_default(),
             credit_of: h.credit_of,
+            credit_of_external_id: h.credit_of_external_id,
             total_excl_vat: h.total_excl_vat,
             total_vat: h.total_vat,
             total_incl_vat: h.total_incl_vat,

@@ -1584,6 +1584,7 @@ fn the_documented_order_schema_and_the_accepted_fields_agree() {
             total_incl_vat: Some(1.into()),
         }),
         credit_of: Some("x".to_owned()),
+        credit_of_external_id: Some("x".to_owned()),
         invoice_number: Some("x".to_owned()),
         invoice_date: Some(chrono::NaiveDate::from_ymd_opt(2026, 1, 15).unwrap()),
         due_date: Some(chrono::NaiveDate::from_ymd_opt(2026, 1, 29).unwrap()),
@@ -1850,6 +1851,53 @@ async fn products_and_vat_rates_can_be_named_by_the_vendors_own_ids(pool: PgPool
         pointers(&refused.problem().errors.unwrap()),
         [(
             "/lines/0/vat/rate_external_id".to_owned(),
+            "reference_mismatch".to_owned()
+        )]
+    );
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_credit_order_names_the_order_it_corrects_by_the_vendors_own_id(pool: PgPool) {
+    let s = setup(pool).await;
+    let original = s.post(s.order("web-1")).await;
+    assert_eq!(original.status, StatusCode::CREATED, "{}", original.text);
+    let original_id = original.json()["id"].clone();
+
+    let mut credit = s.order("web-1-credit");
+    credit["credit_of_external_id"] = json!("web-1");
+    credit["status"] = json!("refunded");
+    credit["lines"][0]["quantity"] = json!(-2);
+    credit["lines"][0]["total_excl_vat"] = json!("-10.00");
+    credit["lines"][0]["vat"]["amount"] = json!("-2.10");
+    credit["costs"] = json!([]);
+    credit["payments"][0]["amount"] = json!("-12.10");
+    credit["totals"] = json!({"total_incl_vat": "-12.10"});
+    let stored = s.post(credit.clone()).await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+    let stored = stored.json();
+    assert_eq!(stored["credit_of"], original_id);
+    assert_eq!(stored["credit_of_external_id"], "web-1");
+
+    let mut unknown = credit.clone();
+    unknown["external_id"] = json!("web-2-credit");
+    unknown["credit_of_external_id"] = json!("web-404");
+    let refused = s.post(unknown).await;
+    assert_eq!(
+        pointers(&refused.problem().errors.unwrap()),
+        [(
+            "/credit_of_external_id".to_owned(),
+            "unknown_order".to_owned()
+        )]
+    );
+    let other = s.post(s.order("web-3")).await.json();
+    let mut mismatch = credit;
+    mismatch["external_id"] = json!("web-3-credit");
+    mismatch["credit_of"] = other["id"].clone();
+    let refused = s.post(mismatch).await;
+    assert_eq!(
+        pointers(&refused.problem().errors.unwrap()),
+        [(
+            "/credit_of_external_id".to_owned(),
             "reference_mismatch".to_owned()
         )]
     );

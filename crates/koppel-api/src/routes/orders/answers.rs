@@ -355,6 +355,8 @@ pub struct Order {
     pub vat_breakdown: Vec<OrderVatGroup>,
     /// For a credit order or refund: the id of the order it corrects.
     pub credit_of: Option<Uuid>,
+    /// That order's external id (the vendor's own).
+    pub credit_of_external_id: Option<String>,
     /// The invoice number.
     pub invoice_number: Option<String>,
     /// The invoice date, the tax point (else `order_date` is).
@@ -444,6 +446,7 @@ impl From<OrderRecord> for Order {
                 .map(OrderVatGroup::from)
                 .collect(),
             credit_of: r.credit_of,
+            credit_of_external_id: r.credit_of_external_id,
             invoice_number: r.details.invoice_number,
             invoice_date: r.details.invoice_date,
             due_date: r.details.due_date,

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use koppel_domain::business_day::first_instant_at_or_after;
-use koppel_domain::document::KnownReferences;
+use koppel_domain::document::{ExternalKind, KnownReferences};
 use koppel_domain::order::{OrderDraft, OrderStatus, ValidOrder, validate_order};
 use koppel_domain::problem::Violation;
 use koppel_store::orders::Outcome;
@@ -92,6 +92,7 @@ pub(super) fn want(draft: &OrderDraft, wanted: &mut Wanted) {
             .extend(customer.external_id.clone());
     }
     wanted.orders.extend(draft.credit_of.clone());
+    wanted.orders.extend(draft.credit_of_external_id.clone());
 }
 
 /// Everything the drafts of one request reference, loaded in one query,
@@ -128,6 +129,19 @@ pub(super) async fn references(
         .resolve(company_id, &wanted.orders)
         .await?;
     known.orders.extend(orders.keys().cloned());
+    // A key that is not our id is the vendor's: `credit_of_external_id` resolves through it,
+    // and the canonical form then finds our id by itself.
+    let mut orders = orders;
+    for (key, id) in orders.clone() {
+        let ours = id.to_string();
+        if !key.eq_ignore_ascii_case(&ours) {
+            known
+                .external
+                .insert((ExternalKind::Order, key), ours.clone());
+        }
+        known.orders.insert(ours.clone());
+        orders.insert(ours, id);
+    }
     Ok((known, orders))
 }
 

@@ -315,6 +315,10 @@ pub struct OrderInput {
     pub totals: Option<OrderTotalsInput>,
     /// For a credit order or refund: the order it corrects, by our id or the vendor's `external_id`.
     pub credit_of: Option<String>,
+    /// The same order by the vendor's own id only (its `external_id`), instead of
+    /// `credit_of`; unknown, or naming another order than `credit_of`: 400 at this field.
+    #[schema(example = "web-1001")]
+    pub credit_of_external_id: Option<String>,
     /// The invoice number the customer got.
     #[schema(example = "F2026-0042")]
     pub invoice_number: Option<String>,
