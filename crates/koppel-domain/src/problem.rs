@@ -128,6 +128,9 @@ pub mod codes {
         CURRENCY_NOT_COMPANY_CURRENCY = "currency_not_company_currency",
             "a receipt is in the currency the company keeps its books in",
             "een kassabon is in de valuta van de administratie";
+        INVALID_PERCENTAGE = "invalid_percentage",
+            "a vat rate's percentage is between 0 and 100 with at most 4 decimals",
+            "het percentage van een btw-tarief ligt tussen 0 en 100, met hoogstens 4 decimalen";
         EXCHANGE_RATE_REQUIRED = "exchange_rate_required",
             "a document in another currency than the company's books needs exchange_rate and exchange_rate_date",
             "een document in een andere valuta dan die van de administratie heeft exchange_rate en exchange_rate_date nodig";

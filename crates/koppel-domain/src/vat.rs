@@ -300,6 +300,45 @@ pub fn default_dutch_rates() -> Vec<DefaultVatRate> {
     ]
 }
 
+/// Checks the percentage a company's VAT rate is given for its category: between 0 and 100
+/// with at most 4 decimals; 0 for a zero-rated category; above 0 for standard, reduced and
+/// margin (an OSS rate may be stored at 0 until the destination's rate is known). The one
+/// place this rule lives; the API's VAT-rate route asks it.
+pub fn check_rate_percentage(
+    category: VatCategory,
+    percentage: Decimal,
+) -> Option<crate::problem::Violation> {
+    use crate::problem::{Violation, codes};
+    if percentage < Decimal::ZERO
+        || percentage > Decimal::ONE_HUNDRED
+        || percentage.normalize().scale() > 4
+    {
+        return Some(Violation::new(
+            "/percentage",
+            codes::INVALID_PERCENTAGE,
+            "the percentage must be between 0 and 100 with at most 4 decimals",
+            "het percentage moet tussen 0 en 100 liggen, met hoogstens 4 decimalen",
+        ));
+    }
+    if category.is_zero_rated() && !percentage.is_zero() {
+        return Some(Violation::new(
+            "/percentage",
+            codes::VAT_CATEGORY_PERCENTAGE_MISMATCH,
+            format!("category {category} has a percentage of 0"),
+            format!("categorie {category} heeft een percentage van 0"),
+        ));
+    }
+    if !category.is_zero_rated() && category != VatCategory::Oss && percentage.is_zero() {
+        return Some(Violation::new(
+            "/percentage",
+            codes::VAT_CATEGORY_PERCENTAGE_MISMATCH,
+            format!("category {category} needs a percentage above 0"),
+            format!("categorie {category} vraagt een percentage boven 0"),
+        ));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -458,6 +497,35 @@ mod tests {
             pct("9"),
             day(2018, 1, 1)
         ));
+    }
+
+    #[test]
+    fn a_rates_percentage_fits_its_category() {
+        let code = |c, p: &str| check_rate_percentage(c, pct(p)).map(|v| v.code);
+        assert_eq!(code(VatCategory::Standard, "21"), None);
+        assert_eq!(code(VatCategory::Margin, "9"), None);
+        assert_eq!(code(VatCategory::Oss, "0"), None);
+        assert_eq!(code(VatCategory::Zero, "0"), None);
+        assert_eq!(
+            code(VatCategory::Zero, "9"),
+            Some("vat_category_percentage_mismatch")
+        );
+        assert_eq!(
+            code(VatCategory::Reduced, "0"),
+            Some("vat_category_percentage_mismatch")
+        );
+        assert_eq!(
+            code(VatCategory::Standard, "101"),
+            Some("invalid_percentage")
+        );
+        assert_eq!(
+            code(VatCategory::Standard, "-1"),
+            Some("invalid_percentage")
+        );
+        assert_eq!(
+            code(VatCategory::Standard, "21.00001"),
+            Some("invalid_percentage")
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use koppel_domain::identifiers::CountryCode;
-use koppel_domain::vat::VatCategory;
+use koppel_domain::vat::{self, VatCategory};
 use koppel_store::settings::{NewVatRate, Upserted, VatRateRecord};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -146,34 +146,7 @@ pub async fn upsert_vat_rate(
         ));
     }
     let percentage = input.percentage;
-    if percentage < Decimal::ZERO
-        || percentage > Decimal::ONE_HUNDRED
-        || percentage.normalize().scale() > 4
-    {
-        errors.push(violation(
-            "/percentage",
-            "invalid_percentage",
-            "the percentage must be between 0 and 100 with at most 4 decimals",
-            "het percentage moet tussen 0 en 100 liggen, met hoogstens 4 decimalen",
-        ));
-    } else if input.category.is_zero_rated() && !percentage.is_zero() {
-        errors.push(violation(
-            "/percentage",
-            "vat_category_percentage_mismatch",
-            format!("category {} has a percentage of 0", input.category),
-            format!("categorie {} heeft een percentage van 0", input.category),
-        ));
-    } else if !input.category.is_zero_rated()
-        && input.category != VatCategory::Oss
-        && percentage.is_zero()
-    {
-        errors.push(violation(
-            "/percentage",
-            "vat_category_percentage_mismatch",
-            format!("category {} needs a percentage above 0", input.category),
-            format!("categorie {} vraagt een percentage boven 0", input.category),
-        ));
-    }
+    errors.extend(vat::check_rate_percentage(input.category, percentage));
     if !errors.is_empty() {
         return Err(ApiError::InvalidRequest(errors));
     }
