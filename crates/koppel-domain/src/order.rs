@@ -24,12 +24,13 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::customer::{ContactIds, check_contact};
 use crate::document::{
     Checker, Converted, ExternalKind, Groups, LineInput, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced,
     Purchase, References, Resolved, SentPrices, Totals, TotalsDraft, ValidVat, VatDraft, VatGroup,
     is_leap_second, leap_second_refused, within_bounds,
 };
-use crate::identifiers::{CountryCode, KvkNumber, VatNumber, email_is_valid};
+use crate::identifiers::{CountryCode, KvkNumber, VatNumber};
 use crate::money::{MAX_INPUT_SCALE, max_group_tolerance};
 use crate::problem::{Violation, codes};
 use crate::vat::VatCategory;
@@ -861,55 +862,24 @@ pub(crate) fn customer(c: &mut Checker<'_>, draft: &CustomerDraft) -> ValidCusto
         draft.external_id.as_deref(),
         ExternalKind::Customer,
     );
-    if let Some(email) = &draft.email
-        && !email_is_valid(email.trim())
-    {
-        c.push(
-            "/customer/email",
-            codes::INVALID_EMAIL,
-            format!("{email:?} is not a valid e-mail address"),
-            format!("{email:?} is geen geldig e-mailadres"),
-        );
-    }
-    let vat_number = draft
-        .vat_number
-        .as_deref()
-        .filter(|v| !v.trim().is_empty())
-        .and_then(|raw| match VatNumber::parse(raw) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                c.push(
-                    "/customer/vat_number",
-                    codes::INVALID_VAT_NUMBER,
-                    e.to_string(),
-                    format!("{raw:?} is geen geldig btw-nummer (formaat of controlecijfers)"),
-                );
-                None
-            }
-        });
-    let coc_number = draft
-        .coc_number
-        .as_deref()
-        .filter(|v| !v.trim().is_empty())
-        .and_then(|raw| match KvkNumber::parse(raw) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                c.push(
-                    "/customer/coc_number",
-                    codes::INVALID_KVK_NUMBER,
-                    e.to_string(),
-                    format!("een kvk-nummer heeft precies 8 cijfers, ontvangen: {raw:?}"),
-                );
-                None
-            }
-        });
+    let ContactIds {
+        email,
+        vat_number,
+        coc_number,
+    } = check_contact(
+        "/customer",
+        draft.email.as_deref(),
+        draft.vat_number.as_deref(),
+        draft.coc_number.as_deref(),
+        &mut c.out,
+    );
     c.buyer_vat = vat_number.clone();
     ValidCustomer {
         id,
         external_id,
         name: draft.name.clone(),
         company_name: draft.company_name.clone(),
-        email: draft.email.as_ref().map(|e| e.trim().to_owned()),
+        email,
         phone: draft.phone.clone(),
         vat_number,
         coc_number,

@@ -5,7 +5,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use koppel_domain::identifiers::{CountryCode, KvkNumber, VatNumber, email_is_valid};
+use koppel_domain::customer::{ContactIds, check_contact};
+use koppel_domain::identifiers::CountryCode;
 use koppel_domain::problem::Violation;
 use koppel_store::customers::{CustomerFilter, CustomerRecord, NewCustomer};
 use koppel_store::settings::{Outcome, Upserted};
@@ -227,60 +228,19 @@ fn check_address(
 fn parse_customer(input: CustomerInput) -> Result<NewCustomer, ApiError> {
     let mut errors = Vec::new();
     check_external_id_and_name(&input.external_id, &input.name, &mut errors);
-    let email = input
-        .email
-        .map(|e| e.trim().to_owned())
-        .filter(|e| !e.is_empty());
-    if let Some(email) = &email
-        && !email_is_valid(email)
-    {
-        errors.push(violation(
-            "/email",
-            "invalid_email",
-            "not a valid e-mail address",
-            "geen geldig e-mailadres",
-        ));
-    }
-    let vat_number = match input
-        .vat_number
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-    {
-        None => None,
-        Some(raw) => match VatNumber::parse(raw) {
-            Ok(number) => Some(number.as_str().to_owned()),
-            Err(e) => {
-                errors.push(violation(
-                    "/vat_number",
-                    "invalid_vat_number",
-                    e.to_string(),
-                    format!("ongeldig btw-nummer ({e})"),
-                ));
-                None
-            }
-        },
-    };
-    let coc_number = match input
-        .coc_number
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-    {
-        None => None,
-        Some(raw) => match KvkNumber::parse(raw) {
-            Ok(number) => Some(number.as_str().to_owned()),
-            Err(_) => {
-                errors.push(violation(
-                    "/coc_number",
-                    "invalid_kvk_number",
-                    "a kvk number has exactly 8 digits",
-                    "een kvk-nummer heeft precies 8 cijfers",
-                ));
-                None
-            }
-        },
-    };
+    let ContactIds {
+        email,
+        vat_number,
+        coc_number,
+    } = check_contact(
+        "",
+        input.email.as_deref(),
+        input.vat_number.as_deref(),
+        input.coc_number.as_deref(),
+        &mut errors,
+    );
+    let vat_number = vat_number.map(|v| v.as_str().to_owned());
+    let coc_number = coc_number.map(|k| k.as_str().to_owned());
     let language = input.language.map(|l| l.trim().to_ascii_lowercase());
     if let Some(language) = &language
         && (language.len() != 2 || !language.bytes().all(|b| b.is_ascii_lowercase()))
