@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod business_day;
+pub mod canonical;
 pub mod customer;
 pub mod daily;
 pub mod document;

@@ -11,8 +11,6 @@ use koppel_domain::order::{OrderDraft, OrderStatus, ValidOrder, validate_order};
 use koppel_domain::problem::Violation;
 use koppel_store::orders::Outcome;
 use koppel_store::references::Wanted;
-use rust_decimal::Decimal;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::App;
@@ -37,18 +35,7 @@ pub(super) fn outcome_str(outcome: Outcome) -> &'static str {
     }
 }
 
-/// An amount with exactly two decimals, as a bookkeeping total is written.
-pub(super) fn cents(value: Decimal) -> Decimal {
-    let mut v = value;
-    v.rescale(2);
-    v
-}
-
-/// An amount kept as sent but without trailing zeros beyond the cents.
-pub(super) fn price(value: Decimal) -> Decimal {
-    let v = value.normalize();
-    if v.scale() < 2 { cents(v) } else { v }
-}
+pub(super) use koppel_domain::canonical::cents;
 
 /// Adds what a draft names to the references to load.
 pub(super) fn want(draft: &OrderDraft, wanted: &mut Wanted) {
@@ -145,44 +132,19 @@ pub(super) async fn references(
     Ok((known, orders))
 }
 
-/// Puts a valid order in its canonical form: references to our ids, amounts
-/// with the scale they are stored with. The content hash is taken of this
-/// form, so `12.1` and `"12.10"` are the same order.
+/// Puts a valid order in its canonical form (`koppel_domain::canonical`), its `credit_of`
+/// first turned into our id: the content hash is taken of this form, so `12.1` and `"12.10"`,
+/// or an order named by either id, are the same order.
 pub(super) fn canonical(mut order: ValidOrder, orders: &HashMap<String, Uuid>) -> ValidOrder {
     order.credit_of = order
         .credit_of
         .and_then(|c| orders.get(&c).map(Uuid::to_string));
-    for l in &mut order.lines {
-        l.quantity = l.quantity.normalize();
-        l.unit_price = price(l.unit_price);
-        l.discount = price(l.discount);
-        l.total_excl_vat = cents(l.total_excl_vat);
-        l.total_incl_vat = cents(l.total_incl_vat);
-        l.vat.amount = cents(l.vat.amount);
-    }
-    for k in &mut order.costs {
-        k.amount_excl_vat = cents(k.amount_excl_vat);
-        k.amount_incl_vat = cents(k.amount_incl_vat);
-        k.vat.amount = cents(k.vat.amount);
-    }
-    for p in &mut order.payments {
-        p.amount = cents(p.amount);
-    }
-    for g in &mut order.vat_breakdown {
-        g.base = cents(g.base);
-        g.vat = cents(g.vat);
-    }
-    order.totals.total_excl_vat = cents(order.totals.total_excl_vat);
-    order.totals.total_vat = cents(order.totals.total_vat);
-    order.totals.total_incl_vat = cents(order.totals.total_incl_vat);
-    order
+    order.canonical()
 }
 
-/// SHA-256 of the canonical order's JSON: the fields in declaration order,
-/// amounts as strings, so equal orders hash equally.
+/// SHA-256 of the canonical order's JSON.
 pub(super) fn content_hash(order: &ValidOrder) -> Vec<u8> {
-    let bytes = serde_json::to_vec(order).unwrap_or_default();
-    Sha256::digest(bytes).to_vec()
+    koppel_domain::canonical::content_hash(order)
 }
 
 /// A valid order in canonical form with its content hash, or every violation.
@@ -220,5 +182,37 @@ pub(super) fn moment(
         _ => Err(ApiError::InvalidParameter(format!(
             "{name} must be an RFC 3339 time with offset or a date (YYYY-MM-DD)"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod hash_tests {
+    use super::*;
+
+    /// The content hash of a stored order decides whether a resend is a new version; a
+    /// change to the canonical form would make every stored order's next identical resend
+    /// a new version. This digest was taken before the form moved to the domain.
+    #[test]
+    fn the_content_hash_of_an_order_is_what_it_was() {
+        let draft: OrderDraft = serde_json::from_str(
+            r#"{"external_id": "web-1", "number": "1", "status": "paid",
+                "order_date": "2026-03-02T10:00:00+01:00", "currency": "EUR",
+                "prices_include_vat": false,
+                "lines": [{"sku": "A", "quantity": 2, "unit_price": "5.0", "total_excl_vat": 10,
+                           "vat": {"percentage": 21, "category": "standard", "amount": "2.1"}}],
+                "costs": [{"kind": "shipping", "amount_excl_vat": "4.13",
+                           "vat": {"percentage": "21", "category": "standard", "amount": "0.87"}}],
+                "payments": [{"method_id": "m", "amount": "17.10"}]}"#,
+        )
+        .unwrap();
+        let mut known = KnownReferences::default();
+        known.payment_methods.insert("m".to_owned());
+        let (valid, hash) = check(&draft, &known, &HashMap::new()).unwrap();
+        assert_eq!(valid.totals.total_incl_vat.to_string(), "17.10");
+        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "5859253ca5fd4d28aeacc1835036d09bfedf6f9d773a1078a0bf8d83cc4aa66f"
+        );
     }
 }

@@ -9,11 +9,9 @@ use koppel_domain::problem::Violation;
 use koppel_domain::receipt::{ReceiptDraft, ValidReceipt, validate_receipt};
 use koppel_store::receipts::NewReceipt;
 use koppel_store::references::{self, Wanted};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::RECEIPT_IMMUTABLE;
-use super::answers::cents;
 use crate::App;
 use crate::clock::Clock;
 use crate::error::ApiError;
@@ -61,35 +59,9 @@ pub(super) async fn load_references(
     Ok(references::load(app.store.pool(), company_id, &wanted).await?)
 }
 
-/// The receipt with every amount in one canonical form, so that "12.1" and "12.10" hash alike.
-pub(super) fn canonical(mut receipt: ValidReceipt) -> ValidReceipt {
-    for l in &mut receipt.lines {
-        l.quantity = l.quantity.normalize();
-        l.unit_price = cents(l.unit_price);
-        l.discount = cents(l.discount);
-        l.total_excl_vat = cents(l.total_excl_vat);
-        l.total_incl_vat = cents(l.total_incl_vat);
-        l.vat.amount = cents(l.vat.amount);
-        l.vat.percentage = l.vat.percentage.normalize();
-    }
-    for p in &mut receipt.payments {
-        p.amount = cents(p.amount);
-        p.change = cents(p.change);
-    }
-    receipt.cash_rounding = cents(receipt.cash_rounding);
-    receipt.totals.total_excl_vat = cents(receipt.totals.total_excl_vat);
-    receipt.totals.total_vat = cents(receipt.totals.total_vat);
-    receipt.totals.total_incl_vat = cents(receipt.totals.total_incl_vat);
-    for g in &mut receipt.vat_breakdown {
-        g.base = cents(g.base);
-        g.vat = cents(g.vat);
-    }
-    receipt
-}
-
+/// SHA-256 of the receipt's canonical form (`koppel_domain::canonical`).
 pub(super) fn content_hash(receipt: &ValidReceipt) -> Vec<u8> {
-    let bytes = serde_json::to_vec(receipt).unwrap_or_default();
-    Sha256::digest(bytes).to_vec()
+    koppel_domain::canonical::content_hash(receipt)
 }
 
 /// Validates one draft against every rule of the domain (the company's currency among them,
@@ -98,7 +70,7 @@ pub(super) fn check(
     draft: &ReceiptDraft,
     known: &KnownReferences,
 ) -> Result<ValidReceipt, Vec<Violation>> {
-    validate_receipt(draft, known).map(canonical)
+    validate_receipt(draft, known).map(ValidReceipt::canonical)
 }
 
 /// A valid receipt ready for the store: its id, business date, final_at and hash.
@@ -169,5 +141,15 @@ mod tests {
         assert_eq!(content_hash(&a), content_hash(&b));
         let c = check(&body("4.00", "4.00"), &known);
         assert!(c.is_err(), "the vat no longer fits");
+        // Pinned: a change to the canonical form would turn every stored receipt's identical
+        // resend into a refused "other content" (receipts are immutable).
+        let hex: String = content_hash(&a)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            hex,
+            "2c85694eb8e9182387eb4f3f2241b6973113f1492aba240546dd3a1a44c904b4"
+        );
     }
 }
