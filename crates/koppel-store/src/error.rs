@@ -2,6 +2,15 @@ use thiserror::Error;
 
 /// What can go wrong when talking to the database, sorted by what the caller
 /// should answer.
+/// The company resources a stored record may refer to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reference {
+    /// A VAT rate.
+    VatRate,
+    /// A revenue category.
+    Category,
+}
+
 #[derive(Debug, Error)]
 pub enum StoreError {
     /// The record does not exist (or is not visible to this company).
@@ -29,6 +38,10 @@ pub enum StoreError {
         /// The constraint's name, as in the migrations.
         constraint: String,
     },
+    /// A document named a company resource that does not exist, found by the foreign key
+    /// that refused it; which resource it was is the store's to say, from the constraint.
+    #[error("unknown {0:?}")]
+    UnknownReference(Reference),
     /// A value the database cannot hold (SQLSTATE class 22, "data exception"):
     /// a NUL character in text, a number out of range for its column. The
     /// request is wrong, not the server.

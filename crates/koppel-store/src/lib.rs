@@ -28,7 +28,7 @@ use sqlx::{ConnectOptions, PgPool};
 
 pub use clients::{ClientChange, ClientChanges, ClientRecord, Clients, NewClient};
 pub use companies::{Companies, CompanyRecord, NewCompany};
-pub use error::{InvalidValue, StoreError};
+pub use error::{InvalidValue, Reference, StoreError};
 pub use idempotency::{Claim, IdempotencyKeys, IdempotencyRecord, StoredResponse};
 
 /// The migrations in the repository's top-level `migrations/` folder, embedded

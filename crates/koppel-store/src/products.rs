@@ -5,8 +5,8 @@ use rust_decimal::Decimal;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::StoreError;
 use crate::settings::{Outcome, Upserted, WithFlag, outcome};
+use crate::{Reference, StoreError};
 
 /// A product as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -139,7 +139,16 @@ impl<'a> Products<'a> {
         .bind(new.vat_rate_id)
         .bind(new.active)
         .fetch_optional(self.pool)
-        .await?;
+        .await
+        .map_err(|e| match StoreError::from(e) {
+            // The constraints of migrations/0005: which reference was unknown.
+            StoreError::ForeignKeyViolation { constraint } => match constraint.as_str() {
+                "products_vat_rate_fkey" => StoreError::UnknownReference(Reference::VatRate),
+                "products_category_fkey" => StoreError::UnknownReference(Reference::Category),
+                _ => StoreError::ForeignKeyViolation { constraint },
+            },
+            other => other,
+        })?;
         if let Some(done) = outcome(row) {
             return Ok(done);
         }

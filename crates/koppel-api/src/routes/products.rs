@@ -7,9 +7,10 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use koppel_domain::identifiers::gtin_is_valid;
 use koppel_domain::money::has_at_most_decimals;
-use koppel_store::StoreError;
+use koppel_domain::problem::codes;
 use koppel_store::products::{NewProduct, ProductFilter, ProductRecord};
 use koppel_store::settings::{Outcome, Upserted};
+use koppel_store::{Reference, StoreError};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -216,11 +217,20 @@ pub async fn upsert_product(
             };
             Ok((status, Json(record.into())))
         }
-        Err(StoreError::ForeignKeyViolation { constraint }) => {
-            let (pointer, code, what_en, what_nl) = if constraint == "products_vat_rate_fkey" {
-                ("/vat_rate_id", "unknown_vat_rate", "VAT rate", "btw-tarief")
-            } else {
-                ("/category_id", "unknown_category", "category", "categorie")
+        Err(StoreError::UnknownReference(reference)) => {
+            let (pointer, code, what_en, what_nl) = match reference {
+                Reference::VatRate => (
+                    "/vat_rate_id",
+                    codes::UNKNOWN_VAT_RATE,
+                    "VAT rate",
+                    "btw-tarief",
+                ),
+                Reference::Category => (
+                    "/category_id",
+                    codes::UNKNOWN_CATEGORY,
+                    "category",
+                    "categorie",
+                ),
             };
             Err(ApiError::InvalidRequest(vec![violation(
                 pointer,

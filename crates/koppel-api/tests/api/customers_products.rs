@@ -197,6 +197,24 @@ async fn a_product_with_a_bad_ean_or_an_unknown_vat_rate_is_refused(pool: PgPool
         (error.pointer.as_str(), error.code.as_str()),
         ("/vat_rate_id", "unknown_vat_rate")
     );
+    let unknown_category = app
+        .post(
+            &uri,
+            &token,
+            json!({"external_id": "p", "name": "P", "category_id": Uuid::new_v4()}),
+        )
+        .await;
+    assert_eq!(
+        unknown_category.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        unknown_category.text
+    );
+    let error = &unknown_category.problem().errors.unwrap()[0];
+    assert_eq!(
+        (error.pointer.as_str(), error.code.as_str()),
+        ("/category_id", "unknown_category")
+    );
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]
