@@ -45,6 +45,9 @@ pub(crate) fn bookings_of(
     current_version: i32,
     records: Vec<BookingRecord>,
 ) -> (Vec<Booking>, bool) {
-    let needs = koppel_store::bookings::needs_correction(current_version, &records);
+    let needs = koppel_domain::booking::needs_correction(
+        current_version,
+        records.iter().map(|b| (b.package.as_str(), b.version)),
+    );
     (records.into_iter().map(Booking::from).collect(), needs)
 }

@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod booking;
 pub mod business_day;
 pub mod canonical;
 pub mod customer;

@@ -53,17 +53,6 @@ pub struct BookingRecord {
     pub created_at: DateTime<Utc>,
 }
 
-/// Whether a document needs a correction: some package booked an earlier version than the
-/// current one and has not booked a later one since.
-pub fn needs_correction(current_version: i32, bookings: &[BookingRecord]) -> bool {
-    let mut latest: HashMap<&str, i32> = HashMap::new();
-    for b in bookings {
-        let v = latest.entry(b.package.as_str()).or_insert(b.version);
-        *v = (*v).max(b.version);
-    }
-    latest.values().any(|v| *v < current_version)
-}
-
 /// A booking to record.
 #[derive(Debug, Clone)]
 pub struct NewBooking<'a> {
@@ -369,40 +358,5 @@ impl<'a> Bookings<'a> {
             .await?
             .remove(&id)
             .unwrap_or_default())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn booking(package: &str, version: i32) -> BookingRecord {
-        BookingRecord {
-            id: Uuid::nil(),
-            resource_id: Uuid::nil(),
-            version,
-            package: package.to_owned(),
-            reference: "J1".to_owned(),
-            client_id: Uuid::nil(),
-            created_at: DateTime::<Utc>::MIN_UTC,
-        }
-    }
-
-    #[test]
-    fn a_document_needs_correction_while_some_package_lags_behind_its_version() {
-        assert!(
-            !needs_correction(1, &[]),
-            "never booked is not a correction"
-        );
-        assert!(!needs_correction(2, &[booking("exact-online", 2)]));
-        assert!(needs_correction(2, &[booking("exact-online", 1)]));
-        assert!(!needs_correction(
-            2,
-            &[booking("exact-online", 1), booking("exact-online", 2)]
-        ));
-        assert!(needs_correction(
-            3,
-            &[booking("exact-online", 3), booking("moneybird", 2)]
-        ));
     }
 }
