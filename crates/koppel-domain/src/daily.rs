@@ -23,6 +23,33 @@ pub struct RateFigures {
 /// The key of a VAT rate in the day's figures.
 pub type RateKey = (VatCategory, Decimal, CountryCode);
 
+/// A day's check that its payments equal what was sold: the one place this rule is written,
+/// for the figures kept one receipt at a time and for a day read back from the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaymentsCheck {
+    /// What the payments must make: revenue including VAT plus what was collected beside it.
+    pub expected: Decimal,
+    /// `payments_total + cash_rounding − expected`: 0.00 on a sound day.
+    pub difference: Decimal,
+}
+
+impl PaymentsCheck {
+    /// The check of payments (net of change) and cash rounding against revenue including VAT
+    /// and what was collected beside it (tips, multi-purpose gift cards sold, deposits).
+    pub fn of(
+        payments_total: Decimal,
+        cash_rounding: Decimal,
+        revenue_incl_vat: Decimal,
+        collected_beside: Decimal,
+    ) -> PaymentsCheck {
+        let expected = revenue_incl_vat + collected_beside;
+        PaymentsCheck {
+            expected,
+            difference: payments_total + cash_rounding - expected,
+        }
+    }
+}
+
 /// The figures of one business day (optionally one location).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DailyFigures {
@@ -98,11 +125,14 @@ impl DailyFigures {
     /// beside it (tips, multi-purpose gift cards, deposits). Every valid receipt balances, so
     /// this fails only when stored figures were damaged: a check for the connector.
     pub fn payments_equal_revenue(&self) -> bool {
-        self.payments_total() + self.cash_rounding
-            == self.revenue.total_incl_vat
-                + self.tips
-                + self.gift_cards_multi_purpose
-                + self.deposits
+        PaymentsCheck::of(
+            self.payments_total(),
+            self.cash_rounding,
+            self.revenue.total_incl_vat,
+            self.tips + self.gift_cards_multi_purpose + self.deposits,
+        )
+        .difference
+        .is_zero()
     }
 
     /// The revenue per rate as breakdown groups, in a stable order.

@@ -2,6 +2,7 @@
 //! method, gift cards, the payments check and the bookings.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use koppel_domain::daily::PaymentsCheck;
 use koppel_store::daily_revenue::{COMPANY_WIDE, DayKey, DayRecord};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -224,9 +225,15 @@ impl DailyRevenue {
             .sum();
         let (bookings, needs_correction) = crate::booking::bookings_of(d.revision, d.bookings.0);
         let payments_total: Decimal = d.by_payment_method.0.iter().map(|p| p.amount).sum();
-        let expected =
-            d.revenue_excl_vat + d.revenue_vat + d.tips + d.gift_cards_multi_purpose + d.deposits;
-        let difference = payments_total + d.cash_rounding - expected;
+        let PaymentsCheck {
+            expected,
+            difference,
+        } = PaymentsCheck::of(
+            payments_total,
+            d.cash_rounding,
+            d.revenue_excl_vat + d.revenue_vat,
+            d.tips + d.gift_cards_multi_purpose + d.deposits,
+        );
         Self {
             id: Some(d.id),
             date: d.business_date,
