@@ -96,7 +96,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         // would be a database error into a clear 400.
         return Err(ApiError::InvalidRequest(vec![Violation {
             pointer: String::new(),
-            code: "invalid_character",
+            code: codes::INVALID_CHARACTER,
             message_en: "text must not contain the NUL character (\\u0000)".to_owned(),
             message_nl: "tekst mag het NUL-teken (\\u0000) niet bevatten".to_owned(),
         }]));
@@ -111,7 +111,7 @@ pub fn parse_item<T: DeserializeOwned>(item: &RawValue) -> Result<T, Vec<Violati
         ApiError::InvalidRequest(v) => v,
         other => vec![Violation::new(
             "",
-            "invalid_value",
+            codes::INVALID_VALUE,
             other.to_string(),
             other.to_string(),
         )],
@@ -283,7 +283,7 @@ fn data_violation(mut pointer: String, error: &serde_json::Error) -> ApiError {
     } else if message.starts_with("unknown field") {
         // serde_path_to_error's path already ends at the unknown key.
         (
-            "unknown_field",
+            codes::UNKNOWN_FIELD,
             "onbekend veld; controleer de spelling, zodat er geen gegevens verloren gaan"
                 .to_owned(),
         )
@@ -435,7 +435,7 @@ mod tests {
         assert!(parse_json::<Doc>(br#"{"name": "a\\u0000b", "lines": []}"#).is_ok());
         assert_eq!(
             violation(r#"{"name": "a\\\u0000b", "lines": []}"#).code,
-            "invalid_character",
+            codes::INVALID_CHARACTER,
             "an escaped backslash, then the NUL escape"
         );
         assert!(contains_escaped_nul(br#""\u0000""#));

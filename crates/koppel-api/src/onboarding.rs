@@ -2,6 +2,7 @@
 //! that both apply the same rules.
 
 use chrono::NaiveTime;
+use koppel_domain::problem::codes;
 use koppel_store::settings::NewVatRate;
 use koppel_store::{ClientRecord, CompanyRecord, NewClient, NewCompany, Store, StoreError};
 use serde::{Deserialize, Serialize};
@@ -71,7 +72,7 @@ pub async fn create_company(
     if name.is_empty() {
         errors.push(violation(
             "/name",
-            "required",
+            codes::REQUIRED,
             "the name must not be empty",
             "de naam mag niet leeg zijn",
         ));
@@ -82,7 +83,7 @@ pub async fn create_company(
     if timezone.parse::<chrono_tz::Tz>().is_err() {
         errors.push(violation(
             "/timezone",
-            "invalid_timezone",
+            codes::INVALID_TIMEZONE,
             "not an IANA timezone such as Europe/Amsterdam",
             "geen IANA-tijdzone zoals Europe/Amsterdam",
         ));
@@ -91,7 +92,7 @@ pub async fn create_company(
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
         errors.push(violation(
             "/currency",
-            "invalid_currency",
+            codes::INVALID_CURRENCY,
             "not an ISO 4217 currency code such as EUR",
             "geen ISO 4217-valutacode zoals EUR",
         ));
@@ -103,7 +104,7 @@ pub async fn create_company(
     if cutoff.is_none() {
         errors.push(violation(
             "/business_day_cutoff",
-            "invalid_time",
+            codes::INVALID_TIME,
             "not a time of day as HH:MM",
             "geen tijdstip als UU:MM",
         ));
@@ -225,7 +226,7 @@ pub async fn create_client(
     if name.is_empty() {
         errors.push(violation(
             "/name",
-            "required",
+            codes::REQUIRED,
             "the name must not be empty",
             "de naam mag niet leeg zijn",
         ));
@@ -238,14 +239,14 @@ pub async fn create_client(
                 if !is_known_scope(scope) {
                     errors.push(violation(
                         &format!("/scopes/{i}"),
-                        "unknown_scope",
+                        codes::UNKNOWN_SCOPE,
                         "unknown scope",
                         "onbekende scope",
                     ));
                 } else if !allowed.contains(&scope.as_str()) {
                     errors.push(violation(
                         &format!("/scopes/{i}"),
-                        "scope_not_allowed",
+                        codes::SCOPE_NOT_ALLOWED,
                         format!("a {} client cannot hold this scope", input.kind.as_str()),
                         format!(
                             "een {}-client kan deze scope niet krijgen",
@@ -265,7 +266,7 @@ pub async fn create_client(
     {
         errors.push(violation(
             "/rate_limit",
-            "invalid_rate_limit",
+            codes::INVALID_RATE_LIMIT,
             "per_second and burst must be positive whole numbers",
             "per_second en burst moeten positieve gehele getallen zijn",
         ));
@@ -288,7 +289,7 @@ pub async fn create_client(
         Err(StoreError::ForeignKeyViolation { .. }) => {
             Err(ApiError::InvalidRequest(vec![violation(
                 "/company_ids",
-                "unknown_company",
+                codes::UNKNOWN_COMPANY,
                 "a company in company_ids does not exist",
                 "een bedrijf in company_ids bestaat niet",
             )]))

@@ -1,6 +1,7 @@
 //! Checks shared by the handlers of several resources.
 
 use koppel_domain::problem::Violation;
+use koppel_domain::problem::codes;
 
 /// A violation with an English and a Dutch message.
 pub(crate) fn violation(
@@ -27,7 +28,7 @@ pub(crate) fn check_external_id_and_name(
     if external_id.trim().is_empty() || external_id.len() > 255 {
         errors.push(violation(
             "/external_id",
-            "invalid_external_id",
+            codes::INVALID_EXTERNAL_ID,
             "external_id must be 1 to 255 characters",
             "external_id moet 1 tot 255 tekens lang zijn",
         ));
@@ -35,7 +36,7 @@ pub(crate) fn check_external_id_and_name(
     if name.trim().is_empty() {
         errors.push(violation(
             "/name",
-            "required",
+            codes::REQUIRED,
             "the name must not be empty",
             "de naam mag niet leeg zijn",
         ));

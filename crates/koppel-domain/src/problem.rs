@@ -77,6 +77,57 @@ pub mod codes {
     use super::CodeDoc;
 
     codes! {
+        REQUIRED = "required",
+            "a required text is missing or blank",
+            "een verplichte tekst ontbreekt of is leeg";
+        INVALID_EXTERNAL_ID = "invalid_external_id",
+            "an external_id is 1 to 255 characters",
+            "een external_id is 1 tot 255 tekens lang";
+        INVALID_TIMEZONE = "invalid_timezone",
+            "not an IANA timezone such as Europe/Amsterdam",
+            "geen IANA-tijdzone zoals Europe/Amsterdam";
+        INVALID_TIME = "invalid_time",
+            "not a time of day as HH:MM",
+            "geen tijdstip als HH:MM";
+        INVALID_LANGUAGE = "invalid_language",
+            "not an ISO 639-1 language code such as nl",
+            "geen ISO 639-1-taalcode zoals nl";
+        INVALID_EAN = "invalid_ean",
+            "not an EAN/GTIN of 8, 12, 13 or 14 digits with a valid check digit",
+            "geen EAN/GTIN van 8, 12, 13 of 14 cijfers met een geldig controlecijfer";
+        INVALID_VALUE = "invalid_value",
+            "a value of the wrong type or out of range for its field",
+            "een waarde van het verkeerde type of buiten het bereik van het veld";
+        INVALID_CHARACTER = "invalid_character",
+            "a text holds a character Koppel cannot store (NUL)",
+            "een tekst bevat een teken dat Koppel niet kan bewaren (NUL)";
+        UNKNOWN_FIELD = "unknown_field",
+            "a field the document does not have: refused, never dropped",
+            "een veld dat het document niet heeft: geweigerd, nooit weggelaten";
+        UNKNOWN_SCOPE = "unknown_scope",
+            "a scope Koppel does not have",
+            "een scope die Koppel niet kent";
+        SCOPE_NOT_ALLOWED = "scope_not_allowed",
+            "a scope a client of this kind cannot hold",
+            "een scope die een client van deze soort niet kan hebben";
+        INVALID_RATE_LIMIT = "invalid_rate_limit",
+            "a rate limit needs per_second and burst of at least 1",
+            "een rate limit vraagt per_second en burst van minstens 1";
+        UNKNOWN_COMPANY = "unknown_company",
+            "the company does not exist",
+            "de administratie bestaat niet";
+        UNKNOWN_VERSION = "unknown_version",
+            "the document has no such version or revision",
+            "het document heeft zo'n versie of revisie niet";
+        DAY_NOT_STARTED = "day_not_started",
+            "the business day has not started yet",
+            "de bedrijfsdag is nog niet begonnen";
+        DAY_NOT_FINAL = "day_not_final",
+            "a business day is booked once it is final",
+            "een bedrijfsdag wordt geboekt als hij definitief is";
+        RECEIPT_IMMUTABLE = "receipt_immutable",
+            "a stored receipt does not change: other content under its external_id is refused",
+            "een opgeslagen kassabon verandert niet: andere inhoud onder zijn external_id wordt geweigerd";
         MISSING_FIELD = "missing_field",
             "a required field is missing or empty",
             "een verplicht veld ontbreekt of is leeg";

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use koppel_domain::customer::{ContactIds, check_contact};
 use koppel_domain::identifiers::CountryCode;
 use koppel_domain::problem::Violation;
+use koppel_domain::problem::codes;
 use koppel_store::customers::{CustomerFilter, CustomerRecord, NewCustomer};
 use koppel_store::settings::{Outcome, Upserted};
 use serde::{Deserialize, Serialize};
@@ -215,7 +216,7 @@ fn check_address(
             Ok(code) => normalised.country = Some(code.as_str().to_owned()),
             Err(_) => errors.push(violation(
                 &format!("{pointer}/country"),
-                "invalid_country",
+                codes::INVALID_COUNTRY,
                 "not an ISO 3166-1 alpha-2 country code",
                 "geen ISO 3166-1 alpha-2 landcode",
             )),
@@ -247,7 +248,7 @@ fn parse_customer(input: CustomerInput) -> Result<NewCustomer, ApiError> {
     {
         errors.push(violation(
             "/language",
-            "invalid_language",
+            codes::INVALID_LANGUAGE,
             "not an ISO 639-1 language code such as nl",
             "geen ISO 639-1-taalcode zoals nl",
         ));

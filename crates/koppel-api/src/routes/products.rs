@@ -179,7 +179,7 @@ pub async fn upsert_product(
     {
         errors.push(violation(
             "/ean",
-            "invalid_ean",
+            codes::INVALID_EAN,
             "not an EAN/GTIN of 8, 12, 13 or 14 digits with a valid check digit",
             "geen EAN/GTIN van 8, 12, 13 of 14 cijfers met een geldig controlecijfer",
         ));
@@ -189,7 +189,7 @@ pub async fn upsert_product(
     {
         errors.push(violation(
             "/unit_price",
-            "too_many_decimals",
+            codes::TOO_MANY_DECIMALS,
             "a unit price has at most 6 decimals",
             "een stuksprijs heeft hoogstens 6 decimalen",
         ));

@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
 use koppel_domain::problem::Violation;
+use koppel_domain::problem::codes;
 use koppel_store::bookings::{Bookable, NewBooking, Recorded, Target};
 use koppel_store::daily_revenue::COMPANY_WIDE;
 use serde::Deserialize;
@@ -75,7 +76,7 @@ fn check(input: &BookingInput, doc: &Bookable) -> Result<(), ApiError> {
     if !package_ok(&input.package) {
         problems.push(Violation::new(
             "/package",
-            "invalid_value",
+            codes::INVALID_VALUE,
             "package must be 1 to 64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit",
             "package moet bestaan uit 1 tot 64 kleine letters, cijfers, '.', '_' of '-', beginnend met een letter of cijfer",
         ));
@@ -83,14 +84,14 @@ fn check(input: &BookingInput, doc: &Bookable) -> Result<(), ApiError> {
     if input.reference.trim().is_empty() {
         problems.push(Violation::new(
             "/reference",
-            "missing_field",
+            codes::MISSING_FIELD,
             "reference must not be empty",
             "reference mag niet leeg zijn",
         ));
     } else if input.reference.chars().count() > 255 {
         problems.push(Violation::new(
             "/reference",
-            "invalid_value",
+            codes::INVALID_VALUE,
             "reference is longer than 255 characters",
             "reference is langer dan 255 tekens",
         ));
@@ -98,7 +99,7 @@ fn check(input: &BookingInput, doc: &Bookable) -> Result<(), ApiError> {
     if input.version < 1 || input.version > doc.current_version {
         problems.push(Violation::new(
             "/version",
-            "unknown_version",
+            codes::UNKNOWN_VERSION,
             format!(
                 "version {} does not exist; the current version is {}",
                 input.version, doc.current_version
@@ -112,7 +113,7 @@ fn check(input: &BookingInput, doc: &Bookable) -> Result<(), ApiError> {
     if doc.open {
         problems.push(Violation::new(
             "",
-            "day_not_final",
+            codes::DAY_NOT_FINAL,
             "the business day is still open: book it once it is final (at 05:00 the next day, or when closed)",
             "de bedrijfsdag is nog open: boek hem als hij definitief is (om 05:00 de volgende dag, of na afsluiten)",
         ));

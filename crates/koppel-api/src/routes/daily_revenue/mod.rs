@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use koppel_domain::business_day;
+use koppel_domain::problem::codes;
 use koppel_store::daily_revenue::{COMPANY_WIDE, DayFilter, DayKey, DayRecord};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -199,7 +200,7 @@ pub async fn close_daily_revenue(
     if now < start {
         return Err(ApiError::invalid(
             "#date",
-            "day_not_started",
+            codes::DAY_NOT_STARTED,
             format!(
                 "business day {} has not started yet, so it cannot be closed",
                 key.business_date

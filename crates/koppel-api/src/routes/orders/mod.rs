@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use koppel_domain::order::OrderDraft;
 use koppel_domain::problem::Violation;
+use koppel_domain::problem::codes;
 use koppel_store::orders::{OrderFilter, OrderRecord, OrderSort, OrderWrite, Written};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -135,7 +136,7 @@ pub async fn upsert_orders_batch(
     if body.orders.len() > MAX_BATCH {
         return Err(ApiError::invalid(
             "/orders",
-            "too_many_items",
+            codes::TOO_MANY_ITEMS,
             format!(
                 "a batch holds at most {MAX_BATCH} orders, got {}",
                 body.orders.len()

@@ -5,13 +5,12 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use koppel_domain::business_day;
 use koppel_domain::document::KnownReferences;
-use koppel_domain::problem::Violation;
+use koppel_domain::problem::{Violation, codes};
 use koppel_domain::receipt::{ReceiptDraft, ValidReceipt, validate_receipt};
 use koppel_store::receipts::NewReceipt;
 use koppel_store::references::{self, Wanted};
 use uuid::Uuid;
 
-use super::RECEIPT_IMMUTABLE;
 use crate::App;
 use crate::clock::Clock;
 use crate::error::ApiError;
@@ -90,7 +89,7 @@ pub(super) fn prepare(receipt: ValidReceipt, clock: Clock) -> NewReceipt {
 pub(super) fn immutable(id: Uuid) -> Violation {
     Violation::new(
         "/external_id",
-        RECEIPT_IMMUTABLE,
+        codes::RECEIPT_IMMUTABLE,
         format!(
             "receipt {id} was stored with this external_id and other content; a stored receipt never changes, so send a correction as a new (refund) receipt with its own external_id"
         ),

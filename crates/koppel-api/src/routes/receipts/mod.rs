@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use koppel_domain::problem::Violation;
+use koppel_domain::problem::codes;
 use koppel_domain::receipt::ReceiptDraft;
 use koppel_store::receipts::{
     InsertOutcome, NewReceipt, ReceiptFilter, ReceiptOrder, ReceiptRecord,
@@ -43,9 +44,6 @@ mod query;
 
 /// The most receipts one batch may hold (SPEC "Limits").
 pub const MAX_BATCH: usize = 1000;
-
-/// The code of a different body sent for a stored receipt's `external_id`.
-pub const RECEIPT_IMMUTABLE: &str = "receipt_immutable";
 
 /// The receipt routes.
 pub fn router() -> OpenApiRouter<App> {
@@ -131,7 +129,7 @@ pub async fn create_receipts_batch(
     if body.receipts.len() > MAX_BATCH {
         return Err(ApiError::invalid(
             "/receipts",
-            "too_many_items",
+            codes::TOO_MANY_ITEMS,
             format!(
                 "a batch holds at most {MAX_BATCH} receipts, got {}",
                 body.receipts.len()

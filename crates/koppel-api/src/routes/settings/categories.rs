@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use koppel_domain::problem::codes;
 use koppel_store::StoreError;
 use koppel_store::settings::{CategoryRecord, NewCategory, Upserted};
 use serde::{Deserialize, Serialize};
@@ -136,7 +137,7 @@ pub async fn upsert_category(
         Err(StoreError::ForeignKeyViolation { .. }) => {
             Err(ApiError::InvalidRequest(vec![violation(
                 "/parent_id",
-                "unknown_category",
+                codes::UNKNOWN_CATEGORY,
                 "no category with this id exists in the company",
                 "er bestaat geen categorie met dit id in dit bedrijf",
             )]))

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use koppel_domain::identifiers::CountryCode;
+use koppel_domain::problem::codes;
 use koppel_domain::vat::{self, VatCategory};
 use koppel_store::settings::{NewVatRate, Upserted, VatRateRecord};
 use rust_decimal::Decimal;
@@ -140,7 +141,7 @@ pub async fn upsert_vat_rate(
     if CountryCode::parse(&country).is_err() {
         errors.push(violation(
             "/country",
-            "invalid_country",
+            codes::INVALID_COUNTRY,
             "not an ISO 3166-1 alpha-2 country code",
             "geen ISO 3166-1 alpha-2 landcode",
         ));
