@@ -158,30 +158,12 @@ pub async fn load(
                     );
                 }
             }
-            "product" => {
-                if let Some(external) = row.external {
-                    known
-                        .external_of
-                        .insert((ExternalKind::Product, row.key.clone()), external);
-                }
-                known.products.insert(row.key);
-            }
-            "product_ext" => {
-                if let Some(ours) = row.ours {
-                    let id = ours.to_string();
-                    known
-                        .external_of
-                        .insert((ExternalKind::Product, id.clone()), row.key.clone());
-                    known
-                        .external
-                        .insert((ExternalKind::Product, row.key), id.clone());
-                    known.products.insert(id);
-                }
-            }
-            "payment_method" | "category" | "customer" => {
+            "payment_method" | "category" | "customer" | "product" | "receipt" => {
                 let (kind, set) = match row.kind.as_str() {
                     "payment_method" => (ExternalKind::PaymentMethod, &mut known.payment_methods),
                     "category" => (ExternalKind::Category, &mut known.categories),
+                    "product" => (ExternalKind::Product, &mut known.products),
+                    "receipt" => (ExternalKind::Receipt, &mut known.receipts),
                     _ => (ExternalKind::Customer, &mut known.customers),
                 };
                 if let Some(external) = row.external {
@@ -189,34 +171,17 @@ pub async fn load(
                 }
                 set.insert(row.key);
             }
-            "customer_ext" | "payment_method_ext" | "category_ext" => {
+            "customer_ext" | "payment_method_ext" | "category_ext" | "product_ext"
+            | "receipt_ext" => {
                 let kind = match row.kind.as_str() {
                     "customer_ext" => ExternalKind::Customer,
                     "payment_method_ext" => ExternalKind::PaymentMethod,
+                    "product_ext" => ExternalKind::Product,
+                    "receipt_ext" => ExternalKind::Receipt,
                     _ => ExternalKind::Category,
                 };
                 if let Some(ours) = row.ours {
                     known.external.insert((kind, row.key), ours.to_string());
-                }
-            }
-            "receipt" => {
-                if let Some(external) = row.external {
-                    known
-                        .external_of
-                        .insert((ExternalKind::Receipt, row.key.clone()), external);
-                }
-                known.receipts.insert(row.key);
-            }
-            "receipt_ext" => {
-                if let Some(ours) = row.ours {
-                    let id = ours.to_string();
-                    known
-                        .external_of
-                        .insert((ExternalKind::Receipt, id.clone()), row.key.clone());
-                    known
-                        .external
-                        .insert((ExternalKind::Receipt, row.key), id.clone());
-                    known.receipts.insert(id);
                 }
             }
             "company" => known.company_currency = Some(row.key),

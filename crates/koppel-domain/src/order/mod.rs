@@ -112,36 +112,25 @@ fn exchange_rate(c: &mut Checker<'_>, draft: &OrderDraft) -> (Option<Decimal>, O
 }
 
 /// The order a credit order corrects: `credit_of` (our id or, as before, the vendor's), or
-/// `credit_of_external_id`, which must exist and, when both are sent, name the same order.
+/// `credit_of_external_id`, resolved as every other `…_external_id` is (unknown, or naming
+/// another order than `credit_of`: refused at its pointer). A `credit_of` holding the vendor's
+/// id is first put in our id, so that it compares with the external id's order.
 fn credited(c: &mut Checker<'_>, draft: &OrderDraft) -> Option<String> {
-    let Some(external_id) = draft.credit_of_external_id.as_deref() else {
+    if draft.credit_of_external_id.is_none() {
         return draft.credit_of.clone();
-    };
-    let pointer = "/credit_of_external_id";
-    let Some(ours) = c.refs.by_external_id(ExternalKind::Order, external_id) else {
-        c.push(
-            pointer,
-            codes::UNKNOWN_ORDER,
-            format!("no order has the external_id {external_id:?}"),
-            format!("geen order heeft de external_id {external_id:?}"),
-        );
-        return draft.credit_of.clone();
-    };
-    if let Some(sent) = draft.credit_of.as_deref() {
-        let sent_ours = c
-            .refs
-            .by_external_id(ExternalKind::Order, sent)
-            .unwrap_or_else(|| sent.to_owned());
-        if !sent_ours.eq_ignore_ascii_case(&ours) {
-            c.push(
-                pointer,
-                codes::REFERENCE_MISMATCH,
-                format!("the order with external_id {external_id:?} is not {sent}"),
-                format!("de order met external_id {external_id:?} is niet {sent}"),
-            );
-        }
     }
-    Some(ours)
+    let sent = draft.credit_of.as_deref().map(|sent| {
+        c.refs
+            .by_external_id(ExternalKind::Order, sent)
+            .unwrap_or_else(|| sent.to_owned())
+    });
+    c.resolve(
+        "/credit_of_external_id",
+        sent.as_deref(),
+        draft.credit_of_external_id.as_deref(),
+        ExternalKind::Order,
+    )
+    .id
 }
 
 fn address(c: &mut Checker<'_>, pointer: &str, a: &AddressDraft) -> ValidAddress {
