@@ -49,6 +49,8 @@ pub struct Config {
     pub idempotency_lease: Duration,
     /// Proxies believed about `X-Forwarded-For` (none by default).
     pub trusted_proxies: Vec<TrustedProxy>,
+    /// Where webhooks may go and how they are retried.
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 impl Default for Config {
@@ -60,6 +62,7 @@ impl Default for Config {
             metrics_token: None,
             idempotency_lease: idempotency::LEASE,
             trusted_proxies: Vec::new(),
+            webhooks: crate::webhooks::WebhookConfig::default(),
         }
     }
 }
@@ -106,6 +109,7 @@ impl App {
         (name = "orders", description = "Sales orders: upserts, versions, search, batch and validation"),
         (name = "receipts", description = "POS receipts and the daily revenue (dagomzet)"),
         (name = "events", description = "The change feed for bookkeeping connectors"),
+        (name = "webhooks", description = "Webhook endpoints: the change feed pushed, signed as Standard Webhooks"),
         (name = "connectors", description = "Bookings, search by any reference and the VAT return, for bookkeeping connectors"),
         (name = "operations", description = "Health and metrics"),
         (name = "limits", description = "Rate limits: what a client may send and what is left"),
@@ -132,7 +136,8 @@ fn api_router() -> OpenApiRouter<App> {
         .merge(routes::connectors::events::router())
         .merge(routes::connectors::bookings::router())
         .merge(routes::connectors::search::router())
-        .merge(routes::connectors::vat_return::router());
+        .merge(routes::connectors::vat_return::router())
+        .merge(routes::webhooks::router());
     document::document_idempotency_key(router.get_openapi_mut());
     document::document_response_headers(router.get_openapi_mut());
     document::lift_reference_descriptions(router.get_openapi_mut());

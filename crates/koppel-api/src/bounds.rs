@@ -16,6 +16,9 @@ pub const MAX_CODE_CHARS: usize = 255;
 /// The bound of an e-mail address (RFC 5321's path limit less its brackets).
 pub const MAX_EMAIL_CHARS: usize = 254;
 
+/// The bound of a URL (a webhook endpoint's).
+pub const MAX_URL_CHARS: usize = 2_048;
+
 /// The smallest bound of any field: a body with no text longer than this needs no closer
 /// look.
 pub const SHORTEST_BOUND: usize = MAX_EMAIL_CHARS;
@@ -60,6 +63,8 @@ const DECIMALS: &[&str] = &[
 pub fn max_chars(field: &str) -> usize {
     if field == "email" {
         MAX_EMAIL_CHARS
+    } else if field == "url" {
+        MAX_URL_CHARS
     } else if NAMES.contains(&field) {
         MAX_NAME_CHARS
     } else if NOTES.contains(&field) {
@@ -84,10 +89,16 @@ mod tests {
         assert_eq!(max_chars("description"), 500);
         assert_eq!(max_chars("refund_reason"), 4_000);
         assert_eq!(max_chars("external_id"), 255);
+        assert_eq!(max_chars("url"), 2_048);
         assert!(
-            [MAX_NAME_CHARS, MAX_CODE_CHARS, MAX_EMAIL_CHARS]
-                .iter()
-                .all(|b| (SHORTEST_BOUND..=MAX_TEXT_CHARS).contains(b))
+            [
+                MAX_NAME_CHARS,
+                MAX_CODE_CHARS,
+                MAX_EMAIL_CHARS,
+                MAX_URL_CHARS
+            ]
+            .iter()
+            .all(|b| (SHORTEST_BOUND..=MAX_TEXT_CHARS).contains(b))
         );
         assert!(is_decimal("unit_price") && !is_decimal("sku"));
     }

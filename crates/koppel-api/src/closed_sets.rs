@@ -84,6 +84,35 @@ pub enum EventType {
     /// A connector recorded a booking of the document.
     #[schema(rename = "booking.created")]
     BookingCreated,
+    /// A webhook endpoint failed for five days and was disabled.
+    #[schema(rename = "webhook_endpoint.disabled")]
+    WebhookEndpointDisabled,
+}
+
+impl EventType {
+    /// Every event type's name, as the feed writes it.
+    pub fn names() -> &'static [String] {
+        static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        NAMES.get_or_init(enum_values::<EventType>)
+    }
+}
+
+/// The values of a string enum, as its OpenAPI schema lists them.
+pub(crate) fn enum_values<T: utoipa::PartialSchema>() -> Vec<String> {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::Schema;
+    let RefOr::T(Schema::Object(object)) = T::schema() else {
+        return Vec::new();
+    };
+    object
+        .enum_values
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|v| match v {
+            serde_json::Value::String(s) => Some(s),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The collection of a document, as in its path.
@@ -106,6 +135,8 @@ pub enum EventResource {
     Receipts,
     /// `…/daily-revenue`.
     DailyRevenue,
+    /// `…/webhook-endpoints`.
+    WebhookEndpoints,
 }
 
 /// The kinds of payment method.
@@ -166,15 +197,15 @@ pub(crate) mod tests {
         let RefOr::T(Schema::Object(object)) = T::schema() else {
             panic!("not an inline enum");
         };
-        object
-            .enum_values
-            .expect("an enum")
-            .into_iter()
-            .map(|v| match v {
-                Value::String(s) => s,
-                other => panic!("not a string: {other}"),
-            })
-            .collect()
+        assert!(
+            object
+                .enum_values
+                .as_ref()
+                .expect("an enum")
+                .iter()
+                .all(Value::is_string)
+        );
+        enum_values::<T>()
     }
 
     #[test]
@@ -199,6 +230,7 @@ pub(crate) mod tests {
             include_str!("../../koppel-store/src/products.rs"),
             include_str!("../../koppel-store/src/receipts.rs"),
             include_str!("../../koppel-store/src/settings.rs"),
+            include_str!("../../koppel-store/src/webhooks/outbox.rs"),
         ]
         .concat();
         for value in values::<EventType>() {
@@ -228,7 +260,7 @@ pub(crate) mod tests {
     /// Every `'name.verb'` or `"name.verb"` literal with a verb of the feed.
     fn regex_lite_events(sources: &str) -> Vec<String> {
         let mut found: Vec<String> = Vec::new();
-        for verb in [".created", ".updated", ".final", ".revised"] {
+        for verb in [".created", ".updated", ".final", ".revised", ".disabled"] {
             for (at, _) in sources.match_indices(verb) {
                 let before = &sources[..at];
                 let name_len = before

@@ -14,6 +14,7 @@ pub mod buyer;
 pub mod clock;
 pub mod closed_sets;
 pub mod error;
+pub mod event;
 pub mod extract;
 pub mod gcra;
 pub mod jobs;
@@ -26,5 +27,6 @@ pub mod params;
 pub mod replay;
 pub mod routes;
 mod validate;
+pub mod webhooks;
 
 pub use app::{App, BODY_READ_TIMEOUT, Config, MAX_BODY_BYTES, openapi, router};

@@ -269,6 +269,12 @@ pub mod codes {
         TOO_MANY_ITEMS = "too_many_items",
             "a list has more items than allowed",
             "een lijst heeft meer items dan toegestaan";
+        URL_NOT_ALLOWED = "url_not_allowed",
+            "a webhook URL must be https on a public address, or a host the server allows",
+            "een webhook-URL moet https op een publiek adres zijn, of een host die de server toestaat";
+        UNKNOWN_EVENT_TYPE = "unknown_event_type",
+            "not an event type of the change feed",
+            "geen soort gebeurtenis van de wijzigingenfeed";
         TEXT_TOO_LONG = "text_too_long",
             "a text is longer than allowed",
             "een tekst is langer dan toegestaan";

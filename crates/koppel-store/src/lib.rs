@@ -20,6 +20,7 @@ pub mod references;
 pub mod search;
 pub mod settings;
 pub mod vat_return;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -175,6 +176,16 @@ impl Store {
     /// Starts listening for client changes made by any process on this database.
     pub async fn client_changes(&self) -> Result<ClientChanges, StoreError> {
         ClientChanges::listen(&self.pool).await
+    }
+
+    /// Webhook endpoints and their deliveries.
+    pub fn webhooks(&self) -> webhooks::Webhooks<'_> {
+        webhooks::Webhooks::new(&self.pool)
+    }
+
+    /// The webhook outbox, for the delivery job.
+    pub fn webhook_outbox(&self) -> webhooks::outbox::Outbox<'_> {
+        webhooks::outbox::Outbox::new(&self.pool)
     }
 
     /// What connectors booked.

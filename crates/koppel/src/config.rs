@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use koppel_api::auth::tokens::{MIN_KEY_LEN, check_signing_key};
 use koppel_api::middleware::client_address::TrustedProxy;
+use koppel_api::webhooks::address::AllowedHosts;
 use koppel_store::{PoolConfig, Store};
 
 use crate::logging::LogFormat;
@@ -57,6 +58,13 @@ pub struct Config {
     /// `KOPPEL_TRUSTED_PROXIES`: comma-separated addresses or networks of reverse
     /// proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<TrustedProxy>,
+    /// `KOPPEL_WEBHOOK_ALLOW_HOSTS`: comma-separated hosts webhooks may reach over `http`
+    /// and whatever their address (loopback for development and tests).
+    pub webhook_allowed_hosts: AllowedHosts,
+    /// `KOPPEL_NODE_NAME`: this server's name among the nodes on one database, unique per
+    /// node; default the host name and the listen address. A node restarted under the same
+    /// name takes its webhook deliveries back at once.
+    pub node_name: String,
 }
 
 /// A positive whole number from the environment, or `default` when unset.
@@ -133,6 +141,17 @@ impl Config {
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("KOPPEL_TRUSTED_PROXIES: {e}"))?
                 .unwrap_or_default(),
+            webhook_allowed_hosts: var("KOPPEL_WEBHOOK_ALLOW_HOSTS")
+                .map(|list| AllowedHosts::parse(&list))
+                .unwrap_or_default(),
+            node_name: var("KOPPEL_NODE_NAME").unwrap_or_else(|| {
+                let host = var("HOSTNAME")
+                    .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+                    .map(|h| h.trim().to_owned())
+                    .filter(|h| !h.is_empty())
+                    .unwrap_or_else(|| "koppel".to_owned());
+                format!("{host}:{listen_addr}")
+            }),
         })
     }
 }

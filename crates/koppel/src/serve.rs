@@ -6,6 +6,7 @@ use anyhow::Context;
 use koppel_api::auth::DEFAULT_TOKEN_TTL;
 use koppel_api::auth::registry::{RELOAD_INTERVAL, follow_changes};
 use koppel_api::auth::tokens::TokenKeys;
+use koppel_api::webhooks::WebhookConfig;
 use koppel_api::{App, Config as ApiConfig};
 use koppel_store::{PoolConfig, Store};
 
@@ -28,6 +29,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             body_read_timeout: config.body_read_timeout,
             metrics_token: config.metrics_token,
             trusted_proxies: config.trusted_proxies,
+            webhooks: WebhookConfig {
+                allowed_hosts: std::sync::Arc::new(config.webhook_allowed_hosts),
+                node: config.node_name,
+                ..WebhookConfig::default()
+            },
             ..ApiConfig::default()
         },
         config.connection_limits,
@@ -80,6 +86,12 @@ pub async fn serve_on(
     // reports it; the first run catches up on days that passed while no server ran.
     let finaliser = tokio::spawn(koppel_api::jobs::finalise_days(store.clone()));
 
+    // The feed, pushed: fills the webhook outbox and delivers it (see koppel_api::webhooks).
+    let webhooks = tokio::spawn(koppel_api::webhooks::deliver::run(
+        store.clone(),
+        app.config.webhooks.clone(),
+    ));
+
     let address = listener.local_addr()?;
     tracing::info!(%address, "listening");
     let router = koppel_api::router(app);
@@ -88,6 +100,7 @@ pub async fn serve_on(
     reloader.abort();
     key_cleaner.abort();
     finaliser.abort();
+    webhooks.abort();
     tracing::info!("stopped");
     Ok(())
 }

@@ -142,6 +142,10 @@ scopes! {
     EventsRead = "events:read";
     /// `bookings:write`
     BookingsWrite = "bookings:write";
+    /// `webhooks:read`
+    WebhooksRead = "webhooks:read";
+    /// `webhooks:write`
+    WebhooksWrite = "webhooks:write";
 }
 
 /// A client with the `admin` scope.

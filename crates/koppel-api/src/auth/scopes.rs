@@ -29,6 +29,14 @@ pub const SCOPES: &[(&str, &str)] = &[
         "bookings:write",
         "Record what a bookkeeping connector booked",
     ),
+    (
+        "webhooks:read",
+        "Read webhook endpoints and their deliveries",
+    ),
+    (
+        "webhooks:write",
+        "Create, change, delete and retry webhook endpoints",
+    ),
     ("admin", "Onboard companies and clients"),
 ];
 
@@ -72,10 +80,15 @@ impl ClientKind {
             .filter(|scope| match self {
                 ClientKind::Admin => *scope == "admin",
                 ClientKind::Vendor => {
-                    scope.ends_with(":read") && *scope != "events:read"
-                        || scope.ends_with(":write") && *scope != "bookings:write"
+                    !scope.starts_with("webhooks:")
+                        && (scope.ends_with(":read") && *scope != "events:read"
+                            || scope.ends_with(":write") && *scope != "bookings:write")
                 }
-                ClientKind::Connector => scope.ends_with(":read") || *scope == "bookings:write",
+                ClientKind::Connector => {
+                    scope.ends_with(":read")
+                        || *scope == "bookings:write"
+                        || *scope == "webhooks:write"
+                }
             })
             .collect()
     }
@@ -98,6 +111,8 @@ mod tests {
         let connector = ClientKind::Connector.allowed_scopes();
         assert!(connector.contains(&"events:read") && connector.contains(&"bookings:write"));
         assert!(!connector.contains(&"orders:write"));
+        assert!(connector.contains(&"webhooks:read") && connector.contains(&"webhooks:write"));
+        assert!(!vendor.contains(&"webhooks:read") && !vendor.contains(&"webhooks:write"));
         assert_eq!(ClientKind::Admin.allowed_scopes(), vec!["admin"]);
     }
 }

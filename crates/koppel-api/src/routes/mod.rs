@@ -13,3 +13,4 @@ pub mod orders;
 pub mod products;
 pub mod receipts;
 pub mod settings;
+pub mod webhooks;

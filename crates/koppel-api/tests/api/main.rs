@@ -18,3 +18,4 @@ mod outage;
 mod receipts;
 mod settings;
 mod spec;
+mod webhooks;

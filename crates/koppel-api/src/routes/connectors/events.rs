@@ -2,17 +2,16 @@
 
 use axum::Json;
 use axum::extract::State;
-use chrono::{DateTime, Utc};
-use koppel_store::events::{EventPosition, EventRecord};
+use koppel_store::events::EventPosition;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use crate::App;
 use crate::auth::extract::{CompanyAccess, EventsRead};
 use crate::error::{ApiError, Problem};
+use crate::event::Event;
 use crate::extract::AppQuery;
 use crate::params::{Cursor, PageParams};
 
@@ -32,39 +31,6 @@ pub struct EventsQuery {
     /// How many events to answer, 1 to 1000; default 100.
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
-}
-
-/// One change.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Event {
-    /// The event's id: unique and stable, increasing along the feed.
-    pub id: String,
-    /// What happened: `<resource>.created`, `<resource>.updated` (a new version),
-    /// `daily_revenue.final` or `daily_revenue.revised`.
-    #[schema(value_type = crate::closed_sets::EventType, example = "order.updated")]
-    pub r#type: String,
-    /// The collection of the changed document, as in its path.
-    #[schema(value_type = crate::closed_sets::EventResource, example = "orders")]
-    pub resource: String,
-    /// The changed document's id.
-    pub resource_id: Uuid,
-    /// The document's version after the change.
-    pub version: i32,
-    /// When the change was made.
-    pub occurred_at: DateTime<Utc>,
-}
-
-impl From<EventRecord> for Event {
-    fn from(r: EventRecord) -> Self {
-        Self {
-            id: format!("{}-{}", r.txid, r.seq),
-            r#type: r.r#type,
-            resource: r.resource,
-            resource_id: r.resource_id,
-            version: r.version,
-            occurred_at: r.occurred_at,
-        }
-    }
 }
 
 /// A stretch of the feed.
