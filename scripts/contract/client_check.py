@@ -1,7 +1,8 @@
 """Uses a Python client generated from Koppel's OpenAPI document, without hand
 edits, against a live server: a vendor pushes a payment method, a category, a
 product, a customer, an order and a receipt and reads each back; a connector
-follows the change feed until it has seen all of them.
+follows the change feed until it has seen all of them, and gets each of them as a
+webhook too, verified with the Standard Webhooks reference library.
 
 Run by scripts/contract-check, which generates the client (it is not committed)
 and starts the server. Arguments: base URL, company id, vendor id and secret,
@@ -10,7 +11,12 @@ difference.
 """
 
 import sys
+import threading
+import time
 from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import standardwebhooks
 
 from koppel_api_client import AuthenticatedClient, Client
 from koppel_api_client.api.customers import get_customer, list_customers, upsert_customer
@@ -19,6 +25,7 @@ from koppel_api_client.api.oauth import issue_token
 from koppel_api_client.api.orders import get_order, list_orders, upsert_order
 from koppel_api_client.api.products import get_product, list_products, upsert_product
 from koppel_api_client.api.receipts import create_receipt, get_receipt
+from koppel_api_client.api.webhooks import create_webhook_endpoint, list_webhook_deliveries
 from koppel_api_client.api.settings import (
     get_category,
     get_payment_method,
@@ -39,6 +46,8 @@ from koppel_api_client.models import (
     TokenRequest,
     TokenResponse,
     VatCategory,
+    WebhookEndpointInput,
+    WebhookEndpointWithSecret,
 )
 from koppel_api_client.models.grant_type import GrantType
 
@@ -67,8 +76,49 @@ def stored(answer, kind):
     return answer
 
 
+class Receiver(BaseHTTPRequestHandler):
+    """Verifies each webhook as a receiver would, with the reference library."""
+
+    secret = None
+    verified = []
+    refused = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["content-length"]))
+        try:
+            event = standardwebhooks.Webhook(Receiver.secret).verify(body, dict(self.headers))
+            Receiver.verified.append(event)
+            self.send_response(204)
+        except standardwebhooks.WebhookVerificationError as e:
+            Receiver.refused.append(str(e))
+            self.send_response(400)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def subscribe(company, connector):
+    """Starts a receiver on loopback and subscribes it (the server allows 127.0.0.1)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    endpoint = stored(
+        create_webhook_endpoint.sync(
+            company,
+            client=connector,
+            body=WebhookEndpointInput(url=f"http://127.0.0.1:{server.server_port}/koppel"),
+        ),
+        WebhookEndpointWithSecret,
+    )
+    expect(endpoint.secret.startswith("whsec_"), f"secret {endpoint.secret!r}")
+    Receiver.secret = endpoint.secret
+    return endpoint
+
+
 def main(base, company, vendor_id, vendor_secret, connector_id, connector_secret):
     vendor = token(base, vendor_id, vendor_secret)
+    connector = token(base, connector_id, connector_secret)
+    endpoint = subscribe(company, connector)
 
     method = stored(
         upsert_payment_method.sync(
@@ -174,7 +224,6 @@ def main(base, company, vendor_id, vendor_secret, connector_id, connector_secret
     read = get_receipt.sync(company, receipt.id, client=vendor)
     expect(read.number == "0001" and read.lines[0].description == "Croissant", f"receipt {read}")
 
-    connector = token(base, connector_id, connector_secret)
     wanted = {
         (EventType.PAYMENT_METHOD_CREATED, method.id),
         (EventType.CATEGORY_CREATED, category.id),
@@ -191,7 +240,24 @@ def main(base, company, vendor_id, vendor_secret, connector_id, connector_secret
         if not page.data:
             break
     expect(wanted <= seen, f"the feed did not carry {wanted - seen}")
-    print("client check: pushed and read 6 resources and followed the feed with the generated client")
+
+    wanted = {(t.value, str(i)) for (t, i) in wanted}
+    for _ in range(100):
+        delivered = {(e["type"], e["resource_id"]) for e in Receiver.verified}
+        if wanted <= delivered:
+            break
+        time.sleep(0.1)
+    expect(not Receiver.refused, f"webhooks failed verification: {Receiver.refused}")
+    expect(wanted <= delivered, f"webhooks did not carry {wanted - delivered}")
+    deliveries = list_webhook_deliveries.sync(company, endpoint.id, client=connector)
+    expect(
+        all(d.status.value == "succeeded" for d in deliveries.data) and deliveries.data,
+        f"deliveries {deliveries}",
+    )
+    print(
+        "client check: pushed and read 6 resources, followed the feed and received them as "
+        f"{len(Receiver.verified)} verified webhooks, with the generated client"
+    )
 
 
 if __name__ == "__main__":

@@ -283,3 +283,193 @@ fn a_killed_server_loses_nothing_acknowledged_and_unanswered_pushes_succeed_when
         "an order's version appears twice in the feed"
     );
 }
+
+/// A webhook receiver on loopback, on threads of its own: answers every request 204 after
+/// `delay`, keeps connections alive, and records each request's body.
+struct HookReceiver {
+    port: u16,
+    bodies: Arc<Mutex<Vec<Value>>>,
+}
+
+impl HookReceiver {
+    fn start(delay: Duration) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let recorded = Arc::clone(&bodies);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let recorded = Arc::clone(&recorded);
+                std::thread::spawn(move || serve_hooks(stream, &recorded, delay));
+            }
+        });
+        Self { port, bodies }
+    }
+
+    fn received(&self) -> Vec<Value> {
+        self.bodies.lock().unwrap().clone()
+    }
+}
+
+/// Reads HTTP/1.1 requests from one connection until it closes; records each body.
+fn serve_hooks(stream: TcpStream, recorded: &Mutex<Vec<Value>>, delay: Duration) {
+    use std::io::BufRead as _;
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    loop {
+        let mut length = 0usize;
+        let mut line = String::new();
+        // The request line, then headers up to the empty line.
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            if line == "\r\n" {
+                break;
+            }
+            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        std::thread::sleep(delay);
+        recorded
+            .lock()
+            .unwrap()
+            .push(serde_json::from_slice(&body).unwrap_or(Value::Null));
+        if writer
+            .write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+#[test]
+#[ignore = "a fault test: run by scripts/faults"]
+fn a_killed_server_loses_no_webhook_delivery() {
+    // A receiver slow enough that most deliveries are still pending when the server dies.
+    let receiver = HookReceiver::start(Duration::from_millis(15));
+    let mut server = Server::start_with(&[("KOPPEL_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")]);
+    let port = server.port();
+    let company = cli(&server, &["company", "create", "--name", "Haak B.V."]);
+    let company_id = company["id"].as_str().unwrap().to_owned();
+    let client = |kind: &str| {
+        cli(
+            &server,
+            &[
+                "client",
+                "create",
+                "--kind",
+                kind,
+                "--name",
+                kind,
+                "--company",
+                &company_id,
+            ],
+        )
+    };
+    let (vendor, connector) = (client("vendor"), client("connector"));
+    let connector_bearer = format!("Bearer {}", token(port, &connector));
+    let (status, endpoint) = http(
+        port,
+        "POST",
+        &format!("/v1/companies/{company_id}/webhook-endpoints"),
+        &[
+            ("Authorization", &connector_bearer),
+            ("Content-Type", "application/json"),
+        ],
+        &json!({
+            "url": format!("http://127.0.0.1:{}/hook", receiver.port),
+            "event_types": ["customer.created"]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{endpoint}");
+
+    // 200 customers: 200 events, each a delivery.
+    const CUSTOMERS: usize = 200;
+    let vendor_bearer = format!("Bearer {}", token(port, &vendor));
+    for i in 0..CUSTOMERS {
+        let (status, body) = http(
+            port,
+            "POST",
+            &format!("/v1/companies/{company_id}/customers"),
+            &[
+                ("Authorization", &vendor_bearer),
+                ("Content-Type", "application/json"),
+            ],
+            &json!({"external_id": format!("k-{i}"), "name": format!("Klant {i}")}).to_string(),
+        )
+        .unwrap();
+        assert_eq!(status, 201, "{body}");
+    }
+    // Some have arrived, most not: kill -9 now.
+    let started = Instant::now();
+    while receiver.received().len() < 20 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no webhook arrived"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    server.kill_and_restart();
+    let at_kill = receiver.received().len();
+    assert!(
+        at_kill < CUSTOMERS,
+        "all {at_kill} were delivered before the kill: the test shows nothing"
+    );
+
+    // After the restart every event arrives, at least once.
+    let started = Instant::now();
+    let wanted: std::collections::HashSet<String> = loop {
+        let got: std::collections::HashSet<String> = receiver
+            .received()
+            .iter()
+            .filter(|b| b["type"] == "customer.created")
+            .map(|b| b["id"].as_str().unwrap().to_owned())
+            .collect();
+        if got.len() >= CUSTOMERS {
+            break got;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{} of {CUSTOMERS} delivered after the restart ({at_kill} before the kill)\n{}",
+            got.len(),
+            server.log_tail(20)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // They are exactly the feed's customer events.
+    let mut feed = std::collections::HashSet::new();
+    let mut after = String::new();
+    loop {
+        let path = format!("/v1/companies/{company_id}/events?limit=500{after}");
+        let (status, page) = http(
+            port,
+            "GET",
+            &path,
+            &[("Authorization", &connector_bearer)],
+            "",
+        )
+        .unwrap();
+        assert_eq!(status, 200, "{page}");
+        let data = page["data"].as_array().unwrap();
+        if data.is_empty() {
+            break;
+        }
+        feed.extend(
+            data.iter()
+                .filter(|e| e["type"] == "customer.created")
+                .map(|e| e["id"].as_str().unwrap().to_owned()),
+        );
+        after = format!("&after={}", page["next_cursor"].as_str().unwrap());
+    }
+    assert_eq!(wanted, feed);
+}
