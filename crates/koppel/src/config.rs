@@ -59,7 +59,8 @@ pub struct Config {
     /// proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<TrustedProxy>,
     /// `KOPPEL_WEBHOOK_ALLOW_HOSTS`: comma-separated hosts webhooks may reach over `http`
-    /// and whatever their address (loopback for development and tests).
+    /// and whatever their address (loopback for development and tests); with
+    /// `KOPPEL_WEBHOOK_PUBLIC=false`, the only hosts they may reach.
     pub webhook_allowed_hosts: AllowedHosts,
     /// `KOPPEL_NODE_NAME`: this server's name among the nodes on one database, unique per
     /// node; default the host name and the listen address. A node restarted under the same
@@ -141,9 +142,17 @@ impl Config {
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("KOPPEL_TRUSTED_PROXIES: {e}"))?
                 .unwrap_or_default(),
-            webhook_allowed_hosts: var("KOPPEL_WEBHOOK_ALLOW_HOSTS")
-                .map(|list| AllowedHosts::parse(&list))
-                .unwrap_or_default(),
+            webhook_allowed_hosts: {
+                let hosts =
+                    AllowedHosts::parse(&var("KOPPEL_WEBHOOK_ALLOW_HOSTS").unwrap_or_default());
+                match var("KOPPEL_WEBHOOK_PUBLIC").as_deref() {
+                    None | Some("true") => hosts,
+                    Some("false") => hosts.only_these(),
+                    Some(other) => {
+                        bail!("KOPPEL_WEBHOOK_PUBLIC {other:?} is neither true nor false")
+                    }
+                }
+            },
             node_name: var("KOPPEL_NODE_NAME").unwrap_or_else(|| {
                 let host = var("HOSTNAME")
                     .or_else(|| std::fs::read_to_string("/etc/hostname").ok())

@@ -15,27 +15,57 @@ const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest URL accepted.
 pub const MAX_URL_LEN: usize = crate::bounds::MAX_URL_CHARS;
 
-/// The hosts allowed whatever their address and scheme, lowercased.
-#[derive(Debug, Clone, Default)]
-pub struct AllowedHosts(Vec<String>);
+/// The hosts allowed whatever their address and scheme, and whether any other (public, over
+/// `https`) host is allowed at all.
+#[derive(Debug, Clone)]
+pub struct AllowedHosts {
+    hosts: Vec<String>,
+    public: bool,
+}
+
+impl Default for AllowedHosts {
+    /// No host allowed beyond the public ones.
+    fn default() -> Self {
+        Self {
+            hosts: Vec::new(),
+            public: true,
+        }
+    }
+}
 
 impl AllowedHosts {
     /// From a comma-separated list of host names or IP addresses (IPv6 with or without
-    /// brackets).
+    /// brackets); public addresses are allowed besides.
     pub fn parse(list: &str) -> Self {
-        Self(
-            list.split(',')
+        Self {
+            hosts: list
+                .split(',')
                 .map(|h| h.trim().trim_start_matches('[').trim_end_matches(']'))
                 .filter(|h| !h.is_empty())
                 .map(str::to_ascii_lowercase)
                 .collect(),
-        )
+            public: true,
+        }
     }
 
-    /// Whether `host` (as a URL names it) is allowed.
+    /// The same hosts, and no public one (`KOPPEL_WEBHOOK_PUBLIC=false`): for a deployment
+    /// whose receivers are all known, and for test runs that must not reach the internet.
+    pub fn only_these(self) -> Self {
+        Self {
+            public: false,
+            ..self
+        }
+    }
+
+    /// Whether `host` (as a URL names it) is allowed whatever its address.
     pub fn contains(&self, host: &str) -> bool {
         let host = host.trim_start_matches('[').trim_end_matches(']');
-        self.0.iter().any(|h| h.eq_ignore_ascii_case(host))
+        self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
+    }
+
+    /// Whether hosts outside the list may be reached (over `https`, at public addresses).
+    pub fn public(&self) -> bool {
+        self.public
     }
 }
 
@@ -48,6 +78,8 @@ pub enum UrlRefusal {
     Credentials,
     /// `http` to a host that is not allowed.
     NotHttps,
+    /// A host not in the list, on a server that sends to listed hosts only.
+    NotListed,
     /// The host resolves to an address that is not public.
     NotPublic(IpAddr),
     /// The host does not resolve.
@@ -69,6 +101,11 @@ impl UrlRefusal {
             UrlRefusal::NotHttps => (
                 "webhooks are sent over https only".to_owned(),
                 "webhooks gaan alleen over https".to_owned(),
+            ),
+            UrlRefusal::NotListed => (
+                "this server sends webhooks only to the hosts its operator allowed".to_owned(),
+                "deze server stuurt webhooks alleen naar de hosts die de beheerder toestaat"
+                    .to_owned(),
             ),
             UrlRefusal::NotPublic(ip) => (
                 format!("the host resolves to {ip}, which is not a public address"),
@@ -100,6 +137,9 @@ pub async fn check_url(url: &str, allowed: &AllowedHosts) -> Result<Url, UrlRefu
     }
     if allowed.contains(host) {
         return Ok(parsed);
+    }
+    if !allowed.public() {
+        return Err(UrlRefusal::NotListed);
     }
     if parsed.scheme() != "https" {
         return Err(UrlRefusal::NotHttps);
@@ -190,8 +230,12 @@ impl PublicResolver {
 impl reqwest::dns::Resolve for PublicResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let allowed = self.allowed.contains(name.as_str());
+        let public = self.allowed.public();
         let host = name.as_str().to_owned();
         Box::pin(async move {
+            if !allowed && !public {
+                return Err(format!("{host} is not an allowed host").into());
+            }
             let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
                 .await?
                 .filter(|a| allowed || is_public(a.ip()))
@@ -213,7 +257,7 @@ pub fn may_connect(url: &Url, allowed: &AllowedHosts) -> bool {
     if allowed.contains(host) {
         return true;
     }
-    if url.scheme() != "https" {
+    if !allowed.public() || url.scheme() != "https" {
         return false;
     }
     match host
@@ -316,6 +360,12 @@ mod tests {
         );
         assert!(check_url("http://[::1]:9000/hook", &local).await.is_ok());
         assert!(check_url("http://10.0.0.5/hook", &local).await.is_err());
+        let only = AllowedHosts::parse("127.0.0.1").only_these();
+        assert!(check_url("http://127.0.0.1:9000/hook", &only).await.is_ok());
+        assert_eq!(
+            check_url("https://1.1.1.1/hook", &only).await,
+            Err(UrlRefusal::NotListed)
+        );
     }
 
     #[test]
@@ -329,5 +379,9 @@ mod tests {
         assert!(may_connect(&url("https://hooks.example.com/"), &none));
         let local = AllowedHosts::parse("127.0.0.1");
         assert!(may_connect(&url("http://127.0.0.1:1234/"), &local));
+        let only = local.only_these();
+        assert!(may_connect(&url("http://127.0.0.1:1234/"), &only));
+        assert!(!may_connect(&url("https://8.8.8.8/"), &only));
+        assert!(!may_connect(&url("https://hooks.example.com/"), &only));
     }
 }

@@ -12,7 +12,8 @@
 //! only the prose is translated and both stay true.
 //!
 //! Needs `DATABASE_URL` (a PostgreSQL it may create a database in, as
-//! `scripts/test` and `scripts/docs-check` give it), `bash`, `curl` and `jq`.
+//! `scripts/test` and `scripts/docs-check` give it), `bash`, `curl`, `jq` and `python3` (the
+//! connector guide's webhook receiver).
 
 mod answer;
 mod markdown;
@@ -92,7 +93,7 @@ fn read_vars(path: &Path) -> HashMap<String, String> {
 }
 
 fn require_tools() {
-    for tool in ["bash", "curl", "jq"] {
+    for tool in ["bash", "curl", "jq", "python3"] {
         let found = Command::new(tool)
             .arg("--version")
             .stdout(Stdio::null())
@@ -109,7 +110,11 @@ fn answers_as_written(file: &str) {
     require_tools();
     let steps = read_steps(file);
     let names = variables(&steps);
-    let server = server::Server::start();
+    // Loopback receivers of the connector guide's webhooks are allowed, as in development.
+    let server = server::Server::start_with(&[
+        ("KOPPEL_WEBHOOK_ALLOW_HOSTS", "127.0.0.1"),
+        ("KOPPEL_WEBHOOK_PUBLIC", "false"),
+    ]);
     let scratch = server.dir().join("scratch");
     std::fs::create_dir_all(scratch.join(".walkthrough")).unwrap();
 
