@@ -133,7 +133,7 @@ fn push(port: u16, orders: &str, token: &str, i: usize) -> Answer {
 #[test]
 #[ignore = "a fault test: run by scripts/faults"]
 fn a_killed_server_loses_nothing_acknowledged_and_unanswered_pushes_succeed_when_retried() {
-    let mut server = Server::start();
+    let mut server = Server::start_with(&[]);
     let port = server.port();
     let company = cli(&server, &["company", "create", "--name", "Crash B.V."]);
     let company_id = company["id"].as_str().unwrap().to_owned();

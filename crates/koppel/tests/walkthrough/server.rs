@@ -93,11 +93,6 @@ fn ready(port: u16) -> bool {
 }
 
 impl Server {
-    /// Starts the server and waits until `/health/ready` answers 200.
-    pub fn start() -> Self {
-        Self::start_with(&[])
-    }
-
     /// Starts the server with extra environment variables (limits, say) and waits until
     /// `/health/ready` answers 200.
     pub fn start_with(env: &[(&str, &str)]) -> Self {
