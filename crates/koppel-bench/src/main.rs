@@ -14,6 +14,7 @@ mod baseline;
 mod data;
 mod server;
 mod stats;
+mod webhooks;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -66,6 +67,9 @@ struct Args {
     /// Orders in the period listing of P3.
     #[arg(long, default_value_t = 1_000_000)]
     bulk_orders: i64,
+    /// Runs only W1 (webhook delivery lag) and P5, for a quick look.
+    #[arg(long)]
+    webhooks_only: bool,
 }
 
 /// One row of the table.
@@ -234,12 +238,29 @@ async fn run(args: &Args, cluster: &koppel_pglocal::Cluster) -> anyhow::Result<V
         .await?;
 
     let mut rows = Vec::new();
-    rows.push(p1(args, &api, &pool, &refs).await?);
-    let (p2_row, koppel_ids) = p2(args, &api, &pool, &refs).await?;
-    rows.push(p2_row);
-    rows.extend(p3_get(args, &api, &pool, &refs, &koppel_ids).await?);
-    rows.push(p4(args, &api, &pool, &refs).await?);
-    rows.push(p3_pages(args, &api, &pool, &archive_refs).await?);
+    if !args.webhooks_only {
+        rows.push(p1(args, &api, &pool, &refs).await?);
+        let (p2_row, koppel_ids) = p2(args, &api, &pool, &refs).await?;
+        rows.push(p2_row);
+        rows.extend(p3_get(args, &api, &pool, &refs, &koppel_ids).await?);
+        rows.push(p4(args, &api, &pool, &refs).await?);
+        rows.push(p3_pages(args, &api, &pool, &archive_refs).await?);
+    }
+    // A company of its own, so the other scenarios' events are not in its feed.
+    let hooked = id(
+        &cli(koppel, &url, &["company", "create", "--name", "Haak B.V."])?,
+        "id",
+    )?;
+    rows.push(
+        webhooks::w1(
+            &admin_api,
+            &server.base,
+            &pool,
+            hooked,
+            args.phase_seconds * 2,
+        )
+        .await?,
+    );
 
     let startup_ms = startups
         .iter()

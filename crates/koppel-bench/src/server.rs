@@ -59,6 +59,9 @@ impl Server {
             .env("KOPPEL_SIGNING_KEY", key)
             .env("KOPPEL_LISTEN_ADDR", format!("127.0.0.1:{port}"))
             .env("KOPPEL_LOG_FORMAT", "json")
+            // W1's receiver is on loopback; nothing else may be reached.
+            .env("KOPPEL_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")
+            .env("KOPPEL_WEBHOOK_PUBLIC", "false")
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file)
