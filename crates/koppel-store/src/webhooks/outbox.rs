@@ -102,14 +102,19 @@ impl<'a> Outbox<'a> {
 
     /// Moves the feed's new events into the deliveries of every enabled endpoint that
     /// subscribed to them, in one statement; answers how many deliveries were queued.
-    /// Endpoints another node is filling at this moment are skipped (they are being filled).
+    /// Only endpoints with new events are locked (an idle one costs an index probe, no
+    /// write); those another node is filling at this moment are skipped.
     pub async fn fill(&self) -> Result<u64, StoreError> {
         let queued: i64 = sqlx::query_scalar(
             "with endpoints as (
-                 select id, company_id, event_types, feed_txid, feed_seq
-                 from webhook_endpoints
-                 where not disabled
-                 for update skip locked
+                 select e.id, e.company_id, e.event_types, e.feed_txid, e.feed_seq
+                 from webhook_endpoints e
+                 where not e.disabled
+                   and exists (select 1 from events ev
+                               where ev.company_id = e.company_id
+                                 and (ev.txid, ev.seq) > (e.feed_txid, e.feed_seq)
+                                 and ev.txid < pg_snapshot_xmin(pg_current_snapshot()))
+                 for update of e skip locked
              ), batch as (
                  select e.id as endpoint_id, e.company_id, e.event_types, ev.*
                  from endpoints e
