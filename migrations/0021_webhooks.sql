@@ -42,6 +42,11 @@ create table webhook_endpoints (
     paused_until timestamptz,
     feed_txid xid8 not null,
     feed_seq bigint not null default 0,
+    -- The snapshot of the transaction that created the endpoint: events it could see had
+    -- been committed before the endpoint existed and are not delivered. With the position
+    -- starting at that snapshot's xmin, an endpoint gets exactly the events committed after
+    -- it was created.
+    created_snapshot pg_snapshot not null,
     lease_owner text,
     lease_until timestamptz,
     created_at timestamptz not null default now(),

@@ -152,11 +152,9 @@ impl<'a> Webhooks<'a> {
         Self { pool }
     }
 
-    /// Creates an endpoint that delivers the events committed from now on.
-    ///
-    /// Its feed position is the snapshot horizon: every event of a transaction still running
-    /// or started later is delivered (and a few committed just before may be, which
-    /// at-least-once allows).
+    /// Creates an endpoint that delivers the events committed from now on: its feed position
+    /// is this transaction's snapshot horizon, and the events that snapshot can see are
+    /// skipped when the outbox is filled.
     pub async fn create(
         &self,
         owner: Owner,
@@ -164,8 +162,9 @@ impl<'a> Webhooks<'a> {
     ) -> Result<EndpointRecord, StoreError> {
         let record = sqlx::query_as::<_, EndpointRecord>(sqlx::AssertSqlSafe(format!(
             "insert into webhook_endpoints (id, company_id, client_id, url, event_types,
-                 description, secret, feed_txid)
-             values ($1, $2, $3, $4, $5, $6, $7, pg_snapshot_xmin(pg_current_snapshot()))
+                 description, secret, feed_txid, created_snapshot)
+             values ($1, $2, $3, $4, $5, $6, $7, pg_snapshot_xmin(pg_current_snapshot()),
+                     pg_current_snapshot())
              returning {ENDPOINT_COLUMNS}"
         )))
         .bind(new.id)

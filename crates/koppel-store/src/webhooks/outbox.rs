@@ -107,7 +107,8 @@ impl<'a> Outbox<'a> {
     pub async fn fill(&self) -> Result<u64, StoreError> {
         let queued: i64 = sqlx::query_scalar(
             "with endpoints as (
-                 select e.id, e.company_id, e.event_types, e.feed_txid, e.feed_seq
+                 select e.id, e.company_id, e.event_types, e.feed_txid, e.feed_seq,
+                        e.created_snapshot
                  from webhook_endpoints e
                  where not e.disabled
                    and exists (select 1 from events ev
@@ -116,7 +117,8 @@ impl<'a> Outbox<'a> {
                                  and ev.txid < pg_snapshot_xmin(pg_current_snapshot()))
                  for update of e skip locked
              ), batch as (
-                 select e.id as endpoint_id, e.company_id, e.event_types, ev.*
+                 select e.id as endpoint_id, e.company_id, e.event_types, e.created_snapshot,
+                        ev.*
                  from endpoints e
                  cross join lateral (
                      select txid, seq, type, resource, resource_id, version, occurred_at
@@ -133,7 +135,8 @@ impl<'a> Outbox<'a> {
                  select gen_random_uuid(), endpoint_id, company_id, txid::text::bigint, seq,
                      type, resource, resource_id, version, occurred_at
                  from batch
-                 where cardinality(event_types) = 0 or type = any(event_types)
+                 where (cardinality(event_types) = 0 or type = any(event_types))
+                   and not pg_visible_in_snapshot(txid, created_snapshot)
                  order by endpoint_id, txid, seq
                  on conflict on constraint webhook_deliveries_event_key do nothing
                  returning 1
