@@ -75,6 +75,36 @@ pub struct DailyFigures {
     pub cash_rounding: Decimal,
 }
 
+/// What changed in a day's breakdown between two revisions: for every key in either,
+/// `later − earlier` figure by figure (a key missing on one side counts as zero there),
+/// leaving out the keys where nothing changed. It is the correction a connector posts for a
+/// day it booked at the earlier revision; the changes from revision 1 to n, added up, are
+/// revision n minus revision 1.
+pub fn change<K: Ord + Clone, const N: usize>(
+    earlier: &BTreeMap<K, [Decimal; N]>,
+    later: &BTreeMap<K, [Decimal; N]>,
+) -> BTreeMap<K, [Decimal; N]> {
+    let zero = [Decimal::ZERO; N];
+    earlier
+        .keys()
+        .chain(later.keys())
+        .filter_map(|key| {
+            let (before, after) = (
+                earlier.get(key).unwrap_or(&zero),
+                later.get(key).unwrap_or(&zero),
+            );
+            let mut difference = zero;
+            for ((d, a), b) in difference.iter_mut().zip(after).zip(before) {
+                *d = a - b;
+            }
+            difference
+                .iter()
+                .any(|d| !d.is_zero())
+                .then(|| (key.clone(), difference))
+        })
+        .collect()
+}
+
 impl DailyFigures {
     /// Aggregates receipts at once.
     pub fn from_receipts(receipts: &[ValidReceipt]) -> DailyFigures {
@@ -148,5 +178,49 @@ impl DailyFigures {
                 excl: f.base,
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_lists_what_changed_per_key_and_changes_add_up() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let one: BTreeMap<&str, [Decimal; 2]> = [
+            ("21", [d("100.00"), d("21.00")]),
+            ("9", [d("50.00"), d("4.50")]),
+        ]
+        .into();
+        let two: BTreeMap<&str, [Decimal; 2]> = [
+            ("21", [d("110.00"), d("23.10")]),
+            ("9", [d("50.00"), d("4.50")]),
+            ("0", [d("5.00"), d("0.00")]),
+        ]
+        .into();
+        let three: BTreeMap<&str, [Decimal; 2]> = [("21", [d("90.00"), d("18.90")])].into();
+        let first = change(&one, &two);
+        assert_eq!(
+            first,
+            [
+                ("0", [d("5.00"), d("0.00")]),
+                ("21", [d("10.00"), d("2.10")])
+            ]
+            .into()
+        );
+        let second = change(&two, &three);
+        assert_eq!(second["9"], [d("-50.00"), d("-4.50")]);
+        assert_eq!(second["0"], [d("-5.00"), d("0.00")]);
+        // The changes added up are the last revision minus the first.
+        let mut summed: BTreeMap<&str, [Decimal; 2]> = BTreeMap::new();
+        for (k, v) in first.iter().chain(second.iter()) {
+            let s = summed.entry(*k).or_default();
+            s[0] += v[0];
+            s[1] += v[1];
+        }
+        summed.retain(|_, v| v.iter().any(|x| !x.is_zero()));
+        assert_eq!(summed, change(&one, &three));
+        assert!(change(&one, &one).is_empty());
     }
 }

@@ -259,6 +259,54 @@ impl<'a> DailyRevenue<'a> {
         .await?)
     }
 
+    /// A day's kept revisions, oldest first, from `after` (exclusive) on, at most `limit`:
+    /// each shaped as the day (status `final` for revision 1, `revised` after), its figures as
+    /// they were when the revision came to be, `updated_at` that moment, no bookings. A day
+    /// that reads as final but was not finalised in the table yet has none (its current
+    /// figures are its revision 1).
+    pub async fn revisions(
+        &self,
+        company_id: Uuid,
+        key: &DayKey,
+        after: i32,
+        limit: i64,
+    ) -> Result<Vec<DayRecord>, StoreError> {
+        Ok(sqlx::query_as::<_, DayRecord>(
+            "select d.id, d.location_key, d.business_date,
+                    case when r.revision = 1 then 'final' else 'revised' end as status,
+                    r.revision, d.final_at, d.closed_at,
+                    (r.figures->>'receipt_count')::bigint as receipt_count,
+                    (r.figures->>'late_receipt_count')::bigint as late_receipt_count,
+                    (r.figures->>'total_excl_vat')::numeric as total_excl_vat,
+                    (r.figures->>'total_vat')::numeric as total_vat,
+                    (r.figures->>'revenue_excl_vat')::numeric as revenue_excl_vat,
+                    (r.figures->>'revenue_vat')::numeric as revenue_vat,
+                    (r.figures->>'tips')::numeric as tips,
+                    (r.figures->>'gift_cards_multi_purpose')::numeric as gift_cards_multi_purpose,
+                    (r.figures->>'deposits')::numeric as deposits,
+                    (r.figures->>'cash_rounding')::numeric as cash_rounding,
+                    r.recorded_at as updated_at,
+                    (r.figures->'by_vat_rate')::json as by_vat_rate,
+                    (r.figures->'by_category')::json as by_category,
+                    (r.figures->'by_payment_method')::json as by_payment_method,
+                    '[]'::json as bookings
+               from daily_revenue_revisions r
+               join daily_revenue d on d.company_id = r.company_id
+                and d.location_key = r.location_key and d.business_date = r.business_date
+              where r.company_id = $1 and r.location_key = $2 and r.business_date = $3
+                and r.revision > $4
+              order by r.revision
+              limit $5",
+        )
+        .bind(company_id)
+        .bind(&key.location_key)
+        .bind(key.business_date)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool)
+        .await?)
+    }
+
     /// Closes a day (the vendor's Z-report): the location's row, or without a location the
     /// whole company's row and every location's row of that date. A row that does not exist
     /// yet is created, final and empty; an open row becomes final with a

@@ -822,3 +822,168 @@ async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Out
     .await;
     results.into_iter().flatten().collect()
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_day_revised_twice_keeps_three_revisions_whose_deltas_add_up(pool: PgPool) {
+    let s = setup(pool).await;
+    let date = today() - Duration::days(3);
+    for (i, hour) in [9, 17].iter().enumerate() {
+        let sold = local(date, *hour, 0);
+        let new = new_receipt(&s, &receipt(&s, &format!("p-{i}"), &sold));
+        s.app
+            .app
+            .store
+            .receipts()
+            .insert(s.company, &[new], at(&sold) + Duration::seconds(5))
+            .await
+            .unwrap();
+    }
+    let uri = s.day(&date.to_string());
+    // Final by the clock, not yet in the table: its figures are its revision 1.
+    let list = s.app.get(&format!("{uri}/revisions"), &s.connector).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    let list = list.json();
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    assert_eq!(list["data"][0]["revision"], 1);
+
+    // Two late receipts: a croissant-and-coffee receipt, then a coffee paid by pin.
+    let late = s
+        .post_receipt(&receipt(&s, "p-late", &local(date, 20, 0)))
+        .await;
+    assert_eq!(late.status, StatusCode::CREATED, "{}", late.text);
+    let mut coffee = receipt(&s, "p-coffee", &local(date, 21, 0));
+    coffee["lines"] = json!([coffee["lines"][1].clone()]);
+    coffee["payments"] = json!([{"method_id": s.pin, "amount": "2.80"}]);
+    let stored = s.post_receipt(&coffee).await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+
+    let day = s.app.get(&uri, &s.connector).await.json();
+    assert_eq!(day["revision"], 3);
+    let list = s
+        .app
+        .get(&format!("{uri}/revisions"), &s.connector)
+        .await
+        .json();
+    let revisions = list["data"].as_array().unwrap();
+    assert_eq!(revisions.len(), 3, "{list}");
+    let figures = |n: usize| &revisions[n]["figures"];
+    assert_eq!(
+        (0..3)
+            .map(|n| (
+                revisions[n]["revision"].as_i64().unwrap(),
+                figures(n)["receipt_count"].as_i64().unwrap(),
+                figures(n)["revenue"]["total_incl_vat"].as_str().unwrap()
+            ))
+            .collect::<Vec<_>>(),
+        [(1, 2, "12.60"), (2, 3, "18.90"), (3, 4, "21.70")]
+    );
+    assert_eq!(figures(0)["status"], "final");
+    assert_eq!(figures(2)["status"], "revised");
+    // The last revision is the day as it is now.
+    assert_eq!(figures(2)["by_vat_rate"], day["by_vat_rate"]);
+    assert_eq!(figures(2)["by_payment_method"], day["by_payment_method"]);
+
+    // Revision 1's delta is revision 1; revision 3's lists only what the coffee changed.
+    assert_eq!(
+        revisions[0]["delta"]["by_vat_rate"],
+        figures(0)["by_vat_rate"]
+    );
+    let third = &revisions[2]["delta"];
+    assert_eq!(third["receipt_count"], 1);
+    assert_eq!(third["revenue"]["total_incl_vat"], "2.80");
+    assert_eq!(
+        third["by_vat_rate"],
+        json!([{"category": "standard", "percentage": "21", "country": "NL",
+                "base": "2.31", "vat": "0.49"}])
+    );
+    assert_eq!(third["by_payment_method"].as_array().unwrap().len(), 1);
+    assert_eq!(third["by_payment_method"][0]["amount"], "2.80");
+    assert_eq!(third["by_payment_method"][0]["method_id"], json!(s.pin));
+
+    // The deltas of revisions 2 and 3 add up to revision 3 minus revision 1, per rate, per
+    // method and in total.
+    let amount = |v: &Value| Decimal::from_str(v.as_str().unwrap()).unwrap();
+    let per = |v: &Value, key: &str, field: &str| -> BTreeMap<String, Decimal> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| (x[key].to_string(), amount(&x[field])))
+            .collect()
+    };
+    for (list, key, field) in [
+        ("by_vat_rate", "percentage", "base"),
+        ("by_vat_rate", "percentage", "vat"),
+        ("by_payment_method", "method_id", "amount"),
+        ("by_category", "category_id", "total_excl_vat"),
+    ] {
+        let mut summed = per(&revisions[1]["delta"][list], key, field);
+        for (k, v) in per(&revisions[2]["delta"][list], key, field) {
+            *summed.entry(k).or_default() += v;
+        }
+        summed.retain(|_, v| !v.is_zero());
+        let mut expected = per(&figures(2)[list], key, field);
+        for (k, v) in per(&figures(0)[list], key, field) {
+            *expected.entry(k).or_default() -= v;
+        }
+        expected.retain(|_, v| !v.is_zero());
+        assert_eq!(summed, expected, "{list} {field}");
+    }
+    assert_eq!(
+        amount(&revisions[1]["delta"]["totals"]["total_incl_vat"])
+            + amount(&revisions[2]["delta"]["totals"]["total_incl_vat"]),
+        amount(&figures(2)["totals"]["total_incl_vat"])
+            - amount(&figures(0)["totals"]["total_incl_vat"])
+    );
+
+    // One revision alone, by date or by the day's id; one it does not have is a 404.
+    let second = s
+        .app
+        .get(&format!("{uri}/revisions/2"), &s.connector)
+        .await
+        .json();
+    assert_eq!(second, revisions[1]);
+    let by_id = s
+        .app
+        .get(
+            &format!("{}/revisions/2", s.day(day["id"].as_str().unwrap())),
+            &s.connector,
+        )
+        .await
+        .json();
+    assert_eq!(by_id, revisions[1]);
+    for missing in ["4", "0"] {
+        let answer = s
+            .app
+            .get(&format!("{uri}/revisions/{missing}"), &s.connector)
+            .await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{missing}");
+    }
+    // Paged: one at a time, the second page's delta still against the first.
+    let page = s
+        .app
+        .get(&format!("{uri}/revisions?limit=1"), &s.connector)
+        .await
+        .json();
+    let next = s
+        .app
+        .get(
+            &format!(
+                "{uri}/revisions?limit=1&cursor={}",
+                page["next_cursor"].as_str().unwrap()
+            ),
+            &s.connector,
+        )
+        .await
+        .json();
+    assert_eq!(next["data"][0], revisions[1]);
+    // An open day has no revision yet.
+    let open = s
+        .app
+        .get(
+            &format!("{}/revisions", s.day(&today().to_string())),
+            &s.connector,
+        )
+        .await
+        .json();
+    assert_eq!(open["data"], json!([]));
+}

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// Amounts excluding VAT, VAT and including VAT.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DayTotals {
     /// Excluding VAT.
     #[schema(value_type = String, example = "1834.86")]
@@ -27,7 +27,7 @@ pub struct DayTotals {
 }
 
 impl DayTotals {
-    fn new(excl: Decimal, vat: Decimal) -> Self {
+    pub(super) fn new(excl: Decimal, vat: Decimal) -> Self {
         Self {
             total_excl_vat: excl,
             total_vat: vat,
@@ -37,7 +37,7 @@ impl DayTotals {
 }
 
 /// Revenue and VAT of one rate on the day.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DayVatRateFigures {
     /// The VAT category.
     #[schema(value_type = crate::closed_sets::VatCategory, example = "reduced")]
@@ -59,7 +59,7 @@ pub struct DayVatRateFigures {
 }
 
 /// Revenue of one category on the day.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DayCategoryFigures {
     /// The category.
     pub category_id: Uuid,
@@ -80,7 +80,7 @@ pub struct DayCategoryFigures {
 }
 
 /// What one payment method took on the day.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DayPaymentFigures {
     /// The payment method.
     pub method_id: Uuid,
@@ -96,7 +96,7 @@ pub struct DayPaymentFigures {
 }
 
 /// Gift cards on the day, apart from revenue.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DayGiftCards {
     /// Multi-purpose gift cards sold: not revenue until redeemed, no VAT.
     #[schema(value_type = String, example = "50.00")]
@@ -109,7 +109,7 @@ pub struct DayGiftCards {
 }
 
 /// The check that the payments equal what was sold.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DayPaymentsCheck {
     /// The payments of every method, net of change.
     #[schema(value_type = String, example = "2070.00")]
@@ -145,7 +145,7 @@ pub enum DayStatus {
 }
 
 /// One business day's revenue (dagomzet).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DailyRevenue {
     /// The day's id, as the event feed names it; null while no receipt counted in the day
     /// and it was never closed.
@@ -346,7 +346,7 @@ impl DailyRevenue {
 }
 
 /// A page of days.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DailyRevenueList {
     /// The days on this page, oldest first.
     pub data: Vec<DailyRevenue>,

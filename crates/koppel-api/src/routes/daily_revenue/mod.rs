@@ -24,6 +24,7 @@ use crate::params::{Cursor, DayPath, LocationQuery, Page, PageParams};
 use answers::{DailyRevenue, DailyRevenueList};
 
 pub mod answers;
+pub mod revisions;
 
 /// The daily revenue routes.
 pub fn router() -> OpenApiRouter<App> {
@@ -31,6 +32,8 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(list_daily_revenue))
         .routes(routes!(get_daily_revenue))
         .routes(routes!(close_daily_revenue))
+        .routes(routes!(revisions::list_day_revisions))
+        .routes(routes!(revisions::get_day_revision))
 }
 
 /// Filters of the list of days.
