@@ -261,6 +261,23 @@ fn written(got: &[Received]) -> Vec<Received> {
         .collect()
 }
 
+/// The endpoint's deliveries once every one has succeeded: a receiver has its request a
+/// moment before Koppel records the attempt.
+async fn succeeded(app: &TestApp, token: &str, uri: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let answer = app.get(uri, token).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        let list = answer.json();
+        let data = list["data"].as_array().unwrap();
+        if !data.is_empty() && data.iter().all(|d| d["status"] == json!("succeeded")) {
+            return list;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{list}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// The ids in the order they first arrived.
 fn first_arrivals<'a>(got: impl Iterator<Item = &'a Received>) -> Vec<String> {
     let mut seen = HashSet::new();
@@ -511,17 +528,15 @@ async fn a_receiver_failing_three_attempts_gets_the_fourth_and_later_events_wait
         ids,
         [&feed[0], &feed[0], &feed[0], &feed[0], &feed[1]].map(String::clone)
     );
-    let deliveries = app
-        .get(
-            &format!(
-                "/v1/companies/{company}/webhook-endpoints/{}/deliveries",
-                endpoint["id"].as_str().unwrap()
-            ),
-            &token,
-        )
-        .await;
-    assert_eq!(deliveries.status, StatusCode::OK, "{}", deliveries.text);
-    let deliveries = deliveries.json();
+    let deliveries = succeeded(
+        &app,
+        &token,
+        &format!(
+            "/v1/companies/{company}/webhook-endpoints/{}/deliveries",
+            endpoint["id"].as_str().unwrap()
+        ),
+    )
+    .await;
     let first = &deliveries["data"][1];
     assert_eq!(first["event_id"], json!(feed[0]));
     assert_eq!(first["status"], json!("succeeded"));
@@ -849,7 +864,7 @@ async fn redirects_are_not_followed_and_a_rotated_secret_signs_beside_the_new_on
     job.abort();
     // Only the receiver's own path was ever requested: the redirect was not followed.
     assert!(got.iter().all(|r| r.path == "/hook"));
-    let deliveries = app.get(&format!("{base}/deliveries"), &token).await.json();
+    let deliveries = succeeded(&app, &token, &format!("{base}/deliveries")).await;
     let attempts = &deliveries["data"][0]["attempts"];
     assert_eq!(attempts[1]["status_code"], json!(302));
     assert!(
