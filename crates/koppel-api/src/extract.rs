@@ -44,6 +44,41 @@ where
     }
 }
 
+/// An optional JSON body: `None` when the request has no body at all (no bytes, whatever
+/// its content type), else parsed as [`AppJson`] parses it, content type included.
+#[derive(Debug, Clone, Default)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json = is_json(req.headers());
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else if crate::body::timed_out(&rejection) {
+                ApiError::RequestTimeout
+            } else {
+                ApiError::MalformedJson(rejection.body_text())
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(None));
+        }
+        if !json {
+            return Err(ApiError::UnsupportedMediaType {
+                expected: "application/json",
+            });
+        }
+        parse_json(&bytes).map(|v| OptionalJson(Some(v)))
+    }
+}
+
 /// Whether the request says its body is JSON (`application/json` or any
 /// `application/*+json`), in UTF-8 if it names a charset at all.
 fn is_json(headers: &axum::http::HeaderMap) -> bool {

@@ -19,3 +19,4 @@ pub mod problem;
 pub mod receipt;
 pub mod vat;
 pub mod vat_return;
+pub mod z_report;

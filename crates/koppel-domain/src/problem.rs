@@ -287,6 +287,15 @@ pub mod codes {
         UNKNOWN_CATEGORY = "unknown_category",
             "the category does not exist in the company",
             "de categorie bestaat niet in de administratie";
+        DUPLICATE_PAYMENT_METHOD = "duplicate_payment_method",
+            "a payment method is counted twice in one Z-report",
+            "een betaalmethode is twee keer geteld in één Z-rapport";
+        DAY_ALREADY_CLOSED = "day_already_closed",
+            "the day was closed with another Z-report: a close is sent once",
+            "de dag is met een ander Z-rapport afgesloten: een afsluiting wordt één keer gestuurd";
+        LOCATION_MISMATCH = "location_mismatch",
+            "the body names another location than the query",
+            "de body noemt een andere locatie dan de query";
         UNKNOWN_PAYMENT_METHOD = "unknown_payment_method",
             "the payment method does not exist in the company",
             "de betaalmethode bestaat niet in de administratie";

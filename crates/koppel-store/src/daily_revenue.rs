@@ -116,6 +116,8 @@ pub struct DayRecord {
     /// What connectors booked of the day (this row: the company's or one location's),
     /// oldest first.
     pub bookings: Json<Vec<BookingRecord>>,
+    /// The Z-report the day was closed with, as the API stored it.
+    pub z_report: Option<Json<serde_json::Value>>,
 }
 
 /// The day columns with the status as of `$now` and the breakdowns as JSON (amounts as text,
@@ -124,7 +126,7 @@ const DAY_COLUMNS: &str = "d.id, d.location_key, d.business_date,
     case when d.status = 'open' and d.final_at <= $now then 'final' else d.status end as status,
     d.revision, d.final_at, d.closed_at, d.receipt_count, d.late_receipt_count,
     d.total_excl_vat, d.total_vat, d.revenue_excl_vat, d.revenue_vat, d.tips,
-    d.gift_cards_multi_purpose, d.deposits, d.cash_rounding, d.updated_at,
+    d.gift_cards_multi_purpose, d.deposits, d.cash_rounding, d.updated_at, d.z_report,
     coalesce((select json_agg(json_build_object('category', v.vat_category,
                   'percentage', v.vat_percentage::text, 'country', v.vat_country,
                   'base', v.base::text, 'vat', v.vat::text)
@@ -145,6 +147,18 @@ const DAY_COLUMNS: &str = "d.id, d.location_key, d.business_date,
                 join payment_methods m on m.company_id = p.company_id and m.id = p.method_id
                where p.company_id = d.company_id and p.location_key = d.location_key
                  and p.business_date = d.business_date), '[]') as by_payment_method";
+
+/// What a close did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Closed {
+    /// Closed (or already final); `finalised` rows became final now.
+    Done {
+        /// How many rows became final.
+        finalised: u64,
+    },
+    /// The day already has this Z-report; nothing was written.
+    ZReportThere(serde_json::Value),
+}
 
 /// Which days a list answers.
 #[derive(Debug, Clone, Default)]
@@ -289,7 +303,7 @@ impl<'a> DailyRevenue<'a> {
                     (r.figures->'by_vat_rate')::json as by_vat_rate,
                     (r.figures->'by_category')::json as by_category,
                     (r.figures->'by_payment_method')::json as by_payment_method,
-                    '[]'::json as bookings
+                    '[]'::json as bookings, d.z_report
                from daily_revenue_revisions r
                join daily_revenue d on d.company_id = r.company_id
                 and d.location_key = r.location_key and d.business_date = r.business_date
@@ -312,13 +326,19 @@ impl<'a> DailyRevenue<'a> {
     /// yet is created, final and empty; an open row becomes final with a
     /// `daily_revenue.final` event; a final or revised row is left as it is. Answers how many
     /// rows became final.
+    ///
+    /// With a Z-report (as the API serialises it), the row keeps it when it has none yet;
+    /// when it has one already, nothing is written at all and that one is answered
+    /// ([`Closed::ZReportThere`]), for the caller to compare.
     pub async fn close(
         &self,
         company_id: Uuid,
         key: &DayKey,
         final_at: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
+        z_report: Option<&serde_json::Value>,
+    ) -> Result<Closed, StoreError> {
+        let mut tx = self.pool.begin().await?;
         // Closing after final_at changes nothing the clock had not already decided, so the
         // day then records no closing moment and counts as final since final_at.
         let closed = sqlx::query_scalar::<_, i64>(
@@ -356,9 +376,54 @@ impl<'a> DailyRevenue<'a> {
         .bind(Uuid::now_v7())
         .bind(final_at)
         .bind(now)
-        .fetch_one(self.pool)
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(u64::try_from(closed).unwrap_or_default())
+        let finalised = u64::try_from(closed).unwrap_or_default();
+        if let Some(z_report) = z_report {
+            // Not `updated_at`: the figures did not change, and the day's revision keeps the
+            // moment it came to be.
+            let stored = sqlx::query(
+                "update daily_revenue set z_report = $4
+                  where company_id = $1 and location_key = $2 and business_date = $3
+                    and z_report is null",
+            )
+            .bind(company_id)
+            .bind(&key.location_key)
+            .bind(key.business_date)
+            .bind(z_report)
+            .execute(&mut *tx)
+            .await?;
+            if stored.rows_affected() == 0 {
+                let there: Option<serde_json::Value> = sqlx::query_scalar(
+                    "select z_report from daily_revenue
+                      where company_id = $1 and location_key = $2 and business_date = $3",
+                )
+                .bind(company_id)
+                .bind(&key.location_key)
+                .bind(key.business_date)
+                .fetch_one(&mut *tx)
+                .await?;
+                return Ok(Closed::ZReportThere(there.unwrap_or_default()));
+            }
+        }
+        tx.commit().await?;
+        Ok(Closed::Done { finalised })
+    }
+
+    /// The kinds of the company's payment methods among `ids`.
+    pub async fn payment_method_kinds(
+        &self,
+        company_id: Uuid,
+        ids: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, String>, StoreError> {
+        let rows: Vec<(Uuid, String)> = sqlx::query_as(
+            "select id, kind from payment_methods where company_id = $1 and id = any($2)",
+        )
+        .bind(company_id)
+        .bind(ids)
+        .fetch_all(self.pool)
+        .await?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Finalises every open day whose `final_at` is at or before `now`, in every company,

@@ -987,3 +987,170 @@ async fn a_day_revised_twice_keeps_three_revisions_whose_deltas_add_up(pool: PgP
         .json();
     assert_eq!(open["data"], json!([]));
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn the_bakery_closes_its_day_with_a_z_report_and_the_drawer_is_five_cents_short(
+    pool: PgPool,
+) {
+    let s = setup(pool).await;
+    let sold = (Utc::now() - Duration::minutes(1)).with_timezone(&Amsterdam);
+    // Cash sales of 412.35, paid with 420.00 and 7.65 change; 388.10 by pin.
+    let mut cash_sale = receipt(&s, "z-1", &sold.to_rfc3339());
+    cash_sale["lines"] = json!([{"product_code": "9", "description": "Taarten", "category_id": s.food,
+        "quantity": 1, "unit_price": "412.35", "total_incl_vat": "412.35",
+        "vat": {"percentage": "9", "category": "reduced", "amount": "34.05"}}]);
+    cash_sale["payments"] = json!([{"method_id": s.cash, "amount": "420.00", "change": "7.65"}]);
+    let mut pin_sale = receipt(&s, "z-2", &sold.to_rfc3339());
+    pin_sale["lines"] = json!([{"product_code": "9", "description": "Taarten", "category_id": s.food,
+        "quantity": 1, "unit_price": "388.10", "total_incl_vat": "388.10",
+        "vat": {"percentage": "9", "category": "reduced", "amount": "32.05"}}]);
+    pin_sale["payments"] = json!([{"method_id": s.pin, "amount": "388.10"}]);
+    let mut date = String::new();
+    for body in [&cash_sale, &pin_sale] {
+        let stored = s.post_receipt(body).await;
+        assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+        date = stored.json()["business_date"].as_str().unwrap().to_owned();
+    }
+    let uri = s.day(&date);
+    let report = json!({
+        "z_number": "Z-0412",
+        "location_id": "centrum",
+        "opening_float": "150.00",
+        "counted": [{"method_external_id": "cash", "amount": "142.30"},
+                    {"method_id": s.pin, "amount": "388.10"}],
+        "pay_outs": [{"amount": "20.00", "description": "Bloemen"}],
+        "bank_deposit": "400.00"
+    });
+
+    // Refused first, with pointers, and nothing stored: the day stays open.
+    let mut bad = report.clone();
+    bad["counted"][0]["amount"] = json!("veel");
+    bad["counted"][1]["method_id"] = json!(uuid::Uuid::new_v4());
+    bad["pay_outs"][0]["amount"] = json!("-20.00");
+    let refused = s
+        .app
+        .post(&format!("{uri}/close?location_id=centrum"), &s.vendor, bad)
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    let pointers: Vec<String> = refused
+        .problem()
+        .errors
+        .unwrap()
+        .into_iter()
+        .map(|e| e.pointer)
+        .collect();
+    assert_eq!(
+        pointers,
+        ["/counted/0/amount"],
+        "a value that is not money is refused first"
+    );
+    let mut bad = report.clone();
+    bad["counted"][1]["method_id"] = json!(uuid::Uuid::new_v4());
+    bad["pay_outs"][0]["amount"] = json!("-20.00");
+    let refused = s
+        .app
+        .post(&format!("{uri}/close?location_id=centrum"), &s.vendor, bad)
+        .await;
+    let pointers: Vec<String> = refused
+        .problem()
+        .errors
+        .unwrap()
+        .into_iter()
+        .map(|e| e.pointer)
+        .collect();
+    assert_eq!(pointers, ["/counted/1/method_id", "/pay_outs/0/amount"]);
+    let elsewhere = s
+        .app
+        .post(
+            &format!("{uri}/close?location_id=noord"),
+            &s.vendor,
+            report.clone(),
+        )
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        elsewhere.problem().errors.unwrap()[0].pointer,
+        "/location_id"
+    );
+    let centrum = format!("{uri}?location_id=centrum");
+    assert_eq!(
+        s.app.get(&centrum, &s.connector).await.json()["status"],
+        "open"
+    );
+
+    // The location named in the body alone.
+    let closed = s
+        .app
+        .post(&format!("{uri}/close"), &s.vendor, report.clone())
+        .await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.text);
+    let closed = closed.json();
+    assert_eq!(closed["location_id"], "centrum");
+    assert_eq!(closed["status"], "final");
+    let cash = &closed["cash"];
+    assert_eq!(cash["z_number"], "Z-0412");
+    assert_eq!(cash["opening_float"], "150.00");
+    assert_eq!(cash["cash_takings"], "412.35");
+    assert_eq!(
+        cash["pay_outs"],
+        json!([{"amount": "20.00", "description": "Bloemen"}])
+    );
+    assert_eq!(cash["bank_deposit"], "400.00");
+    assert_eq!(cash["expected"], "142.35");
+    assert_eq!(cash["counted"], "142.30");
+    assert_eq!(cash["difference"], "-0.05");
+    assert_eq!(
+        cash["counted_by_method"][1],
+        json!({"method_id": s.pin, "kind": "debit_card", "counted": "388.10",
+               "taken": "388.10", "difference": "0.00"})
+    );
+    assert_eq!(cash["counted_by_method"][0]["difference"], Value::Null);
+    assert_eq!(s.app.get(&centrum, &s.connector).await.json(), closed);
+
+    // The same report again, or none, changes nothing; another one is refused.
+    let again = s
+        .app
+        .post(
+            &format!("{uri}/close?location_id=centrum"),
+            &s.vendor,
+            report.clone(),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    assert_eq!(again.json(), closed);
+    let bare = s
+        .app
+        .call(
+            axum::http::Method::POST,
+            &format!("{uri}/close?location_id=centrum"),
+            Some(&s.vendor),
+            None,
+        )
+        .await;
+    assert_eq!(bare.status, StatusCode::OK, "{}", bare.text);
+    assert_eq!(bare.json()["cash"], closed["cash"]);
+    let mut other = report.clone();
+    other["counted"][0]["amount"] = json!("142.35");
+    let refused = s
+        .app
+        .post(
+            &format!("{uri}/close?location_id=centrum"),
+            &s.vendor,
+            other,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.problem().errors.unwrap()[0].code,
+        "day_already_closed"
+    );
+    assert_eq!(s.app.get(&centrum, &s.connector).await.json(), closed);
+
+    // The whole company's day, closed without a report, has no drawer.
+    let company_day = s
+        .app
+        .post(&format!("{uri}/close"), &s.vendor, json!({}))
+        .await
+        .json();
+    assert_eq!(company_day["cash"], Value::Null);
+}

@@ -7,7 +7,6 @@ use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use koppel_domain::business_day;
-use koppel_domain::problem::codes;
 use koppel_store::daily_revenue::{COMPANY_WIDE, DayFilter, DayKey, DayRecord};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -16,7 +15,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::App;
-use crate::auth::extract::{CompanyAccess, ReceiptsRead, ReceiptsWrite};
+use crate::auth::extract::{CompanyAccess, ReceiptsRead};
 use crate::clock::{Clock, company_clock};
 use crate::error::{ApiError, Problem};
 use crate::extract::{AppPath, AppQuery};
@@ -24,6 +23,7 @@ use crate::params::{Cursor, DayPath, LocationQuery, Page, PageParams};
 use answers::{DailyRevenue, DailyRevenueList};
 
 pub mod answers;
+pub mod close;
 pub mod revisions;
 
 /// The daily revenue routes.
@@ -31,7 +31,7 @@ pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list_daily_revenue))
         .routes(routes!(get_daily_revenue))
-        .routes(routes!(close_daily_revenue))
+        .routes(routes!(close::close_daily_revenue))
         .routes(routes!(revisions::list_day_revisions))
         .routes(routes!(revisions::get_day_revision))
 }
@@ -175,51 +175,4 @@ pub async fn list_daily_revenue(
             .collect(),
         next_cursor: next,
     }))
-}
-
-/// Close a business day (the Z-report): it is final from now on.
-///
-/// Without `location_id` the whole company's day closes, every location's with it; with it,
-/// only that location's. A receipt that arrives for the day afterwards is still stored,
-/// marked `late`, and revises the day. Closing a day that is already final changes nothing.
-#[utoipa::path(post, path = "/v1/companies/{company_id}/daily-revenue/{date}/close", tag = "receipts",
-    params(DayPath, LocationQuery),
-    security(("oauth2" = ["receipts:write"])),
-    responses(
-        (status = 200, description = "The day, now final", body = DailyRevenue),
-        (status = "4XX", description = "The request was refused", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn close_daily_revenue(
-    State(app): State<App>,
-    access: CompanyAccess<ReceiptsWrite>,
-    AppPath(path): AppPath<DayPath>,
-    AppQuery(query): AppQuery<LocationQuery>,
-) -> Result<Json<DailyRevenue>, ApiError> {
-    let company_id = access.company_id;
-    let (company, clock) = company_clock(&app, company_id).await?;
-    let key = key_of(date_of(&path.date)?, query.location_id)?;
-    let now = Utc::now();
-    let (start, _) = business_day::day_bounds(key.business_date, clock.tz, clock.cutoff);
-    if now < start {
-        return Err(ApiError::invalid(
-            "#date",
-            codes::DAY_NOT_STARTED,
-            format!(
-                "business day {} has not started yet, so it cannot be closed",
-                key.business_date
-            ),
-            format!(
-                "bedrijfsdag {} is nog niet begonnen en kan dus niet worden afgesloten",
-                key.business_date
-            ),
-        ));
-    }
-    let days = app.store.daily_revenue();
-    days.close(company_id, &key, final_at(clock, key.business_date), now)
-        .await?;
-    let day = days
-        .find(company_id, &key, now)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(Json(DailyRevenue::from_record(day, &company.currency)))
 }
