@@ -105,6 +105,33 @@ pub fn change<K: Ord + Clone, const N: usize>(
         .collect()
 }
 
+/// A receipt number that counts for gaps: 1 to 18 digits and nothing else (a number with a
+/// prefix, such as `N-1001`, says nothing about a register's sequence).
+pub fn sequence_number(number: &str) -> Option<i64> {
+    let digits = number.trim();
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// The numbers missing between the lowest and the highest of `numbers`, as inclusive ranges
+/// in order (duplicates and order of `numbers` do not matter), with how many there are.
+pub fn number_gaps(numbers: &[i64]) -> (Vec<(i64, i64)>, i64) {
+    let mut sorted = numbers.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut gaps = Vec::new();
+    let mut missing = 0;
+    for pair in sorted.windows(2) {
+        if pair[1] > pair[0] + 1 {
+            gaps.push((pair[0] + 1, pair[1] - 1));
+            missing += pair[1] - pair[0] - 1;
+        }
+    }
+    (gaps, missing)
+}
+
 impl DailyFigures {
     /// Aggregates receipts at once.
     pub fn from_receipts(receipts: &[ValidReceipt]) -> DailyFigures {
@@ -184,6 +211,20 @@ impl DailyFigures {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_register_missing_1003_has_one_gap_and_numbers_with_text_do_not_count() {
+        assert_eq!(
+            number_gaps(&[1001, 1002, 1004, 1005]),
+            (vec![(1003, 1003)], 1)
+        );
+        assert_eq!(number_gaps(&[5, 1, 1, 9]), (vec![(2, 4), (6, 8)], 6));
+        assert_eq!(number_gaps(&[7]), (vec![], 0));
+        assert_eq!(sequence_number(" 1003 "), Some(1003));
+        assert_eq!(sequence_number("N-1003"), None);
+        assert_eq!(sequence_number("1234567890123456789"), None);
+        assert_eq!(sequence_number(""), None);
+    }
 
     #[test]
     fn a_change_lists_what_changed_per_key_and_changes_add_up() {

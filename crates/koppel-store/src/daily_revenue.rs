@@ -118,6 +118,21 @@ pub struct DayRecord {
     pub bookings: Json<Vec<BookingRecord>>,
     /// The Z-report the day was closed with, as the API stored it.
     pub z_report: Option<Json<serde_json::Value>>,
+    /// Per register, the receipts with a numeric number and their range.
+    pub registers: Json<Vec<RegisterNumbers>>,
+}
+
+/// The numeric receipt numbers of one register on a day: how many, the lowest, the highest.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RegisterNumbers {
+    /// The register (`""` for receipts without one).
+    pub register_id: String,
+    /// How many receipts had a numeric number.
+    pub numbered: i64,
+    /// The lowest.
+    pub min_number: i64,
+    /// The highest.
+    pub max_number: i64,
 }
 
 /// The day columns with the status as of `$now` and the breakdowns as JSON (amounts as text,
@@ -146,7 +161,13 @@ const DAY_COLUMNS: &str = "d.id, d.location_key, d.business_date,
                 from daily_revenue_payments p
                 join payment_methods m on m.company_id = p.company_id and m.id = p.method_id
                where p.company_id = d.company_id and p.location_key = d.location_key
-                 and p.business_date = d.business_date), '[]') as by_payment_method";
+                 and p.business_date = d.business_date), '[]') as by_payment_method,
+    coalesce((select json_agg(json_build_object('register_id', g.register_key,
+                  'numbered', g.numbered, 'min_number', g.min_number,
+                  'max_number', g.max_number) order by g.register_key)
+                from daily_revenue_registers g
+               where g.company_id = d.company_id and g.location_key = d.location_key
+                 and g.business_date = d.business_date), '[]') as registers";
 
 /// What a close did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -303,7 +324,7 @@ impl<'a> DailyRevenue<'a> {
                     (r.figures->'by_vat_rate')::json as by_vat_rate,
                     (r.figures->'by_category')::json as by_category,
                     (r.figures->'by_payment_method')::json as by_payment_method,
-                    '[]'::json as bookings, d.z_report
+                    '[]'::json as bookings, d.z_report, '[]'::json as registers
                from daily_revenue_revisions r
                join daily_revenue d on d.company_id = r.company_id
                 and d.location_key = r.location_key and d.business_date = r.business_date
@@ -408,6 +429,29 @@ impl<'a> DailyRevenue<'a> {
         }
         tx.commit().await?;
         Ok(Closed::Done { finalised })
+    }
+
+    /// The numeric receipt numbers of one register on a day (of one location, or of the whole
+    /// company), for naming the gaps of a register whose range is wider than its count.
+    pub async fn register_numbers(
+        &self,
+        company_id: Uuid,
+        key: &DayKey,
+        register_id: &str,
+    ) -> Result<Vec<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "select btrim(number)::bigint from receipts
+              where company_id = $1 and business_date = $2
+                and coalesce(btrim(register_id), '') = $3
+                and ($4 = '' or btrim(location_id) = $4)
+                and btrim(number) ~ '^[0-9]{1,18}$'",
+        )
+        .bind(company_id)
+        .bind(key.business_date)
+        .bind(register_id)
+        .bind(&key.location_key)
+        .fetch_all(self.pool)
+        .await?)
     }
 
     /// The kinds of the company's payment methods among `ids`.

@@ -701,6 +701,78 @@ struct DayDeltas {
     method_amount: Vec<Decimal>,
 }
 
+/// Adds the new receipts' numbers to their day rows' register ranges (count, lowest,
+/// highest), for the number gaps; after [`add_to_days`], which made the day rows.
+async fn add_to_registers(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    created: &[&NewReceipt],
+) -> Result<(), StoreError> {
+    let mut ranges: BTreeMap<(DayKey, String), (i64, i64, i64)> = BTreeMap::new();
+    for new in created {
+        let Some(number) = new
+            .receipt
+            .number
+            .as_deref()
+            .and_then(koppel_domain::daily::sequence_number)
+        else {
+            continue;
+        };
+        let register = new
+            .receipt
+            .register_id
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned();
+        for key in day_keys(new) {
+            let range = ranges
+                .entry((key, register.clone()))
+                .or_insert((0, number, number));
+            range.0 += 1;
+            range.1 = range.1.min(number);
+            range.2 = range.2.max(number);
+        }
+    }
+    if ranges.is_empty() {
+        return Ok(());
+    }
+    let mut location = Vec::with_capacity(ranges.len());
+    let mut date = Vec::with_capacity(ranges.len());
+    let mut register = Vec::with_capacity(ranges.len());
+    let (mut count, mut low, mut high) = (Vec::new(), Vec::new(), Vec::new());
+    for ((key, r), (n, min, max)) in ranges {
+        location.push(key.location_key);
+        date.push(key.business_date);
+        register.push(r);
+        count.push(n);
+        low.push(min);
+        high.push(max);
+    }
+    sqlx::query(
+        "insert into daily_revenue_registers as t (company_id, location_key, business_date,
+                    register_key, numbered, min_number, max_number)
+         select $1, r.* from unnest($2::text[], $3::date[], $4::text[], $5::bigint[],
+                                    $6::bigint[], $7::bigint[])
+                        as r(location_key, business_date, register_key, numbered, lo, hi)
+          order by 1, 2, 3, 4
+         on conflict (company_id, location_key, business_date, register_key) do update
+            set numbered = t.numbered + excluded.numbered,
+                min_number = least(t.min_number, excluded.min_number),
+                max_number = greatest(t.max_number, excluded.max_number)",
+    )
+    .bind(company_id)
+    .bind(location)
+    .bind(date)
+    .bind(register)
+    .bind(count)
+    .bind(low)
+    .bind(high)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Adds the new receipts to their days; answers the ids of the receipts that turned out late.
 async fn add_to_days(
     conn: &mut PgConnection,
@@ -937,7 +1009,9 @@ impl<'a> Receipts<'a> {
         let late = if created.is_empty() {
             Vec::new()
         } else {
-            add_to_days(&mut tx, company_id, &created, now).await?
+            let late = add_to_days(&mut tx, company_id, &created, now).await?;
+            add_to_registers(&mut tx, company_id, &created).await?;
+            late
         };
         // A receipt another transaction committed after this statement's snapshot was taken
         // was neither inserted nor seen; a fresh statement sees it.

@@ -1154,3 +1154,54 @@ async fn the_bakery_closes_its_day_with_a_z_report_and_the_drawer_is_five_cents_
         .json();
     assert_eq!(company_day["cash"], Value::Null);
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_register_numbered_1001_to_1005_without_1003_shows_the_gap(pool: PgPool) {
+    let s = setup(pool).await;
+    let sold = (Utc::now() - Duration::minutes(1))
+        .with_timezone(&Amsterdam)
+        .to_rfc3339();
+    let mut date = String::new();
+    let mut send = |number: &str, register: &str| {
+        let mut body = receipt(&s, &format!("{register}-{number}"), &sold);
+        body["number"] = json!(number);
+        body["register_id"] = json!(register);
+        body
+    };
+    let bodies: Vec<Value> = ["1001", "1005", "1002", "1004"]
+        .iter()
+        .map(|n| send(n, "kassa-1"))
+        .chain(["1", "2", "N-9"].iter().map(|n| send(n, "kassa-2")))
+        .collect();
+    for body in &bodies {
+        let stored = s.post_receipt(body).await;
+        assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+        date = stored.json()["business_date"].as_str().unwrap().to_owned();
+    }
+    let uri = s.day(&date);
+    let expected = json!([{"register_id": "kassa-1", "first": "1001", "last": "1005",
+                           "missing_count": 1, "missing": [{"from": "1003", "to": "1003"}]}]);
+    let day = s.app.get(&uri, &s.connector).await.json();
+    assert_eq!(day["number_gaps"], expected);
+    // The location's day as well (every receipt here is at "centrum"), and in the list.
+    let centrum = s
+        .app
+        .get(&format!("{uri}?location_id=centrum"), &s.connector)
+        .await
+        .json();
+    assert_eq!(centrum["number_gaps"], expected);
+    let list = s
+        .app
+        .get(
+            &format!("/v1/companies/{}/daily-revenue?from={date}", s.company),
+            &s.connector,
+        )
+        .await
+        .json();
+    assert_eq!(list["data"][0]["number_gaps"], expected);
+    // The missing receipt arrives: no gap left.
+    let stored = s.post_receipt(&send("1003", "kassa-1")).await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+    let day = s.app.get(&uri, &s.connector).await.json();
+    assert_eq!(day["number_gaps"], json!([]));
+}

@@ -2,7 +2,7 @@
 //! method, gift cards, the payments check and the bookings.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use koppel_domain::daily::PaymentsCheck;
+use koppel_domain::daily::{PaymentsCheck, number_gaps};
 use koppel_domain::z_report::ZReport;
 use koppel_store::daily_revenue::{COMPANY_WIDE, DayKey, DayRecord};
 use rust_decimal::Decimal;
@@ -258,6 +258,38 @@ impl DayCash {
     }
 }
 
+/// Missing receipt numbers of one register: numbers between its lowest and highest that no
+/// receipt of the day has, where the register numbers its receipts with digits only.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DayNumberGaps {
+    /// The register; null for receipts without one.
+    pub register_id: Option<String>,
+    /// The lowest number of the day.
+    #[schema(example = "1001")]
+    pub first: String,
+    /// The highest number of the day.
+    #[schema(example = "1005")]
+    pub last: String,
+    /// How many numbers are missing.
+    pub missing_count: i64,
+    /// The missing numbers as ranges, lowest first (the first 100 ranges).
+    pub missing: Vec<DayNumberRange>,
+}
+
+/// Missing numbers, `from` to `to` inclusive.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DayNumberRange {
+    /// The first missing number.
+    #[schema(example = "1003")]
+    pub from: String,
+    /// The last missing number (the same as `from` for one).
+    #[schema(example = "1003")]
+    pub to: String,
+}
+
+/// How many gap ranges a register lists.
+const MAX_GAP_RANGES: usize = 100;
+
 /// Where a business day stands.
 #[derive(Debug, Clone, Copy, ToSchema)]
 #[schema(rename_all = "snake_case")]
@@ -326,6 +358,13 @@ pub struct DailyRevenue {
     pub payments_check: DayPaymentsCheck,
     /// The drawer, once the day was closed with a Z-report; null before.
     pub cash: Option<DayCash>,
+    /// Registers with missing receipt numbers (numbers of digits only count); empty when
+    /// none is missing.
+    pub number_gaps: Vec<DayNumberGaps>,
+    /// Registers whose range is wider than their count: their gaps are still to be named.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pending_gaps: Vec<String>,
     /// What bookkeeping connectors booked of these figures (this day, of the company or of
     /// this location), oldest first; a booking's `version` is the `revision` booked.
     pub bookings: Vec<crate::booking::Booking>,
@@ -355,6 +394,13 @@ impl DailyRevenue {
         let z_report = d
             .z_report
             .and_then(|z| serde_json::from_value::<ZReport>(z.0).ok());
+        let pending_gaps = d
+            .registers
+            .0
+            .iter()
+            .filter(|r| r.max_number - r.min_number + 1 != r.numbered)
+            .map(|r| r.register_id.clone())
+            .collect();
         let payments_total: Decimal = d.by_payment_method.0.iter().map(|p| p.amount).sum();
         let PaymentsCheck {
             expected,
@@ -428,10 +474,61 @@ impl DailyRevenue {
                 balanced: difference.is_zero(),
             },
             cash: None,
+            number_gaps: Vec::new(),
+            pending_gaps,
             bookings,
             needs_correction,
         }
         .with_cash(z_report.as_ref())
+    }
+
+    /// Names the missing numbers of the registers whose range is wider than their count,
+    /// reading only those registers' receipts.
+    pub(super) async fn with_number_gaps(
+        mut self,
+        app: &crate::App,
+        company_id: Uuid,
+    ) -> Result<Self, crate::error::ApiError> {
+        let key = DayKey {
+            location_key: self.location_id.clone().unwrap_or_default(),
+            business_date: self.date,
+        };
+        for register in std::mem::take(&mut self.pending_gaps) {
+            let numbers = app
+                .store
+                .daily_revenue()
+                .register_numbers(company_id, &key, &register)
+                .await?;
+            let (gaps, missing_count) = number_gaps(&numbers);
+            if gaps.is_empty() {
+                continue;
+            }
+            self.number_gaps.push(DayNumberGaps {
+                register_id: (!register.is_empty()).then_some(register),
+                first: numbers
+                    .iter()
+                    .min()
+                    .copied()
+                    .unwrap_or_default()
+                    .to_string(),
+                last: numbers
+                    .iter()
+                    .max()
+                    .copied()
+                    .unwrap_or_default()
+                    .to_string(),
+                missing_count,
+                missing: gaps
+                    .into_iter()
+                    .take(MAX_GAP_RANGES)
+                    .map(|(from, to)| DayNumberRange {
+                        from: from.to_string(),
+                        to: to.to_string(),
+                    })
+                    .collect(),
+            });
+        }
+        Ok(self)
     }
 
     fn with_cash(mut self, report: Option<&ZReport>) -> Self {
@@ -478,6 +575,8 @@ impl DailyRevenue {
                 balanced: true,
             },
             cash: None,
+            number_gaps: Vec::new(),
+            pending_gaps: Vec::new(),
             bookings: Vec::new(),
             needs_correction: false,
         }

@@ -200,5 +200,6 @@ pub async fn close_daily_revenue(
         .find(company_id, &key, now)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(Json(DailyRevenue::from_record(day, &company.currency)))
+    let day = DailyRevenue::from_record(day, &company.currency);
+    Ok(Json(day.with_number_gaps(&app, company_id).await?))
 }

@@ -113,11 +113,16 @@ pub async fn get_daily_revenue(
             .find_by_id(company_id, id, now)
             .await?
             .ok_or(ApiError::NotFound)?;
-        return Ok(Json(DailyRevenue::from_record(day, &company.currency)));
+        let day = DailyRevenue::from_record(day, &company.currency);
+        return Ok(Json(day.with_number_gaps(&app, company_id).await?));
     }
     let key = key_of(date_of(&path.date)?, query.location_id)?;
     let day = match days.find(company_id, &key, now).await? {
-        Some(day) => DailyRevenue::from_record(day, &company.currency),
+        Some(day) => {
+            DailyRevenue::from_record(day, &company.currency)
+                .with_number_gaps(&app, company_id)
+                .await?
+        }
         None => {
             let final_at = final_at(clock, key.business_date);
             DailyRevenue::empty(key, final_at, now, &company.currency)
@@ -168,11 +173,16 @@ pub async fn list_daily_revenue(
     let Page { items, next } = Page::from_overfetch(rows, limit, |d: &DayRecord| {
         Cursor::encode(&d.business_date)
     });
+    let mut data = Vec::with_capacity(items.len());
+    for day in items {
+        data.push(
+            DailyRevenue::from_record(day, &company.currency)
+                .with_number_gaps(&app, company_id)
+                .await?,
+        );
+    }
     Ok(Json(DailyRevenueList {
-        data: items
-            .into_iter()
-            .map(|d| DailyRevenue::from_record(d, &company.currency))
-            .collect(),
+        data,
         next_cursor: next,
     }))
 }
