@@ -1162,7 +1162,7 @@ async fn a_register_numbered_1001_to_1005_without_1003_shows_the_gap(pool: PgPoo
         .with_timezone(&Amsterdam)
         .to_rfc3339();
     let mut date = String::new();
-    let mut send = |number: &str, register: &str| {
+    let send = |number: &str, register: &str| {
         let mut body = receipt(&s, &format!("{register}-{number}"), &sold);
         body["number"] = json!(number);
         body["register_id"] = json!(register);
