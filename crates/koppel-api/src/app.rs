@@ -128,6 +128,7 @@ fn api_router() -> OpenApiRouter<App> {
         .merge(routes::admin::router())
         .merge(routes::companies::router())
         .merge(routes::settings::router())
+        .merge(routes::locations::router())
         .merge(routes::customers::router())
         .merge(routes::products::router())
         .merge(routes::orders::router())

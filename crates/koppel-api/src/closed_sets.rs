@@ -84,6 +84,18 @@ pub enum EventType {
     /// A connector recorded a booking of the document.
     #[schema(rename = "booking.created")]
     BookingCreated,
+    /// A location was created.
+    #[schema(rename = "location.created")]
+    LocationCreated,
+    /// A location changed.
+    #[schema(rename = "location.updated")]
+    LocationUpdated,
+    /// A register was created.
+    #[schema(rename = "register.created")]
+    RegisterCreated,
+    /// A register changed.
+    #[schema(rename = "register.updated")]
+    RegisterUpdated,
     /// A webhook endpoint failed for five days and was disabled.
     #[schema(rename = "webhook_endpoint.disabled")]
     WebhookEndpointDisabled,
@@ -135,6 +147,10 @@ pub enum EventResource {
     Receipts,
     /// `…/daily-revenue`.
     DailyRevenue,
+    /// `…/locations`.
+    Locations,
+    /// `…/locations/{id}/registers`.
+    Registers,
     /// `…/webhook-endpoints`.
     WebhookEndpoints,
 }
@@ -231,6 +247,7 @@ pub(crate) mod tests {
             include_str!("../../koppel-store/src/receipts.rs"),
             include_str!("../../koppel-store/src/settings.rs"),
             include_str!("../../koppel-store/src/webhooks/outbox.rs"),
+            include_str!("../../koppel-store/src/locations.rs"),
         ]
         .concat();
         for value in values::<EventType>() {

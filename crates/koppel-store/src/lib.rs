@@ -13,6 +13,7 @@ pub mod daily_revenue;
 mod error;
 pub mod events;
 mod idempotency;
+pub mod locations;
 pub mod orders;
 pub mod products;
 pub mod receipts;
@@ -142,6 +143,11 @@ impl Store {
     /// Sales orders and their versions.
     pub fn orders(&self) -> orders::Orders<'_> {
         orders::Orders::new(&self.pool)
+    }
+
+    /// Locations and their registers.
+    pub fn locations(&self) -> locations::Locations<'_> {
+        locations::Locations::new(&self.pool)
     }
 
     /// Products.

@@ -8,6 +8,7 @@ pub mod connectors;
 pub mod customers;
 pub mod daily_revenue;
 pub mod health;
+pub mod locations;
 pub mod oauth;
 pub mod orders;
 pub mod products;

@@ -11,6 +11,7 @@ mod events;
 mod harness;
 mod idempotency;
 mod limits;
+mod locations;
 mod nodes;
 mod operations;
 mod orders;
