@@ -131,6 +131,8 @@ pub struct ReceiptPaymentRecord {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct ReceiptRow {
+    location: Option<sqlx::types::Json<LinkedLocation>>,
+    register: Option<sqlx::types::Json<LinkedRegister>>,
     id: Uuid,
     external_id: String,
     number: Option<String>,
@@ -169,8 +171,36 @@ const RECEIPT_COLUMNS: &str = "r.id, r.external_id, r.number, r.location_id, r.r
      r.revenue_vat, r.tips, r.gift_cards_multi_purpose, r.deposits, r.late, r.version, \
      r.received_at, r.updated_at, r.refund_of, r.refund_of_external_id, r.refund_reason, \
      r.customer_id, r.customer_external_id, r.customer, \
+     (select json_build_object('id', l.id, 'name', l.name, 'cost_centre', l.cost_centre) \
+        from locations l \
+       where l.company_id = r.company_id and l.external_id = btrim(r.location_id)) as location, \
+     (select json_build_object('id', g.id, 'name', g.name) \
+        from locations l \
+        join registers g on g.company_id = l.company_id and g.location_id = l.id \
+       where l.company_id = r.company_id and l.external_id = btrim(r.location_id) \
+         and g.external_id = btrim(r.register_id)) as register, \
      array(select x.id from receipts x \
             where x.company_id = r.company_id and x.refund_of = r.id order by x.id) as refunds";
+
+/// The location a receipt's `location_id` names, when the vendor pushed it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct LinkedLocation {
+    /// Our id of the location.
+    pub id: Uuid,
+    /// Its name now.
+    pub name: String,
+    /// Its cost centre now.
+    pub cost_centre: Option<String>,
+}
+
+/// The register a receipt's `register_id` names within its linked location.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct LinkedRegister {
+    /// Our id of the register.
+    pub id: Uuid,
+    /// Its name now.
+    pub name: String,
+}
 
 /// A stored receipt with its lines and payments.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,6 +258,10 @@ pub struct ReceiptRecord {
     pub refund_reason: Option<String>,
     /// The receipts that refund this one (our ids), oldest first.
     pub refunds: Vec<Uuid>,
+    /// The location its `location_id` names, when pushed.
+    pub location: Option<LinkedLocation>,
+    /// The register its `register_id` names within that location, when pushed.
+    pub register: Option<LinkedRegister>,
     /// The buyer's customer in Koppel, when the receipt named one.
     pub customer_id: Option<Uuid>,
     /// That customer's external id (the vendor's).
@@ -280,6 +314,8 @@ impl ReceiptRow {
             refund_of_external_id: self.refund_of_external_id,
             refund_reason: self.refund_reason,
             refunds: self.refunds,
+            location: self.location.map(|l| l.0),
+            register: self.register.map(|r| r.0),
             customer_id: self.customer_id,
             customer_external_id: self.customer_external_id,
             customer: self.customer,

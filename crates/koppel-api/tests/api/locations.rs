@@ -153,3 +153,56 @@ async fn locations_and_registers_are_upserted_read_and_announced(pool: PgPool) {
         ]
     );
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_receipt_is_linked_to_its_location_and_register_once_they_are_pushed(pool: PgPool) {
+    let s = crate::receipts::setup(pool).await;
+    let sold = chrono::Utc::now().to_rfc3339();
+    // Sold at "centrum" on "kassa-1", neither known yet: stored all the same.
+    let stored = s
+        .post_receipt(&crate::receipts::receipt(&s, "l-1", &sold))
+        .await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+    let stored = stored.json();
+    assert_eq!(stored["location_id"], "centrum");
+    assert_eq!(stored["location"], serde_json::Value::Null);
+    assert_eq!(stored["register"], serde_json::Value::Null);
+    let base = format!("/v1/companies/{}/locations", s.company);
+    let location = s
+        .app
+        .post(
+            &base,
+            &s.vendor,
+            json!({"external_id": "centrum", "name": "De Korrel Centrum", "cost_centre": "KP-100"}),
+        )
+        .await
+        .json();
+    let register = s
+        .app
+        .post(
+            &format!("{base}/{}/registers", location["id"].as_str().unwrap()),
+            &s.vendor,
+            json!({"external_id": "kassa-1", "name": "Kassa bij de deur"}),
+        )
+        .await
+        .json();
+    let read = s
+        .app
+        .get(
+            &format!("{}/{}", s.receipts(), stored["id"].as_str().unwrap()),
+            &s.connector,
+        )
+        .await
+        .json();
+    assert_eq!(
+        read["location"],
+        json!({"id": location["id"], "name": "De Korrel Centrum", "cost_centre": "KP-100"})
+    );
+    assert_eq!(
+        read["register"],
+        json!({"id": register["id"], "name": "Kassa bij de deur"})
+    );
+    // The list links them too.
+    let list = s.app.get(&s.receipts(), &s.connector).await.json();
+    assert_eq!(list["data"][0]["location"]["id"], location["id"]);
+}

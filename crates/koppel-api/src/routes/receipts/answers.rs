@@ -181,6 +181,26 @@ pub struct ReceiptVatGroup {
     pub vat: Decimal,
 }
 
+/// The location a receipt was sold at, as pushed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptLocation {
+    /// Koppel's id of the location.
+    pub id: Uuid,
+    /// Its name now.
+    pub name: String,
+    /// Its cost centre now.
+    pub cost_centre: Option<String>,
+}
+
+/// The register a receipt was rung up on, as pushed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptRegister {
+    /// Koppel's id of the register.
+    pub id: Uuid,
+    /// Its name now.
+    pub name: String,
+}
+
 /// A stored receipt.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Receipt {
@@ -194,6 +214,11 @@ pub struct Receipt {
     pub location_id: Option<String>,
     /// The vendor's till id.
     pub register_id: Option<String>,
+    /// The location `location_id` names, once the vendor pushed it (`…/locations`); null
+    /// before.
+    pub location: Option<ReceiptLocation>,
+    /// The register `register_id` names within that location, once pushed; null before.
+    pub register: Option<ReceiptRegister>,
     /// The moment of sale, with the offset it was sent with.
     #[schema(value_type = String, example = "2026-03-29T14:05:00+02:00")]
     pub created_at: DateTime<FixedOffset>,
@@ -274,6 +299,15 @@ impl From<ReceiptRecord> for Receipt {
             number: r.number,
             location_id: r.location_id,
             register_id: r.register_id,
+            location: r.location.map(|l| ReceiptLocation {
+                id: l.id,
+                name: l.name,
+                cost_centre: l.cost_centre,
+            }),
+            register: r.register.map(|g| ReceiptRegister {
+                id: g.id,
+                name: g.name,
+            }),
             created_at: r.created_at,
             business_date: r.business_date,
             currency: r.currency,
