@@ -9,7 +9,8 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use koppel_domain::problem::{Violation, codes};
 use koppel_store::webhooks::{
-    AttemptRecord, DeliveryRecord, EndpointChange, EndpointRecord, NewEndpoint, Owner,
+    AttemptRecord, DeliveryRecord, EndpointChange, EndpointRecord, MAX_ENDPOINTS, NewEndpoint,
+    Owner,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -341,7 +342,8 @@ fn dedup(types: Option<Vec<String>>) -> Option<Vec<String>> {
 ///
 /// Answers the endpoint with its signing secret, which is shown only here (and after a
 /// rotation). Events committed from now on are posted to the URL, each once it is in the
-/// feed, in feed order, at least once; see the connector guide. Scope `webhooks:write`.
+/// feed, in feed order, at least once; see the connector guide. A client has at most 20
+/// endpoints per company. Scope `webhooks:write`.
 #[utoipa::path(post, path = "/v1/companies/{company_id}/webhook-endpoints", tag = "webhooks",
     params(crate::params::CompanyPath),
     request_body = WebhookEndpointInput,
@@ -381,7 +383,17 @@ pub async fn create_webhook_endpoint(
                 secret: &secret,
             },
         )
-        .await?;
+        .await?
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "",
+                codes::TOO_MANY_ITEMS,
+                format!("a client has at most {MAX_ENDPOINTS} webhook endpoints per company"),
+                format!(
+                    "een client heeft hoogstens {MAX_ENDPOINTS} webhook-endpoints per administratie"
+                ),
+            )
+        })?;
     Ok((
         StatusCode::CREATED,
         Json(WebhookEndpointWithSecret {

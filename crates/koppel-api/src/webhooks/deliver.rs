@@ -122,11 +122,13 @@ async fn deliver_endpoint(
         for delivery in pending {
             match outbox.renew(endpoint.id, &config.node, config.lease).await {
                 Ok(true) => {}
-                // Another node holds it now, or it was disabled or deleted.
-                Ok(false) => return,
+                // Another node holds it now (the release below leaves its lease alone), or it
+                // was disabled or deleted (the release clears ours, so that a re-enabled
+                // endpoint is claimed at once).
+                Ok(false) => break 'endpoint,
                 Err(e) => {
                     tracing::warn!(error = %e, endpoint = %endpoint.id, "could not renew the lease");
-                    return;
+                    break 'endpoint;
                 }
             }
             let attempted_at = Utc::now();

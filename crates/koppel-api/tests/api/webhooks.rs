@@ -422,6 +422,18 @@ async fn a_private_or_plain_http_address_is_refused_naming_url(pool: PgPool) {
         .post(&base, &token, json!({"url": "https://1.1.1.1/hook"}))
         .await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    // Twenty endpoints per client and company at most: each multiplies every event.
+    for _ in 1..20 {
+        let more = app
+            .post(&base, &token, json!({"url": "https://1.1.1.1/hook"}))
+            .await;
+        assert_eq!(more.status, StatusCode::CREATED, "{}", more.text);
+    }
+    let refused = app
+        .post(&base, &token, json!({"url": "https://1.1.1.1/hook"}))
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.problem().errors.unwrap()[0].code, "too_many_items");
     // And an update is checked the same way.
     let id = answer.json()["id"].as_str().unwrap().to_owned();
     let answer = app

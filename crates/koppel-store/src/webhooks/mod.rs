@@ -10,6 +10,9 @@ use uuid::Uuid;
 
 use crate::StoreError;
 
+/// The most endpoints one client may have for one company.
+pub const MAX_ENDPOINTS: i64 = 20;
+
 /// Who is asking: the company and the subscribing client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Owner {
@@ -154,17 +157,20 @@ impl<'a> Webhooks<'a> {
 
     /// Creates an endpoint that delivers the events committed from now on: its feed position
     /// is this transaction's snapshot horizon, and the events that snapshot can see are
-    /// skipped when the outbox is filled.
+    /// skipped when the outbox is filled. `Ok(None)` when the owner has
+    /// [`MAX_ENDPOINTS`] already: each endpoint multiplies every event of the company.
     pub async fn create(
         &self,
         owner: Owner,
         new: &NewEndpoint<'_>,
-    ) -> Result<EndpointRecord, StoreError> {
+    ) -> Result<Option<EndpointRecord>, StoreError> {
         let record = sqlx::query_as::<_, EndpointRecord>(sqlx::AssertSqlSafe(format!(
             "insert into webhook_endpoints (id, company_id, client_id, url, event_types,
                  description, secret, feed_txid, created_snapshot)
-             values ($1, $2, $3, $4, $5, $6, $7, pg_snapshot_xmin(pg_current_snapshot()),
-                     pg_current_snapshot())
+             select $1, $2, $3, $4, $5, $6, $7, pg_snapshot_xmin(pg_current_snapshot()),
+                    pg_current_snapshot()
+              where (select count(*) from webhook_endpoints
+                      where company_id = $2 and client_id = $3) < $8
              returning {ENDPOINT_COLUMNS}"
         )))
         .bind(new.id)
@@ -174,7 +180,8 @@ impl<'a> Webhooks<'a> {
         .bind(new.event_types)
         .bind(new.description)
         .bind(new.secret)
-        .fetch_one(self.pool)
+        .bind(MAX_ENDPOINTS)
+        .fetch_optional(self.pool)
         .await?;
         Ok(record)
     }
