@@ -251,15 +251,20 @@ impl Order {
 /// paid in cash with change, sold at 00:00:01 plus `n` times 4 seconds, so that 20,000
 /// receipts all fall on [`RECEIPT_DAY`].
 pub fn receipt(refs: &Refs, n: u64) -> Value {
+    receipt_on(refs, n, RECEIPT_DAY, "r")
+}
+
+/// Receipt number `n` as [`receipt`] makes it, sold on `day`, its external id prefixed.
+pub fn receipt_on(refs: &Refs, n: u64, day: (i32, u32, u32), prefix: &str) -> Value {
     let offset = FixedOffset::east_opt(3600).unwrap_or_else(|| FixedOffset::east_opt(0).unwrap());
     let start = offset
-        .with_ymd_and_hms(RECEIPT_DAY.0, RECEIPT_DAY.1, RECEIPT_DAY.2, 0, 0, 1)
+        .with_ymd_and_hms(day.0, day.1, day.2, 0, 0, 1)
         .single()
         .unwrap_or_default();
     // 20,000 receipts 4 seconds apart span 22 hours and 13 minutes of one day.
     let at = start + Duration::seconds(i64::try_from(n * 4 % 86_000).unwrap_or(0));
     json!({
-        "external_id": format!("r-{n}"),
+        "external_id": format!("{prefix}-{n}"),
         "number": format!("R{n}"),
         "location_id": "centrum",
         "register_id": format!("kassa-{}", n % 4),

@@ -12,6 +12,7 @@
 
 mod baseline;
 mod data;
+mod revisions;
 mod server;
 mod stats;
 mod webhooks;
@@ -244,6 +245,7 @@ async fn run(args: &Args, cluster: &koppel_pglocal::Cluster) -> anyhow::Result<V
         rows.push(p2_row);
         rows.extend(p3_get(args, &api, &pool, &refs, &koppel_ids).await?);
         rows.push(p4(args, &api, &pool, &refs).await?);
+        rows.push(revisions::p4_revisions(&api, &pool, &refs, args.receipts / 4).await?);
         rows.push(p3_pages(args, &api, &pool, &archive_refs).await?);
     }
     // A company of its own, so the other scenarios' events are not in its feed.
