@@ -23,6 +23,7 @@ use crate::params::{Cursor, DayPath, LocationQuery, Page, PageParams};
 use answers::{DailyRevenue, DailyRevenueList};
 
 pub mod answers;
+pub mod cash;
 pub mod close;
 pub mod revisions;
 

@@ -6,13 +6,10 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use koppel_domain::problem::{Violation, codes};
-use koppel_store::webhooks::{
-    AttemptRecord, DeliveryRecord, EndpointChange, EndpointRecord, MAX_ENDPOINTS, NewEndpoint,
-    Owner,
-};
-use serde::{Deserialize, Deserializer, Serialize};
+use koppel_store::webhooks::{EndpointChange, MAX_ENDPOINTS, NewEndpoint, Owner};
+use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -26,6 +23,13 @@ use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::params::{Cursor, Page, PageParams};
 use crate::webhooks::address::check_url;
 use crate::webhooks::{PREVIOUS_SECRET_SIGNS_FOR, generate_secret};
+
+pub mod answers;
+
+use answers::{
+    WebhookDelivery, WebhookDeliveryList, WebhookEndpoint, WebhookEndpointList,
+    WebhookEndpointWithSecret,
+};
 
 /// The most event types one endpoint lists (there are fewer types than this).
 const MAX_EVENT_TYPES: usize = 100;
@@ -94,7 +98,8 @@ pub struct WebhookEndpointUpdate {
     #[schema(value_type = Option<String>, max_length = 500)]
     pub description: Option<Option<String>>,
     /// `true` stops delivery; `false` resumes it (also after Koppel disabled a failing
-    /// endpoint), forgetting earlier failures. Events keep being queued while stopped.
+    /// endpoint), forgetting earlier failures. A stopped endpoint keeps its place in the feed:
+    /// once resumed, it gets the events of the time in between.
     pub disabled: Option<bool>,
 }
 
@@ -103,184 +108,6 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     deserializer: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(deserializer).map(Some)
-}
-
-/// Why an endpoint is disabled.
-#[derive(Debug, Clone, Copy, ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum DisabledReason {
-    /// Its client disabled it.
-    ByClient,
-    /// Every attempt failed for five days; the feed has a `webhook_endpoint.disabled` event.
-    Failing,
-}
-
-/// A webhook endpoint.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct WebhookEndpoint {
-    /// Koppel's id of the endpoint.
-    pub id: Uuid,
-    /// Where events are posted.
-    pub url: String,
-    /// The event types delivered; empty: all.
-    #[schema(value_type = Vec<EventType>)]
-    pub event_types: Vec<String>,
-    /// Your note.
-    pub description: Option<String>,
-    /// Whether delivery is stopped.
-    pub disabled: bool,
-    /// Why it is stopped, when it is.
-    #[schema(value_type = Option<DisabledReason>)]
-    pub disabled_reason: Option<String>,
-    /// Counts changes to the endpoint, from 1.
-    pub version: i32,
-    /// Since when every attempt has failed; null while deliveries succeed. Five days of
-    /// failure disable the endpoint.
-    pub failing_since: Option<DateTime<Utc>>,
-    /// After a rotation: until when the previous secret also signs (a second signature in
-    /// `webhook-signature`).
-    pub previous_secret_expires_at: Option<DateTime<Utc>>,
-    /// When it was created.
-    pub created_at: DateTime<Utc>,
-    /// When it last changed.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<EndpointRecord> for WebhookEndpoint {
-    fn from(r: EndpointRecord) -> Self {
-        Self {
-            id: r.id,
-            url: r.url,
-            event_types: r.event_types,
-            description: r.description,
-            disabled: r.disabled,
-            disabled_reason: r.disabled_reason,
-            version: r.version,
-            failing_since: r.failing_since,
-            previous_secret_expires_at: r.previous_secret_until.filter(|until| *until > Utc::now()),
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
-    }
-}
-
-/// An endpoint with its signing secret: answered once, when created or rotated.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct WebhookEndpointWithSecret {
-    /// The endpoint.
-    #[serde(flatten)]
-    pub endpoint: WebhookEndpoint,
-    /// The signing secret (`whsec_` and base64): give it to your Standard Webhooks library to
-    /// verify Koppel's requests. Shown this once; rotate it when lost.
-    #[schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
-    pub secret: String,
-}
-
-/// A page of endpoints.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct WebhookEndpointList {
-    /// The endpoints, oldest first.
-    pub data: Vec<WebhookEndpoint>,
-    /// Pass as `cursor` for the next page; null on the last.
-    pub next_cursor: Option<String>,
-}
-
-/// Where a delivery stands.
-#[derive(Debug, Clone, Copy, ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    /// To be attempted at `next_attempt_at`.
-    Pending,
-    /// The receiver answered 2xx.
-    Succeeded,
-    /// Given up after three days of attempts; can be retried by hand.
-    Failed,
-}
-
-/// One attempt to deliver.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct WebhookAttempt {
-    /// 1 for the first.
-    pub attempt: i32,
-    /// When it was made.
-    pub attempted_at: DateTime<Utc>,
-    /// The receiver's HTTP status; null when none came (no connection, time-out, address
-    /// not allowed).
-    pub status_code: Option<i32>,
-    /// How long the request took, in milliseconds.
-    pub latency_ms: i32,
-    /// What went wrong; null for a success.
-    pub error: Option<String>,
-}
-
-impl From<AttemptRecord> for WebhookAttempt {
-    fn from(r: AttemptRecord) -> Self {
-        Self {
-            attempt: r.attempt,
-            attempted_at: r.attempted_at,
-            status_code: r.status_code,
-            latency_ms: r.latency_ms,
-            error: r.error,
-        }
-    }
-}
-
-/// One event's delivery to an endpoint.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct WebhookDelivery {
-    /// The delivery's id.
-    pub id: Uuid,
-    /// The event's id in the feed, also the request's `webhook-id`.
-    pub event_id: String,
-    /// The event's type.
-    #[schema(value_type = EventType)]
-    pub event_type: String,
-    /// The changed document's id.
-    pub resource_id: Uuid,
-    /// Where it stands.
-    #[schema(value_type = DeliveryStatus)]
-    pub status: String,
-    /// How many attempts were made.
-    pub attempt_count: i32,
-    /// When the next attempt is due; null once it succeeded or was given up.
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    /// When it was queued.
-    pub created_at: DateTime<Utc>,
-    /// When it succeeded or was given up.
-    pub finished_at: Option<DateTime<Utc>>,
-    /// The attempts, newest first (the last 50).
-    pub attempts: Vec<WebhookAttempt>,
-}
-
-impl From<DeliveryRecord> for WebhookDelivery {
-    fn from(r: DeliveryRecord) -> Self {
-        let pending = r.status == "pending";
-        Self {
-            id: r.id,
-            event_id: format!("{}-{}", r.event_txid, r.event_seq),
-            event_type: r.event_type,
-            resource_id: r.resource_id,
-            status: r.status,
-            attempt_count: r.attempts,
-            next_attempt_at: pending.then_some(r.next_attempt_at),
-            created_at: r.created_at,
-            finished_at: r.finished_at,
-            attempts: r
-                .attempt_log
-                .into_iter()
-                .map(WebhookAttempt::from)
-                .collect(),
-        }
-    }
-}
-
-/// A page of deliveries.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct WebhookDeliveryList {
-    /// The deliveries, newest event first.
-    pub data: Vec<WebhookDelivery>,
-    /// Pass as `cursor` for the next page; null on the last.
-    pub next_cursor: Option<String>,
 }
 
 fn owner<S>(access: &CompanyAccess<S>) -> Owner {
@@ -458,7 +285,8 @@ pub async fn get_webhook_endpoint(
 /// Change a webhook endpoint: its URL, event types, note, or whether it is disabled.
 ///
 /// Re-enabling an endpoint Koppel disabled resumes delivery where it stopped: the events of
-/// the time in between were queued. Scope `webhooks:write`.
+/// the time in between follow, since the endpoint keeps its place in the feed. Scope
+/// `webhooks:write`.
 #[utoipa::path(patch, path = "/v1/companies/{company_id}/webhook-endpoints/{endpoint_id}", tag = "webhooks",
     params(EndpointPath),
     request_body = WebhookEndpointUpdate,
