@@ -478,7 +478,8 @@ mod tests {
     fn every_documented_day_status_is_one_the_store_writes() {
         let store = [
             include_str!("../../../../koppel-store/src/daily_revenue.rs"),
-            include_str!("../../../../koppel-store/src/receipts.rs"),
+            include_str!("../../../../koppel-store/src/receipts/mod.rs"),
+            include_str!("../../../../koppel-store/src/receipts/days.rs"),
         ]
         .concat();
         for status in values::<DayStatus>() {
