@@ -120,6 +120,8 @@ pub struct DayRecord {
     pub z_report: Option<Json<serde_json::Value>>,
     /// Per register, the receipts with a numeric number and their range.
     pub registers: Json<Vec<RegisterNumbers>>,
+    /// The location a location's row names, when the vendor pushed it.
+    pub location: Option<Json<crate::receipts::LinkedLocation>>,
 }
 
 /// The numeric receipt numbers of one register on a day: how many, the lowest, the highest.
@@ -167,7 +169,11 @@ const DAY_COLUMNS: &str = "d.id, d.location_key, d.business_date,
                   'max_number', g.max_number) order by g.register_key)
                 from daily_revenue_registers g
                where g.company_id = d.company_id and g.location_key = d.location_key
-                 and g.business_date = d.business_date), '[]') as registers";
+                 and g.business_date = d.business_date), '[]') as registers,
+    (select json_build_object('id', l.id, 'name', l.name, 'cost_centre', l.cost_centre)
+       from locations l
+      where d.location_key <> '' and l.company_id = d.company_id
+        and l.external_id = d.location_key) as location";
 
 /// What a close did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -324,7 +330,12 @@ impl<'a> DailyRevenue<'a> {
                     (r.figures->'by_vat_rate')::json as by_vat_rate,
                     (r.figures->'by_category')::json as by_category,
                     (r.figures->'by_payment_method')::json as by_payment_method,
-                    '[]'::json as bookings, d.z_report, '[]'::json as registers
+                    '[]'::json as bookings, d.z_report, '[]'::json as registers,
+                    (select json_build_object('id', l.id, 'name', l.name,
+                                              'cost_centre', l.cost_centre)
+                       from locations l
+                      where d.location_key <> '' and l.company_id = d.company_id
+                        and l.external_id = d.location_key) as location
                from daily_revenue_revisions r
                join daily_revenue d on d.company_id = r.company_id
                 and d.location_key = r.location_key and d.business_date = r.business_date

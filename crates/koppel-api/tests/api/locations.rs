@@ -205,4 +205,29 @@ async fn a_receipt_is_linked_to_its_location_and_register_once_they_are_pushed(p
     // The list links them too.
     let list = s.app.get(&s.receipts(), &s.connector).await.json();
     assert_eq!(list["data"][0]["location"]["id"], location["id"]);
+    // And the location's day names its location, with the cost centre to book it to.
+    let day = s
+        .app
+        .get(
+            &format!(
+                "{}?location_id=centrum",
+                s.day(read["business_date"].as_str().unwrap())
+            ),
+            &s.connector,
+        )
+        .await
+        .json();
+    assert_eq!(
+        day["location"],
+        json!({"id": location["id"], "name": "De Korrel Centrum", "cost_centre": "KP-100"})
+    );
+    let company_day = s
+        .app
+        .get(
+            &s.day(read["business_date"].as_str().unwrap()),
+            &s.connector,
+        )
+        .await
+        .json();
+    assert_eq!(company_day["location"], serde_json::Value::Null);
 }

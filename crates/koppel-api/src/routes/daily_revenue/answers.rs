@@ -167,6 +167,17 @@ pub struct DayNumberRange {
 /// How many gap ranges a register lists.
 const MAX_GAP_RANGES: usize = 100;
 
+/// The location of a location's day, as pushed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DayLocation {
+    /// Koppel's id of the location.
+    pub id: Uuid,
+    /// Its name now.
+    pub name: String,
+    /// Its cost centre now.
+    pub cost_centre: Option<String>,
+}
+
 /// Where a business day stands.
 #[derive(Debug, Clone, Copy, ToSchema)]
 #[schema(rename_all = "snake_case")]
@@ -191,6 +202,9 @@ pub struct DailyRevenue {
     pub date: NaiveDate,
     /// The location these figures are of; null for the whole company.
     pub location_id: Option<String>,
+    /// That location as the vendor pushed it (`…/locations`), with the cost centre to book
+    /// its revenue to; null for the whole company or before it was pushed.
+    pub location: Option<DayLocation>,
     /// Whether the day's figures can still change without a revision.
     #[schema(value_type = DayStatus, example = "final")]
     pub status: String,
@@ -292,6 +306,11 @@ impl DailyRevenue {
             id: Some(d.id),
             date: d.business_date,
             location_id: location_id(&d.location_key),
+            location: d.location.map(|l| DayLocation {
+                id: l.0.id,
+                name: l.0.name,
+                cost_centre: l.0.cost_centre,
+            }),
             status: d.status,
             revision: d.revision,
             final_at,
@@ -425,6 +444,7 @@ impl DailyRevenue {
             id: None,
             date: key.business_date,
             location_id: location_id(&key.location_key),
+            location: None,
             status: if now >= final_at { "final" } else { "open" }.to_owned(),
             revision: 1,
             final_at,
