@@ -175,6 +175,9 @@ pub enum PaymentMethodKind {
     GiftCard,
     /// A voucher.
     Voucher,
+    /// A single-purpose voucher (enkelvoudige waardebon) redeemed: its VAT was due when it
+    /// was sold, so what it pays is taken out of the day's revenue and VAT.
+    SinglePurposeVoucher,
     /// On account (op rekening): paid later by invoice.
     OnAccount,
     /// Anything else.
@@ -193,6 +196,7 @@ impl PaymentMethodKind {
             PaymentMethodKind::Paypal => "paypal",
             PaymentMethodKind::GiftCard => "gift_card",
             PaymentMethodKind::Voucher => "voucher",
+            PaymentMethodKind::SinglePurposeVoucher => "single_purpose_voucher",
             PaymentMethodKind::OnAccount => "on_account",
             PaymentMethodKind::Other => "other",
         }

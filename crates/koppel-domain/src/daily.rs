@@ -73,6 +73,8 @@ pub struct DailyFigures {
     pub deposits: Decimal,
     /// Cash rounding.
     pub cash_rounding: Decimal,
+    /// Single-purpose vouchers redeemed, per rate: taken out of `by_vat_rate` and `revenue`.
+    pub voucher_redemptions: BTreeMap<RateKey, RateFigures>,
 }
 
 /// What changed in a day's breakdown between two revisions: for every key in either,
@@ -103,6 +105,48 @@ pub fn change<K: Ord + Clone, const N: usize>(
                 .then(|| (key.clone(), difference))
         })
         .collect()
+}
+
+/// How a single-purpose voucher's redemption `amount` (incl. VAT) comes out of a receipt's
+/// revenue (VAT.md, "Single-purpose vouchers"): split over the revenue groups in proportion
+/// to their amounts incl. VAT, each share rounded to the cent and the last group taking the
+/// remainder; each share's VAT at its group's rate, rounded to the cent. `groups` are (rate,
+/// base, VAT) in a stable order; `None` when the amount is more than their total.
+pub fn voucher_shares(
+    amount: Decimal,
+    groups: &[(RateKey, Decimal, Decimal)],
+) -> Option<Vec<(RateKey, RateFigures)>> {
+    let total: Decimal = groups.iter().map(|(_, base, vat)| base + vat).sum();
+    if amount.is_zero() {
+        return Some(Vec::new());
+    }
+    if amount > total || total <= Decimal::ZERO {
+        return None;
+    }
+    let mut shares = Vec::with_capacity(groups.len());
+    let mut left = amount;
+    for (i, (key, base, vat)) in groups.iter().enumerate() {
+        let incl = base + vat;
+        let share = if i + 1 == groups.len() {
+            left
+        } else {
+            crate::money::round_cents(amount * incl / total)
+        };
+        left -= share;
+        let share_vat = if incl.is_zero() {
+            Decimal::ZERO
+        } else {
+            crate::money::round_cents(share * vat / incl)
+        };
+        shares.push((
+            *key,
+            RateFigures {
+                base: share - share_vat,
+                vat: share_vat,
+            },
+        ));
+    }
+    Some(shares)
 }
 
 /// A receipt number that counts for gaps: 1 to 18 digits and nothing else (a number with a
@@ -167,10 +211,27 @@ impl DailyFigures {
                 .entry(p.method_id.clone())
                 .or_default() += p.net();
         }
+        for (key, share) in &receipt.voucher_redemptions {
+            let rate = self.by_vat_rate.entry(*key).or_default();
+            rate.base -= share.base;
+            rate.vat -= share.vat;
+            self.revenue.add(-share.base, -share.vat);
+            let redeemed = self.voucher_redemptions.entry(*key).or_default();
+            redeemed.base += share.base;
+            redeemed.vat += share.vat;
+        }
         self.tips += receipt.split.tips;
         self.gift_cards_multi_purpose += receipt.split.gift_cards_multi_purpose;
         self.deposits += receipt.split.deposits;
         self.cash_rounding += receipt.cash_rounding;
+    }
+
+    /// What single-purpose vouchers paid, incl. VAT: taken out of the revenue, still paid.
+    pub fn vouchers_redeemed(&self) -> Decimal {
+        self.voucher_redemptions
+            .values()
+            .map(|r| r.base + r.vat)
+            .sum()
     }
 
     /// The sum of the payments, net of change.
@@ -186,7 +247,7 @@ impl DailyFigures {
             self.payments_total(),
             self.cash_rounding,
             self.revenue.total_incl_vat,
-            self.tips + self.gift_cards_multi_purpose + self.deposits,
+            self.tips + self.gift_cards_multi_purpose + self.deposits + self.vouchers_redeemed(),
         )
         .difference
         .is_zero()
@@ -211,6 +272,43 @@ impl DailyFigures {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_voucher_comes_out_of_the_receipts_rates_in_proportion_to_their_amounts() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let nl = CountryCode::parse("NL").unwrap();
+        let high = (VatCategory::Standard, d("21"), nl);
+        let low = (VatCategory::Reduced, d("9"), nl);
+        // The whole 25.00 cake at 21%: all of it, 4.34 VAT.
+        let shares = voucher_shares(d("25.00"), &[(high, d("20.66"), d("4.34"))]).unwrap();
+        assert_eq!(
+            shares,
+            vec![(
+                high,
+                RateFigures {
+                    base: d("20.66"),
+                    vat: d("4.34")
+                }
+            )]
+        );
+        // 10.00 of a 12.10 cake at 21% and a 10.90 bread at 9%: 5.26 and 4.74 (the last
+        // takes the remainder), each with its rate's share of VAT.
+        let shares = voucher_shares(
+            d("10.00"),
+            &[(high, d("10.00"), d("2.10")), (low, d("10.00"), d("0.90"))],
+        )
+        .unwrap();
+        assert_eq!(shares[0].1.base + shares[0].1.vat, d("5.26"));
+        assert_eq!(shares[0].1.vat, d("0.91"));
+        assert_eq!(shares[1].1.base + shares[1].1.vat, d("4.74"));
+        assert_eq!(shares[1].1.vat, d("0.39"));
+        // More than the goods: refused; nothing redeemed: nothing taken out.
+        assert_eq!(
+            voucher_shares(d("30.00"), &[(high, d("20.66"), d("4.34"))]),
+            None
+        );
+        assert_eq!(voucher_shares(d("0"), &[]), Some(vec![]));
+    }
 
     #[test]
     fn a_register_missing_1003_has_one_gap_and_numbers_with_text_do_not_count() {

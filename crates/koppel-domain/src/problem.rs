@@ -287,6 +287,9 @@ pub mod codes {
         UNKNOWN_CATEGORY = "unknown_category",
             "the category does not exist in the company",
             "de categorie bestaat niet in de administratie";
+        VOUCHER_EXCEEDS_REVENUE = "voucher_exceeds_revenue",
+            "single-purpose vouchers pay for more than the goods on the receipt",
+            "enkelvoudige waardebonnen betalen meer dan de goederen op de bon";
         DUPLICATE_PAYMENT_METHOD = "duplicate_payment_method",
             "a payment method is counted twice in one Z-report",
             "een betaalmethode is twee keer geteld in één Z-rapport";

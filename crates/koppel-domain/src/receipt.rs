@@ -259,6 +259,10 @@ pub struct ValidReceipt {
     pub vat_breakdown: Vec<VatGroup>,
     /// Revenue apart from tips, gift cards and deposits.
     pub split: ReceiptSplit,
+    /// What single-purpose vouchers paid, per revenue rate: taken out of the day's revenue
+    /// and VAT (VAT.md). Derived from the payments, so not part of the canonical form.
+    #[serde(skip)]
+    pub voucher_redemptions: Vec<(crate::daily::RateKey, crate::daily::RateFigures)>,
     /// For a refund: the receipt it refunds (our id). Left out of the canonical form when
     /// absent, with the two below, so a receipt sent before they existed hashes as it did.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -541,6 +545,7 @@ pub fn validate_receipt(
 
     let mut totals = Totals::default();
     let mut split = ReceiptSplit::default();
+    let mut voucher_redemptions = Vec::new();
     if let Some(lines) = &lines {
         for l in lines {
             totals.add(l.total_excl_vat, l.vat.amount);
@@ -557,6 +562,38 @@ pub fn validate_receipt(
         }
         groups.check(c.prices_include_vat, &mut c.out);
         c.totals(draft.totals.as_ref(), &totals);
+        if let Some(payments) = &payments {
+            let redeemed: Decimal = payments
+                .iter()
+                .filter(|p| refs.is_single_purpose_voucher(&p.method_id))
+                .map(ValidReceiptPayment::net)
+                .sum();
+            let mut revenue: std::collections::BTreeMap<crate::daily::RateKey, (Decimal, Decimal)> =
+                std::collections::BTreeMap::new();
+            for l in lines.iter().filter(|l| l.kind.is_revenue()) {
+                let group = revenue
+                    .entry((l.vat.category, l.vat.percentage, l.vat.country))
+                    .or_default();
+                group.0 += l.total_excl_vat;
+                group.1 += l.vat.amount;
+            }
+            let groups: Vec<_> = revenue.into_iter().map(|(k, (b, v))| (k, b, v)).collect();
+            match crate::daily::voucher_shares(redeemed, &groups) {
+                Some(shares) => voucher_redemptions = shares,
+                None => c.push(
+                    "/payments",
+                    codes::VOUCHER_EXCEEDS_REVENUE,
+                    format!(
+                        "single-purpose vouchers pay {redeemed}, more than the goods they can pay for ({})",
+                        split.revenue.total_incl_vat
+                    ),
+                    format!(
+                        "enkelvoudige waardebonnen betalen {redeemed}, meer dan de goederen die ze kunnen betalen ({})",
+                        split.revenue.total_incl_vat
+                    ),
+                ),
+            }
+        }
         if let (Some(payments), Some(rounding)) = (&payments, cash_rounding) {
             let net: Decimal = payments.iter().map(ValidReceiptPayment::net).sum();
             if net + rounding != totals.total_incl_vat {
@@ -606,6 +643,7 @@ pub fn validate_receipt(
             totals,
             vat_breakdown: groups.breakdown(),
             split,
+            voucher_redemptions,
             refund_of: refund.id,
             refund_of_external_id: refund.external_id,
             refund_reason: draft.refund_reason.clone(),

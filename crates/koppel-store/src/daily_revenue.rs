@@ -36,10 +36,17 @@ pub struct DayVatRate {
     pub percentage: Decimal,
     /// The country whose rate applies.
     pub country: String,
-    /// Revenue excluding VAT.
+    /// Revenue excluding VAT, net of what single-purpose vouchers redeemed.
     pub base: Decimal,
-    /// VAT.
+    /// VAT, net of the same.
     pub vat: Decimal,
+    /// What single-purpose vouchers redeemed at this rate, excluding VAT (0 in revisions
+    /// kept before vouchers were).
+    #[serde(default)]
+    pub voucher_base: Decimal,
+    /// Its VAT.
+    #[serde(default)]
+    pub voucher_vat: Decimal,
 }
 
 /// Revenue of one category on a day.
@@ -146,7 +153,8 @@ const DAY_COLUMNS: &str = "d.id, d.location_key, d.business_date,
     d.gift_cards_multi_purpose, d.deposits, d.cash_rounding, d.updated_at, d.z_report,
     coalesce((select json_agg(json_build_object('category', v.vat_category,
                   'percentage', v.vat_percentage::text, 'country', v.vat_country,
-                  'base', v.base::text, 'vat', v.vat::text)
+                  'base', v.base::text, 'vat', v.vat::text,
+                  'voucher_base', v.voucher_base::text, 'voucher_vat', v.voucher_vat::text)
                   order by v.vat_category, v.vat_percentage desc, v.vat_country)
                 from daily_revenue_vat_rates v
                where v.company_id = d.company_id and v.location_key = d.location_key

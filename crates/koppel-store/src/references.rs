@@ -80,7 +80,7 @@ pub async fn load(
          select 'product_ext', external_id, null, null, null, id, null from products
           where company_id = $1 and external_id = any($11)
          union all
-         select 'payment_method', id::text, null, null, null, null, external_id from payment_methods where company_id = $1 and id = any($4)
+         select 'payment_method', id::text, null, kind, null, null, external_id from payment_methods where company_id = $1 and id = any($4)
          union all
          select 'category', id::text, null, null, null, null, external_id from categories where company_id = $1 and id = any($5)
          union all
@@ -89,7 +89,7 @@ pub async fn load(
          select 'customer_ext', external_id, null, null, null, id, null from customers
           where company_id = $1 and external_id = any($7)
          union all
-         select 'payment_method_ext', external_id, null, null, null, id, null from payment_methods
+         select 'payment_method_ext', external_id, null, kind, null, id, null from payment_methods
           where company_id = $1 and external_id = any($8)
          union all
          select 'category_ext', external_id, null, null, null, id, null from categories
@@ -159,6 +159,12 @@ pub async fn load(
                 }
             }
             "payment_method" | "category" | "customer" | "product" | "receipt" => {
+                // A payment method's kind comes in `category`.
+                if row.kind == "payment_method"
+                    && row.category.as_deref() == Some("single_purpose_voucher")
+                {
+                    known.single_purpose_vouchers.insert(row.key.clone());
+                }
                 let (kind, set) = match row.kind.as_str() {
                     "payment_method" => (ExternalKind::PaymentMethod, &mut known.payment_methods),
                     "category" => (ExternalKind::Category, &mut known.categories),
@@ -181,6 +187,11 @@ pub async fn load(
                     _ => ExternalKind::Category,
                 };
                 if let Some(ours) = row.ours {
+                    if row.kind == "payment_method_ext"
+                        && row.category.as_deref() == Some("single_purpose_voucher")
+                    {
+                        known.single_purpose_vouchers.insert(ours.to_string());
+                    }
                     known.external.insert((kind, row.key), ours.to_string());
                 }
             }

@@ -146,17 +146,28 @@ pub async fn lines(
     .await?;
     // Every line of the period's receipts (receipts_business_date_idx, then the lines by
     // primary key); tips and multi-purpose gift cards carry `outside_scope` and so land in
-    // "not reported".
+    // "not reported". What single-purpose vouchers redeemed comes off its rate: its VAT was
+    // due when the voucher was sold.
     let receipt_groups = sqlx::query_as::<_, GroupRow>(
-        "select l.vat_category as category, l.vat_percentage as percentage,
-                l.vat_country as country, r.business_date as date,
-                case when l.vat_category = 'intra_eu' then r.customer ->> 'vat_number' end
-                    as buyer_vat_number,
-                sum(l.total_excl_vat) as base, sum(l.vat_amount) as vat
-           from receipts r
-           join receipt_lines l on l.company_id = r.company_id and l.receipt_id = r.id
-          where r.company_id = $1 and r.business_date >= $2 and r.business_date < $3
-            and r.currency = $4
+        "select x.category, x.percentage, x.country, x.date, x.buyer_vat_number,
+                sum(x.base) as base, sum(x.vat) as vat
+           from (select l.vat_category as category, l.vat_percentage as percentage,
+                        l.vat_country as country, r.business_date as date,
+                        case when l.vat_category = 'intra_eu' then r.customer ->> 'vat_number' end
+                            as buyer_vat_number,
+                        l.total_excl_vat as base, l.vat_amount as vat
+                   from receipts r
+                   join receipt_lines l on l.company_id = r.company_id and l.receipt_id = r.id
+                  where r.company_id = $1 and r.business_date >= $2 and r.business_date < $3
+                    and r.currency = $4
+                 union all
+                 select v.vat_category, v.vat_percentage, v.vat_country, r.business_date,
+                        null, -v.base, -v.vat
+                   from receipts r
+                   join receipt_voucher_redemptions v
+                     on v.company_id = r.company_id and v.receipt_id = r.id
+                  where r.company_id = $1 and r.business_date >= $2 and r.business_date < $3
+                    and r.currency = $4) x
           group by 1, 2, 3, 4, 5",
     )
     .bind(company_id)

@@ -1205,3 +1205,104 @@ async fn a_register_numbered_1001_to_1005_without_1003_shows_the_gap(pool: PgPoo
     let day = s.app.get(&uri, &s.connector).await.json();
     assert_eq!(day["number_gaps"], json!([]));
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_single_purpose_voucher_redeemed_for_a_cake_is_not_revenue_again(pool: PgPool) {
+    let s = setup(pool).await;
+    let voucher = s
+        .app
+        .post(
+            &format!("/v1/companies/{}/payment-methods", s.company),
+            &s.vendor,
+            json!({"external_id": "waardebon", "name": "Waardebon", "kind": "single_purpose_voucher"}),
+        )
+        .await;
+    assert_eq!(voucher.status, StatusCode::CREATED, "{}", voucher.text);
+    let voucher = voucher.json();
+    assert_eq!(voucher["kind"], "single_purpose_voucher");
+    let monday = today() - Duration::days(9);
+    let tuesday = monday + Duration::days(1);
+    // Monday: a 25.00 voucher for a cake sold, VAT at 21% due now.
+    let mut sold = receipt(&s, "v-sold", &local(monday, 10, 0));
+    sold["lines"] = json!([{"kind": "gift_card_single_purpose", "product_code": "BON",
+        "description": "Taartbon", "category_id": s.other, "quantity": 1,
+        "unit_price": "25.00", "total_incl_vat": "25.00",
+        "vat": {"percentage": "21", "category": "standard", "amount": "4.34"}}]);
+    sold["payments"] = json!([{"method_id": s.cash, "amount": "25.00"}]);
+    // Tuesday: the cake, 25.00 at 21%, paid with the voucher.
+    let mut redeemed = receipt(&s, "v-redeemed", &local(tuesday, 11, 0));
+    redeemed["lines"] = json!([{"product_code": "TAART", "description": "Slagroomtaart",
+        "category_id": s.food, "quantity": 1, "unit_price": "25.00",
+        "total_incl_vat": "25.00",
+        "vat": {"percentage": "21", "category": "standard", "amount": "4.34"}}]);
+    redeemed["payments"] = json!([{"method_id": voucher["id"], "amount": "25.00"}]);
+    for body in [&sold, &redeemed] {
+        let stored = s.post_receipt(body).await;
+        assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+    }
+    let mon = s
+        .app
+        .get(&s.day(&monday.to_string()), &s.connector)
+        .await
+        .json();
+    assert_eq!(mon["revenue"]["total_incl_vat"], "25.00");
+    assert_eq!(mon["voucher_redemptions"], json!([]));
+    let tue = s
+        .app
+        .get(&s.day(&tuesday.to_string()), &s.connector)
+        .await
+        .json();
+    // Tuesday's revenue and VAT exclude the cake; the voucher is shown apart per rate.
+    assert_eq!(tue["revenue"]["total_incl_vat"], "0.00");
+    assert_eq!(
+        tue["by_vat_rate"],
+        json!([{"category": "standard", "percentage": "21", "country": "NL",
+                "base": "0.00", "vat": "0.00"}])
+    );
+    assert_eq!(
+        tue["voucher_redemptions"],
+        json!([{"category": "standard", "percentage": "21", "country": "NL",
+                "base": "20.66", "vat": "4.34"}])
+    );
+    assert_eq!(
+        tue["payments_check"]["balanced"], true,
+        "{}",
+        tue["payments_check"]
+    );
+    // The VAT return counts the 4.34 once: on Monday, when the voucher was sold.
+    let vat_return = s
+        .app
+        .get(
+            &format!(
+                "/v1/companies/{}/vat-return?from={monday}&to={}",
+                s.company,
+                tuesday + Duration::days(1)
+            ),
+            &s.connector,
+        )
+        .await;
+    assert_eq!(vat_return.status, StatusCode::OK, "{}", vat_return.text);
+    let boxes = &vat_return.json()["boxes"];
+    assert_eq!(boxes["1a"]["base"], "20.66");
+    assert_eq!(boxes["1a"]["vat"], "4.34");
+
+    // A voucher that pays for more than the goods (here also for a tip) is refused.
+    let mut too_much = receipt(&s, "v-too-much", &local(tuesday, 12, 0));
+    too_much["lines"].as_array_mut().unwrap().push(
+        json!({"kind": "tip", "product_code": "FOOI", "description": "Fooi",
+            "category_id": s.other, "quantity": 1, "unit_price": "1.00",
+            "total_incl_vat": "1.00",
+            "vat": {"percentage": "0", "category": "outside_scope", "amount": "0.00"}}),
+    );
+    too_much["payments"] = json!([{"method_id": voucher["id"], "amount": "7.30"}]);
+    let refused = s.post_receipt(&too_much).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert!(
+        refused
+            .problem()
+            .errors
+            .unwrap()
+            .iter()
+            .any(|e| e.code == "voucher_exceeds_revenue")
+    );
+}

@@ -38,6 +38,11 @@ pub trait References {
     fn receipt_exists(&self, _id: &str) -> bool {
         false
     }
+    /// Whether the payment method with this id redeems single-purpose vouchers (kind
+    /// `single_purpose_voucher`): what it takes was revenue when the voucher was sold.
+    fn is_single_purpose_voucher(&self, _method_id: &str) -> bool {
+        false
+    }
     /// Our id of the company's resource of this kind with the vendor's `external_id`.
     fn by_external_id(&self, kind: ExternalKind, external_id: &str) -> Option<String>;
     /// The vendor's `external_id` of the company's resource of this kind with our `id`.
@@ -120,6 +125,8 @@ pub struct KnownReferences {
     pub external_of: HashMap<(ExternalKind, String), String>,
     /// The company's currency.
     pub company_currency: Option<String>,
+    /// Ids of payment methods of kind `single_purpose_voucher`.
+    pub single_purpose_vouchers: HashSet<String>,
 }
 
 /// Ids are UUIDs, stored and loaded in their lower-case form; a vendor may send
@@ -173,6 +180,10 @@ impl References for KnownReferences {
     }
     fn receipt_exists(&self, id: &str) -> bool {
         self.receipts.contains(id_key(id).as_ref())
+    }
+    fn is_single_purpose_voucher(&self, method_id: &str) -> bool {
+        self.single_purpose_vouchers
+            .contains(id_key(method_id).as_ref())
     }
 }
 

@@ -62,6 +62,8 @@ struct DayDeltas {
     rate_country: Vec<&'static str>,
     rate_base: Vec<Decimal>,
     rate_vat: Vec<Decimal>,
+    rate_voucher_base: Vec<Decimal>,
+    rate_voucher_vat: Vec<Decimal>,
     category_location: Vec<String>,
     category_date: Vec<NaiveDate>,
     category_id: Vec<Uuid>,
@@ -71,6 +73,53 @@ struct DayDeltas {
     method_date: Vec<NaiveDate>,
     method_id: Vec<Uuid>,
     method_amount: Vec<Decimal>,
+}
+
+/// Keeps what single-purpose vouchers redeemed on each new receipt, per rate, for the VAT
+/// return (the day's rate rows keep their own sums).
+pub(super) async fn add_voucher_redemptions(
+    conn: &mut PgConnection,
+    company_id: Uuid,
+    created: &[&NewReceipt],
+) -> Result<(), StoreError> {
+    let (mut receipt, mut category, mut percentage, mut country, mut base, mut vat) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    for new in created {
+        for ((c, p, k), share) in &new.receipt.voucher_redemptions {
+            receipt.push(new.id);
+            category.push(c.as_str());
+            percentage.push(*p);
+            country.push(k.as_str());
+            base.push(share.base);
+            vat.push(share.vat);
+        }
+    }
+    if receipt.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "insert into receipt_voucher_redemptions
+             (company_id, receipt_id, vat_category, vat_percentage, vat_country, base, vat)
+         select $1, v.* from unnest($2::uuid[], $3::text[], $4::numeric[], $5::text[],
+                                   $6::numeric[], $7::numeric[])
+                        as v(receipt_id, vat_category, vat_percentage, vat_country, base, vat)",
+    )
+    .bind(company_id)
+    .bind(receipt)
+    .bind(category)
+    .bind(percentage)
+    .bind(country)
+    .bind(base)
+    .bind(vat)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Adds the new receipts' numbers to their day rows' register ranges (count, lowest,
@@ -187,6 +236,13 @@ pub(super) async fn add_to_days(
             d.rate_country.push(country.as_str());
             d.rate_base.push(rate.base);
             d.rate_vat.push(rate.vat);
+            let redeemed = f
+                .voucher_redemptions
+                .get(&(category, percentage, country))
+                .copied()
+                .unwrap_or_default();
+            d.rate_voucher_base.push(redeemed.base);
+            d.rate_voucher_vat.push(redeemed.vat);
         }
         for (category, totals) in &f.by_category {
             d.category_location.push(key.location_key.clone());
@@ -260,14 +316,18 @@ pub(super) async fn add_to_days(
              order by location_key, business_date
          ), rates as (
             insert into daily_revenue_vat_rates as t (company_id, location_key, business_date,
-                        vat_category, vat_percentage, vat_country, base, vat)
+                        vat_category, vat_percentage, vat_country, base, vat, voucher_base,
+                        voucher_vat)
             select $1, v.* from unnest($16::text[], $17::date[], $18::text[], $19::numeric[],
-                                      $20::text[], $21::numeric[], $22::numeric[])
+                                      $20::text[], $21::numeric[], $22::numeric[],
+                                      $33::numeric[], $34::numeric[])
                            as v(location_key, business_date, vat_category, vat_percentage,
-                                vat_country, base, vat)
+                                vat_country, base, vat, voucher_base, voucher_vat)
              order by 1, 2, 3, 4, 5, 6
             on conflict (company_id, location_key, business_date, vat_category, vat_percentage, vat_country)
-            do update set base = t.base + excluded.base, vat = t.vat + excluded.vat
+            do update set base = t.base + excluded.base, vat = t.vat + excluded.vat,
+                          voucher_base = t.voucher_base + excluded.voucher_base,
+                          voucher_vat = t.voucher_vat + excluded.voucher_vat
          ), categories as (
             insert into daily_revenue_categories as t (company_id, location_key, business_date,
                         category_id, total_excl_vat, total_vat)
@@ -328,6 +388,8 @@ pub(super) async fn add_to_days(
     .bind(d.method_id)
     .bind(d.method_amount)
     .bind(ids)
+    .bind(d.rate_voucher_base)
+    .bind(d.rate_voucher_vat)
     .fetch_all(&mut *conn)
     .await?;
     Ok(late)

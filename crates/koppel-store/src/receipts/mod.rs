@@ -23,7 +23,7 @@ use crate::daily_revenue::DayKey;
 mod days;
 
 pub(crate) use days::location_key;
-use days::{add_to_days, add_to_registers, day_keys};
+use days::{add_to_days, add_to_registers, add_voucher_redemptions, day_keys};
 
 /// A validated receipt to store, with what the caller derived from the company's timezone.
 #[derive(Debug, Clone)]
@@ -733,6 +733,7 @@ impl<'a> Receipts<'a> {
         } else {
             let late = add_to_days(&mut tx, company_id, &created, now).await?;
             add_to_registers(&mut tx, company_id, &created).await?;
+            add_voucher_redemptions(&mut tx, company_id, &created).await?;
             late
         };
         // A receipt another transaction committed after this statement's snapshot was taken

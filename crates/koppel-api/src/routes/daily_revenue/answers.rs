@@ -123,7 +123,7 @@ pub struct DayPaymentsCheck {
     #[serde(serialize_with = "crate::money::serialize")]
     pub cash_rounding: Decimal,
     /// What the payments must make: revenue including VAT plus tips, multi-purpose gift cards
-    /// sold and deposits.
+    /// sold, deposits and single-purpose vouchers redeemed.
     #[schema(value_type = String, example = "2070.00")]
     #[serde(serialize_with = "crate::money::serialize")]
     pub expected: Decimal,
@@ -225,8 +225,12 @@ pub struct DailyRevenue {
     pub totals: DayTotals,
     /// Revenue: sales and single-purpose gift cards.
     pub revenue: DayTotals,
-    /// Revenue and VAT per category, rate and country.
+    /// Revenue and VAT per category, rate and country, net of single-purpose vouchers
+    /// redeemed (their VAT was due when they were sold).
     pub by_vat_rate: Vec<DayVatRateFigures>,
+    /// What single-purpose vouchers paid, per rate: not revenue again. The payments check
+    /// counts it with what was collected beside revenue.
+    pub voucher_redemptions: Vec<DayVatRateFigures>,
     /// Revenue per category.
     pub by_category: Vec<DayCategoryFigures>,
     /// Payments per method, net of change.
@@ -293,6 +297,20 @@ impl DailyRevenue {
             .map(|r| r.register_id.clone())
             .collect();
         let payments_total: Decimal = d.by_payment_method.0.iter().map(|p| p.amount).sum();
+        let voucher_redemptions: Vec<DayVatRateFigures> = d
+            .by_vat_rate
+            .0
+            .iter()
+            .filter(|r| !r.voucher_base.is_zero() || !r.voucher_vat.is_zero())
+            .map(|r| DayVatRateFigures {
+                category: r.category.clone(),
+                percentage: r.percentage.normalize(),
+                country: r.country.clone(),
+                base: r.voucher_base,
+                vat: r.voucher_vat,
+            })
+            .collect();
+        let vouchers_redeemed: Decimal = voucher_redemptions.iter().map(|r| r.base + r.vat).sum();
         let PaymentsCheck {
             expected,
             difference,
@@ -300,7 +318,7 @@ impl DailyRevenue {
             payments_total,
             d.cash_rounding,
             d.revenue_excl_vat + d.revenue_vat,
-            d.tips + d.gift_cards_multi_purpose + d.deposits,
+            d.tips + d.gift_cards_multi_purpose + d.deposits + vouchers_redeemed,
         );
         Self {
             id: Some(d.id),
@@ -332,6 +350,7 @@ impl DailyRevenue {
                     vat: r.vat,
                 })
                 .collect(),
+            voucher_redemptions,
             by_category: d
                 .by_category
                 .0
@@ -455,6 +474,7 @@ impl DailyRevenue {
             totals: DayTotals::new(zero, zero),
             revenue: DayTotals::new(zero, zero),
             by_vat_rate: Vec::new(),
+            voucher_redemptions: Vec::new(),
             by_category: Vec::new(),
             by_payment_method: Vec::new(),
             tips: zero,
