@@ -1153,6 +1153,29 @@ async fn the_bakery_closes_its_day_with_a_z_report_and_the_drawer_is_five_cents_
         .await
         .json();
     assert_eq!(company_day["cash"], Value::Null);
+
+    // A coffee paid in cash arrives late: the drawer should have held 2.80 more, so the
+    // revision's delta moves the cash difference by −2.80.
+    let mut late = receipt(&s, "z-late", &sold.to_rfc3339());
+    late["lines"] = json!([late["lines"][1].clone()]);
+    late["payments"] = json!([{"method_id": s.cash, "amount": "2.80"}]);
+    let stored = s.post_receipt(&late).await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+    assert_eq!(stored.json()["late"], true);
+    let revision = s
+        .app
+        .get(
+            &format!("{uri}/revisions/2?location_id=centrum"),
+            &s.connector,
+        )
+        .await;
+    assert_eq!(revision.status, StatusCode::OK, "{}", revision.text);
+    let revision = revision.json();
+    assert_eq!(
+        revision["delta"]["cash"],
+        json!({"cash_takings": "2.80", "expected": "2.80", "difference": "-2.80"})
+    );
+    assert_eq!(revision["figures"]["cash"]["difference"], "-2.85");
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]

@@ -87,6 +87,29 @@ pub struct DayDelta {
     #[schema(value_type = String, example = "0.00")]
     #[serde(serialize_with = "crate::money::serialize")]
     pub cash_rounding: Decimal,
+    /// Change of the single-purpose vouchers redeemed, per rate.
+    pub voucher_redemptions: Vec<DayVatRateFigures>,
+    /// Change of the drawer, once the day was closed with a Z-report: a late cash receipt
+    /// changes what the drawer should have held, and so the cash difference. Null without
+    /// a Z-report.
+    pub cash: Option<DayCashDelta>,
+}
+
+/// What a revision changed about the drawer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DayCashDelta {
+    /// Change of the cash takings.
+    #[schema(value_type = String, example = "2.80")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub cash_takings: Decimal,
+    /// Change of what the drawer should hold.
+    #[schema(value_type = String, example = "2.80")]
+    #[serde(serialize_with = "crate::money::serialize")]
+    pub expected: Decimal,
+    /// Change of the cash difference; null without a cash count.
+    #[schema(value_type = Option<String>, example = "-2.80")]
+    #[serde(serialize_with = "crate::money::serialize_option")]
+    pub difference: Option<Decimal>,
 }
 
 /// One revision of a business day.
@@ -115,6 +138,21 @@ type Lines<K, const N: usize> = BTreeMap<K, [Decimal; N]>;
 
 fn rates(day: Option<&DailyRevenue>) -> Lines<(String, String, String), 2> {
     day.map(|d| d.by_vat_rate.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            let key = (
+                r.category.clone(),
+                r.percentage.normalize().to_string(),
+                r.country.clone(),
+            );
+            (key, [r.base, r.vat])
+        })
+        .collect()
+}
+
+fn voucher_rates(day: Option<&DailyRevenue>) -> Lines<(String, String, String), 2> {
+    day.map(|d| d.voucher_redemptions.as_slice())
         .unwrap_or_default()
         .iter()
         .map(|r| {
@@ -219,6 +257,29 @@ impl DayDelta {
             gift_cards_multi_purpose: scalar(|d| d.gift_cards.sold_multi_purpose),
             deposits: scalar(|d| d.deposits),
             cash_rounding: scalar(|d| d.cash_rounding),
+            voucher_redemptions: change(&voucher_rates(earlier), &voucher_rates(Some(later)))
+                .into_iter()
+                .map(
+                    |((category, percentage, country), [base, vat])| DayVatRateFigures {
+                        category,
+                        percentage: percentage.parse().unwrap_or_default(),
+                        country,
+                        base,
+                        vat,
+                    },
+                )
+                .collect(),
+            cash: later.cash.as_ref().map(|now| {
+                let before = earlier.and_then(|e| e.cash.as_ref());
+                let was = |f: fn(&super::cash::DayCash) -> Decimal| before.map_or(zero, f);
+                DayCashDelta {
+                    cash_takings: now.cash_takings - was(|c| c.cash_takings),
+                    expected: now.expected - was(|c| c.expected),
+                    difference: now
+                        .difference
+                        .map(|d| d - before.and_then(|b| b.difference).unwrap_or(zero)),
+                }
+            }),
         }
     }
 }
