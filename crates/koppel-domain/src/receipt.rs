@@ -105,6 +105,9 @@ pub struct ReceiptPaymentDraft {
     /// The payment method in Koppel.
     #[serde(default)]
     pub method_id: Option<String>,
+    /// The same method by the vendor's own id, instead of (or agreeing with) `method_id`.
+    #[serde(default)]
+    pub method_external_id: Option<String>,
     /// The amount handed over (cash) or charged; negative for money paid back.
     #[serde(default, with = "crate::money::exact::option")]
     pub amount: Option<Decimal>,
@@ -406,15 +409,28 @@ fn payment(
     pay: &ReceiptPaymentDraft,
 ) -> Option<ValidReceiptPayment> {
     let p = format!("/payments/{i}");
-    let method_id = c.text(format!("{p}/method_id"), pay.method_id.as_deref());
-    c.reference(
-        format!("{p}/method_id"),
-        method_id,
-        |r, id| r.payment_method_exists(id),
-        codes::UNKNOWN_PAYMENT_METHOD,
-        "payment method",
-        "betaalmethode",
+    let resolved = c.resolve(
+        &format!("{p}/method_external_id"),
+        pay.method_id.as_deref(),
+        pay.method_external_id.as_deref(),
+        ExternalKind::PaymentMethod,
     );
+    let method_id = match pay.method_external_id {
+        // Found by the vendor's id (or reported unknown at its pointer).
+        Some(_) => resolved.id.as_deref(),
+        None => {
+            let id = c.text(format!("{p}/method_id"), pay.method_id.as_deref());
+            c.reference(
+                format!("{p}/method_id"),
+                id,
+                |r, id| r.payment_method_exists(id),
+                codes::UNKNOWN_PAYMENT_METHOD,
+                "payment method",
+                "betaalmethode",
+            );
+            id
+        }
+    };
     let amount = c.amount(format!("{p}/amount"), pay.amount, 2)?;
     let change = match pay.change {
         Some(v) => c.bounded(format!("{p}/change"), v, 2)?,

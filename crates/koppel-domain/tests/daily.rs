@@ -138,6 +138,7 @@ impl GenReceipt {
                 amount: Some(total + change),
                 change: Some(change),
                 reference: None,
+                ..ReceiptPaymentDraft::default()
             }],
             ..ReceiptDraft::default()
         }

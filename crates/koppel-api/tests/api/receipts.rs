@@ -781,3 +781,35 @@ async fn a_receipt_of_a_sale_to_a_belgian_business_is_an_intra_eu_supply(pool: P
                 "base_whole": "40"}])
     );
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_payment_names_its_method_by_the_vendors_own_id(pool: PgPool) {
+    let s = setup(pool).await;
+    let sold = chrono::Utc::now().to_rfc3339();
+    let mut body = receipt(&s, "ext-1", &sold);
+    body["payments"] = json!([{"method_external_id": "cash", "amount": "10.00", "change": "3.70"}]);
+    let stored = s.post_receipt(&body).await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+    let payment = &stored.json()["payments"][0];
+    assert_eq!(payment["method_id"], json!(s.cash));
+    assert_eq!(payment["method_external_id"], "cash");
+    // The same receipt with our id is the same document: a resend, not a conflict.
+    let mut by_id = body.clone();
+    by_id["payments"] = json!([{"method_id": s.cash, "amount": "10.00", "change": "3.70"}]);
+    assert_eq!(s.post_receipt(&by_id).await.status, StatusCode::OK);
+    // Unknown, or naming another method than method_id: a 400 at the external id.
+    for (i, payment) in [
+        json!({"method_external_id": "bitcoin", "amount": "6.30"}),
+        json!({"method_id": s.pin, "method_external_id": "cash", "amount": "6.30"}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut bad = receipt(&s, &format!("ext-bad-{i}"), &sold);
+        bad["payments"] = json!([payment]);
+        let refused = s.post_receipt(&bad).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+        let errors = refused.problem().errors.unwrap();
+        assert_eq!(errors[0].pointer, "/payments/0/method_external_id", "{i}");
+    }
+}

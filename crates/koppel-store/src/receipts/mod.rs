@@ -125,6 +125,8 @@ pub struct ReceiptPaymentRecord {
     pub receipt_id: Uuid,
     /// The payment method.
     pub method_id: Uuid,
+    /// The method's external id (the vendor's) now.
+    pub method_external_id: String,
     /// The amount handed over or charged.
     pub amount: Decimal,
     /// Cash given back from it.
@@ -920,9 +922,12 @@ impl<'a> Receipts<'a> {
         .fetch_all(self.pool)
         .await?;
         let payments = sqlx::query_as::<_, ReceiptPaymentRecord>(
-            "select receipt_id, method_id, amount, change, reference
-               from receipt_payments where company_id = $1 and receipt_id = any($2)
-              order by receipt_id, position",
+            "select p.receipt_id, p.method_id, m.external_id as method_external_id, p.amount,
+                    p.change, p.reference
+               from receipt_payments p
+               join payment_methods m on m.company_id = p.company_id and m.id = p.method_id
+              where p.company_id = $1 and p.receipt_id = any($2)
+              order by p.receipt_id, p.position",
         )
         .bind(company_id)
         .bind(&ids)

@@ -115,6 +115,8 @@ impl From<ReceiptLineRecord> for ReceiptLine {
 pub struct ReceiptPayment {
     /// The payment method.
     pub method_id: Uuid,
+    /// The method's external id (yours).
+    pub method_external_id: String,
     /// The amount handed over or charged.
     #[schema(value_type = String, example = "5.00")]
     #[serde(serialize_with = "crate::money::serialize")]
@@ -135,6 +137,7 @@ impl From<ReceiptPaymentRecord> for ReceiptPayment {
     fn from(p: ReceiptPaymentRecord) -> Self {
         Self {
             method_id: p.method_id,
+            method_external_id: p.method_external_id,
             amount: p.amount,
             change: p.change,
             net_amount: p.amount - p.change,

@@ -34,6 +34,9 @@ pub(super) async fn load_references(
         }
         for payment in &draft.payments {
             wanted.payment_methods.extend(payment.method_id.clone());
+            wanted
+                .payment_method_external_ids
+                .extend(payment.method_external_id.clone());
         }
         wanted.receipts.extend(draft.refund_of.clone());
         if let Some(customer) = &draft.customer {

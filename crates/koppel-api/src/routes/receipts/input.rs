@@ -110,9 +110,13 @@ pub struct ReceiptLineInput {
 /// A payment on a receipt.
 #[derive(Debug, Clone, ToSchema)]
 pub struct ReceiptPaymentInput {
-    /// The payment method (our id); required.
+    /// The payment method (our id); this or `method_external_id` is required.
     #[schema(example = "0190d4a2-8c1e-7b7e-9f0a-1c2d3e4f5a6d")]
-    pub method_id: String,
+    pub method_id: Option<String>,
+    /// The same method by your own id (the method's `external_id`): unknown, or naming
+    /// another method than `method_id`, is a 400 at this pointer.
+    #[schema(example = "contant")]
+    pub method_external_id: Option<String>,
     /// The amount handed over (cash) or charged; negative for money paid back. 2 decimals.
     #[schema(value_type = String, example = "5.00")]
     pub amount: String,
