@@ -78,6 +78,9 @@ pub struct ReceiptLineDraft {
     /// The revenue category in Koppel.
     #[serde(default)]
     pub category_id: Option<String>,
+    /// The same category by the vendor's own id, instead of (or agreeing with) `category_id`.
+    #[serde(default)]
+    pub category_external_id: Option<String>,
     /// How many; negative on a refund. Up to 6 decimals.
     #[serde(default, with = "crate::money::exact::option")]
     pub quantity: Option<Decimal>,
@@ -335,15 +338,28 @@ fn line(
     let p = format!("/lines/{i}");
     let kind = l.kind.unwrap_or_default();
     let product_code = c.text(format!("{p}/product_code"), l.product_code.as_deref());
-    let category_id = c.text(format!("{p}/category_id"), l.category_id.as_deref());
-    c.reference(
-        format!("{p}/category_id"),
-        category_id,
-        |r, id| r.category_exists(id),
-        codes::UNKNOWN_CATEGORY,
-        "category",
-        "categorie",
+    let resolved = c.resolve(
+        &format!("{p}/category_external_id"),
+        l.category_id.as_deref(),
+        l.category_external_id.as_deref(),
+        ExternalKind::Category,
     );
+    let category_id = match l.category_external_id {
+        // Found by the vendor's id (or reported unknown at its pointer).
+        Some(_) => resolved.id.as_deref(),
+        None => {
+            let id = c.text(format!("{p}/category_id"), l.category_id.as_deref());
+            c.reference(
+                format!("{p}/category_id"),
+                id,
+                |r, id| r.category_exists(id),
+                codes::UNKNOWN_CATEGORY,
+                "category",
+                "categorie",
+            );
+            id
+        }
+    };
     let (figures, priced) = c.priced_line(
         &p,
         SentPrices {

@@ -783,7 +783,7 @@ async fn a_receipt_of_a_sale_to_a_belgian_business_is_an_intra_eu_supply(pool: P
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]
-async fn a_payment_names_its_method_by_the_vendors_own_id(pool: PgPool) {
+async fn a_payment_and_a_line_name_their_method_and_category_by_the_vendors_own_id(pool: PgPool) {
     let s = setup(pool).await;
     let sold = chrono::Utc::now().to_rfc3339();
     let mut body = receipt(&s, "ext-1", &sold);
@@ -793,10 +793,26 @@ async fn a_payment_names_its_method_by_the_vendors_own_id(pool: PgPool) {
     let payment = &stored.json()["payments"][0];
     assert_eq!(payment["method_id"], json!(s.cash));
     assert_eq!(payment["method_external_id"], "cash");
+    assert_eq!(stored.json()["lines"][0]["category_external_id"], "food");
     // The same receipt with our id is the same document: a resend, not a conflict.
     let mut by_id = body.clone();
     by_id["payments"] = json!([{"method_id": s.cash, "amount": "10.00", "change": "3.70"}]);
     assert_eq!(s.post_receipt(&by_id).await.status, StatusCode::OK);
+    // A line's category by the vendor's id, the same way.
+    let mut by_code = receipt(&s, "ext-2", &sold);
+    by_code["lines"][0]["category_id"] = Value::Null;
+    by_code["lines"][0]["category_external_id"] = json!("food");
+    let stored = s.post_receipt(&by_code).await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+    assert_eq!(stored.json()["lines"][0]["category_id"], json!(s.food));
+    by_code["external_id"] = json!("ext-3");
+    by_code["lines"][0]["category_external_id"] = json!("taart");
+    let refused = s.post_receipt(&by_code).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.problem().errors.unwrap()[0].pointer,
+        "/lines/0/category_external_id"
+    );
     // Unknown, or naming another method than method_id: a 400 at the external id.
     for (i, payment) in [
         json!({"method_external_id": "bitcoin", "amount": "6.30"}),

@@ -103,6 +103,8 @@ pub struct ReceiptLineRecord {
     pub description: Option<String>,
     /// The revenue category.
     pub category_id: Uuid,
+    /// Its external id (the vendor's) now.
+    pub category_external_id: String,
     /// How many, as sent.
     pub quantity: Decimal,
     /// Price per unit, as sent.
@@ -911,7 +913,11 @@ impl<'a> Receipts<'a> {
                     (select p.id from products p
                       where p.company_id = l.company_id and p.sku = l.product_code
                       order by p.id limit 1) as product_id,
-                    description, category_id, quantity, unit_price,
+                    description, category_id,
+                    (select k.external_id from categories k
+                      where k.company_id = l.company_id and k.id = l.category_id)
+                        as category_external_id,
+                    quantity, unit_price,
                     discount, vat_rate_id, vat_rate_external_id, vat_percentage, vat_category,
                     vat_country, vat_amount, exemption_reason, total_excl_vat, total_incl_vat
                from receipt_lines l where company_id = $1 and receipt_id = any($2)

@@ -61,6 +61,8 @@ pub struct ReceiptLine {
     pub description: Option<String>,
     /// The revenue category.
     pub category_id: Uuid,
+    /// The category's external id (yours).
+    pub category_external_id: String,
     /// How many.
     #[schema(value_type = String, example = "2")]
     pub quantity: Decimal,
@@ -92,6 +94,7 @@ impl From<ReceiptLineRecord> for ReceiptLine {
             product_id: l.product_id,
             description: l.description,
             category_id: l.category_id,
+            category_external_id: l.category_external_id,
             quantity: l.quantity.normalize(),
             unit_price: cents(l.unit_price),
             discount: cents(l.discount),

@@ -25,6 +25,9 @@ pub(super) async fn load_references(
     for draft in drafts {
         for line in &draft.lines {
             wanted.categories.extend(line.category_id.clone());
+            wanted
+                .category_external_ids
+                .extend(line.category_external_id.clone());
             if let Some(vat) = &line.vat {
                 wanted.vat_rates.extend(vat.rate_id.clone());
                 wanted

@@ -85,9 +85,13 @@ pub struct ReceiptLineInput {
     /// What was sold.
     #[schema(example = "Croissant")]
     pub description: Option<String>,
-    /// The revenue category (our id); required.
+    /// The revenue category (our id); this or `category_external_id` is required.
     #[schema(example = "0190d4a2-8c1e-7b7e-9f0a-1c2d3e4f5a6c")]
-    pub category_id: String,
+    pub category_id: Option<String>,
+    /// The same category by your own id (its `external_id`): unknown, or naming another
+    /// category than `category_id`, is a 400 at this pointer.
+    #[schema(example = "brood")]
+    pub category_external_id: Option<String>,
     /// How many; negative on a refund. Up to 6 decimals, a decimal string or JSON number.
     #[schema(value_type = String, example = "2")]
     pub quantity: String,
