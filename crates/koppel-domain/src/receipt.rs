@@ -338,28 +338,15 @@ fn line(
     let p = format!("/lines/{i}");
     let kind = l.kind.unwrap_or_default();
     let product_code = c.text(format!("{p}/product_code"), l.product_code.as_deref());
-    let resolved = c.resolve(
-        &format!("{p}/category_external_id"),
+    let category = c.required_reference(
+        &p,
+        "category",
         l.category_id.as_deref(),
         l.category_external_id.as_deref(),
         ExternalKind::Category,
+        |r, id| r.category_exists(id),
     );
-    let category_id = match l.category_external_id {
-        // Found by the vendor's id (or reported unknown at its pointer).
-        Some(_) => resolved.id.as_deref(),
-        None => {
-            let id = c.text(format!("{p}/category_id"), l.category_id.as_deref());
-            c.reference(
-                format!("{p}/category_id"),
-                id,
-                |r, id| r.category_exists(id),
-                codes::UNKNOWN_CATEGORY,
-                "category",
-                "categorie",
-            );
-            id
-        }
-    };
+    let category_id = category.id.as_deref();
     let (figures, priced) = c.priced_line(
         &p,
         SentPrices {
@@ -425,28 +412,15 @@ fn payment(
     pay: &ReceiptPaymentDraft,
 ) -> Option<ValidReceiptPayment> {
     let p = format!("/payments/{i}");
-    let resolved = c.resolve(
-        &format!("{p}/method_external_id"),
+    let method = c.required_reference(
+        &p,
+        "method",
         pay.method_id.as_deref(),
         pay.method_external_id.as_deref(),
         ExternalKind::PaymentMethod,
+        |r, id| r.payment_method_exists(id),
     );
-    let method_id = match pay.method_external_id {
-        // Found by the vendor's id (or reported unknown at its pointer).
-        Some(_) => resolved.id.as_deref(),
-        None => {
-            let id = c.text(format!("{p}/method_id"), pay.method_id.as_deref());
-            c.reference(
-                format!("{p}/method_id"),
-                id,
-                |r, id| r.payment_method_exists(id),
-                codes::UNKNOWN_PAYMENT_METHOD,
-                "payment method",
-                "betaalmethode",
-            );
-            id
-        }
-    };
+    let method_id = method.id.as_deref();
     let amount = c.amount(format!("{p}/amount"), pay.amount, 2)?;
     let change = match pay.change {
         Some(v) => c.bounded(format!("{p}/change"), v, 2)?,

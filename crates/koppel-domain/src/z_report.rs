@@ -144,26 +144,14 @@ pub fn check_z_report(
     for (i, item) in draft.counted.iter().enumerate() {
         let p = format!("/counted/{i}");
         let before = c.out.len();
-        let method = c.resolve(
-            &format!("{p}/method_external_id"),
+        let method = c.required_reference(
+            &p,
+            "method",
             item.method_id.as_deref(),
             item.method_external_id.as_deref(),
             ExternalKind::PaymentMethod,
+            |r, id| r.payment_method_exists(id),
         );
-        // An id found by its external id exists; one sent as is must be checked.
-        if c.out.len() == before && item.method_external_id.is_none() {
-            c.reference(
-                format!("{p}/method_id"),
-                method.id.as_deref(),
-                |r, id| r.payment_method_exists(id),
-                codes::UNKNOWN_PAYMENT_METHOD,
-                "payment method",
-                "betaalmethode",
-            );
-        }
-        if method.id.is_none() && item.method_external_id.is_none() {
-            c.missing(format!("{p}/method_id"));
-        }
         let amount = match item.amount {
             None => {
                 c.missing(format!("{p}/amount"));

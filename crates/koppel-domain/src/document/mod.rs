@@ -274,6 +274,30 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// A reference that must be given, by our id (`{field}_id`) or the vendor's
+    /// (`{field}_external_id`): neither is a missing `{field}_id`; an id that does not exist is
+    /// a problem at `{field}_id`, an unknown or disagreeing external id one at
+    /// `{field}_external_id` ([`Self::resolve`]).
+    pub fn required_reference(
+        &mut self,
+        p: &str,
+        field: &str,
+        id: Option<&str>,
+        external_id: Option<&str>,
+        kind: ExternalKind,
+        exists: impl Fn(&dyn References, &str) -> bool,
+    ) -> Resolved {
+        let id_pointer = format!("{p}/{field}_id");
+        let id = if external_id.is_some() {
+            id
+        } else {
+            self.text(id_pointer.clone(), id)
+        };
+        let (code, en, nl) = kind.unknown();
+        self.reference(id_pointer, id, exists, code, en, nl);
+        self.resolve(&format!("{p}/{field}_external_id"), id, external_id, kind)
+    }
+
     /// A required text: present and not blank.
     pub fn text<'t>(&mut self, pointer: String, value: Option<&'t str>) -> Option<&'t str> {
         match value.map(str::trim) {

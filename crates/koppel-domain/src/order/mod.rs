@@ -407,29 +407,16 @@ fn cost(c: &mut Checker<'_>, groups: &mut Groups, i: usize, k: &CostDraft) -> Op
 
 fn payment(c: &mut Checker<'_>, i: usize, pay: &PaymentDraft) -> Option<ValidPayment> {
     let p = format!("/payments/{i}");
-    let method_id = if pay.method_external_id.is_some() {
-        pay.method_id.as_deref()
-    } else {
-        c.text(format!("{p}/method_id"), pay.method_id.as_deref())
-    };
-    if let Some(id) = method_id {
-        c.reference(
-            format!("{p}/method_id"),
-            Some(id),
-            |r, id| r.payment_method_exists(id),
-            codes::UNKNOWN_PAYMENT_METHOD,
-            "payment method",
-            "betaalmethode",
-        );
-    }
     let Resolved {
         id: method_id,
         external_id: method_external_id,
-    } = c.resolve(
-        &format!("{p}/method_external_id"),
-        method_id,
+    } = c.required_reference(
+        &p,
+        "method",
+        pay.method_id.as_deref(),
         pay.method_external_id.as_deref(),
         ExternalKind::PaymentMethod,
+        |r, id| r.payment_method_exists(id),
     );
     if let Some(at) = pay.paid_at.filter(is_leap_second) {
         c.out.push(leap_second_refused(&format!("{p}/paid_at"), at));
