@@ -1,7 +1,10 @@
 //! Keyset pagination: opaque cursors and the `limit`/`cursor` parameters.
 
+use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use koppel_store::settings::{Outcome, SettingsFilter};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
@@ -137,4 +140,59 @@ pub struct DayPath {
 pub struct LocationQuery {
     /// The vendor's location id; the whole company's figures when left out.
     pub location_id: Option<String>,
+}
+
+/// Filters of a list of upserted resources (the settings, locations and registers): by
+/// external id, changed since a moment, and the page.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SettingsQuery {
+    /// Only the item with this external id.
+    pub external_id: Option<String>,
+    /// Only items changed at or after this moment (RFC 3339 with offset).
+    pub updated_since: Option<DateTime<Utc>>,
+    /// How many items to answer, 1 to 1000; default 100.
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[param(min_length = 1)]
+    pub cursor: Option<String>,
+}
+
+impl SettingsQuery {
+    pub fn filter(&self) -> Result<(SettingsFilter, u32), ApiError> {
+        let page = PageParams {
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+        };
+        let limit = page.limit()?;
+        let filter = koppel_store::settings::SettingsFilter {
+            external_id: self.external_id.clone(),
+            updated_since: self.updated_since,
+            after: page.cursor()?,
+            limit: i64::from(limit) + 1,
+        };
+
+        Ok((filter, limit))
+    }
+}
+
+/// One page of such a list, in (updated_at, id) order, as answers.
+pub fn change_page<R, T: From<R>>(
+    rows: Vec<R>,
+    limit: u32,
+    key: impl Fn(&R) -> (DateTime<Utc>, Uuid),
+) -> (Vec<T>, Option<String>) {
+    let Page { items, next } = Page::from_overfetch(rows, limit, |r| Cursor::encode(&key(r)));
+    (items.into_iter().map(T::from).collect(), next)
+}
+
+/// The status of an upsert's answer: 201 when it created, 200 when it updated or found the
+/// row already so.
+pub fn upsert_status(outcome: Outcome) -> StatusCode {
+    match outcome {
+        Outcome::Created => StatusCode::CREATED,
+        Outcome::Updated | Outcome::Unchanged => StatusCode::OK,
+    }
 }

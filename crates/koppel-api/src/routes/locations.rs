@@ -12,7 +12,6 @@ use koppel_domain::identifiers::CountryCode;
 use koppel_domain::order::AddressDraft;
 use koppel_domain::problem::{Violation, codes};
 use koppel_store::locations::{LocationRecord, NewLocation, RegisterRecord};
-use koppel_store::settings::{Outcome, SettingsFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -24,7 +23,7 @@ use crate::auth::extract::{CompanyAccess, SettingsRead, SettingsWrite};
 use crate::buyer::OrderAddress;
 use crate::error::{ApiError, Problem};
 use crate::extract::{AppJson, AppPath, AppQuery};
-use crate::params::{Cursor, Page, PageParams};
+use crate::params::{SettingsQuery, change_page, upsert_status};
 use crate::validate::check_external_id_and_name;
 
 /// The location routes.
@@ -174,49 +173,6 @@ pub struct RegisterPath {
     pub register_id: Uuid,
 }
 
-/// Filters of a list of locations or registers.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct LocationQuery {
-    /// Only the one with this external id.
-    pub external_id: Option<String>,
-    /// Only those changed at or after this moment (RFC 3339 with offset).
-    pub updated_since: Option<DateTime<Utc>>,
-    /// How many to answer, 1 to 1000; default 100.
-    #[param(minimum = 1, maximum = 1000)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    #[param(min_length = 1)]
-    pub cursor: Option<String>,
-}
-
-impl LocationQuery {
-    fn filter(&self) -> Result<(SettingsFilter, u32), ApiError> {
-        let page = PageParams {
-            limit: self.limit,
-            cursor: self.cursor.clone(),
-        };
-        let limit = page.limit()?;
-        Ok((
-            SettingsFilter {
-                external_id: self.external_id.clone(),
-                updated_since: self.updated_since,
-                after: page.cursor()?,
-                limit: i64::from(limit) + 1,
-            },
-            limit,
-        ))
-    }
-}
-
-fn status(outcome: Outcome) -> StatusCode {
-    match outcome {
-        Outcome::Created => StatusCode::CREATED,
-        Outcome::Updated | Outcome::Unchanged => StatusCode::OK,
-    }
-}
-
 fn trimmed(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
@@ -272,14 +228,14 @@ pub async fn upsert_location(
         .locations()
         .upsert(access.company_id, &new)
         .await?;
-    Ok((status(done.outcome), Json(done.record.into())))
+    Ok((upsert_status(done.outcome), Json(done.record.into())))
 }
 
 /// List locations, by `external_id` or changed since a moment.
 ///
 /// Oldest change first. Scope `settings:read`.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/locations", tag = "settings",
-    params(crate::params::CompanyPath, LocationQuery),
+    params(crate::params::CompanyPath, SettingsQuery),
     security(("oauth2" = ["settings:read"])),
     responses(
         (status = 200, description = "A page of locations, oldest change first", body = LocationList),
@@ -288,7 +244,7 @@ pub async fn upsert_location(
 pub async fn list_locations(
     State(app): State<App>,
     access: CompanyAccess<SettingsRead>,
-    AppQuery(query): AppQuery<LocationQuery>,
+    AppQuery(query): AppQuery<SettingsQuery>,
 ) -> Result<Json<LocationList>, ApiError> {
     let (filter, limit) = query.filter()?;
     let rows = app
@@ -296,13 +252,8 @@ pub async fn list_locations(
         .locations()
         .list(access.company_id, &filter)
         .await?;
-    let Page { items, next } = Page::from_overfetch(rows, limit, |r: &LocationRecord| {
-        Cursor::encode(&(r.updated_at, r.id))
-    });
-    Ok(Json(LocationList {
-        data: items.into_iter().map(Location::from).collect(),
-        next_cursor: next,
-    }))
+    let (data, next_cursor) = change_page(rows, limit, |r: &LocationRecord| (r.updated_at, r.id));
+    Ok(Json(LocationList { data, next_cursor }))
 }
 
 /// Get one location.
@@ -363,14 +314,14 @@ pub async fn upsert_register(
             input.name.trim(),
         )
         .await?;
-    Ok((status(done.outcome), Json(done.record.into())))
+    Ok((upsert_status(done.outcome), Json(done.record.into())))
 }
 
 /// List a location's registers.
 ///
 /// Oldest change first. Scope `settings:read`.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/locations/{location_id}/registers", tag = "settings",
-    params(LocationPath, LocationQuery),
+    params(LocationPath, SettingsQuery),
     security(("oauth2" = ["settings:read"])),
     responses(
         (status = 200, description = "A page of registers, oldest change first", body = RegisterList),
@@ -380,7 +331,7 @@ pub async fn list_registers(
     State(app): State<App>,
     access: CompanyAccess<SettingsRead>,
     AppPath(path): AppPath<LocationPath>,
-    AppQuery(query): AppQuery<LocationQuery>,
+    AppQuery(query): AppQuery<SettingsQuery>,
 ) -> Result<Json<RegisterList>, ApiError> {
     let (filter, limit) = query.filter()?;
     let rows = app
@@ -388,13 +339,8 @@ pub async fn list_registers(
         .locations()
         .registers(access.company_id, path.location_id, &filter)
         .await?;
-    let Page { items, next } = Page::from_overfetch(rows, limit, |r: &RegisterRecord| {
-        Cursor::encode(&(r.updated_at, r.id))
-    });
-    Ok(Json(RegisterList {
-        data: items.into_iter().map(Register::from).collect(),
-        next_cursor: next,
-    }))
+    let (data, next_cursor) = change_page(rows, limit, |r: &RegisterRecord| (r.updated_at, r.id));
+    Ok(Json(RegisterList { data, next_cursor }))
 }
 
 /// Get one register.

@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use koppel_domain::business_day::first_instant_at_or_after;
 use koppel_domain::document::{ExternalKind, KnownReferences};
@@ -159,13 +158,6 @@ pub(super) fn check(
     let valid = canonical(validate_order(draft, known)?, orders);
     let hash = content_hash(&valid);
     Ok((valid, hash))
-}
-
-pub(super) fn status_code(outcome: Outcome) -> StatusCode {
-    match outcome {
-        Outcome::Created => StatusCode::CREATED,
-        Outcome::Updated | Outcome::Unchanged => StatusCode::OK,
-    }
 }
 
 /// Turns `from`/`to`: an instant with offset, or a date meaning its start in `tz`.

@@ -32,7 +32,7 @@ use answers::{
     Order, OrderBatchItem, OrderBatchResult, OrderList, OrderValidation, OrderVatGroup,
     OrderVersionList,
 };
-use flow::{Checked, check, moment, outcome_str, references, status_code, status_str};
+use flow::{Checked, check, moment, outcome_str, references, status_str};
 use query::{BatchBody, OrderQuery, VersionQuery};
 
 pub use input::{OrderBatchInput, OrderInput};
@@ -110,7 +110,7 @@ pub async fn upsert_order(
         .version(company_id, id, version)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok((status_code(outcome), Json(record.into())))
+    Ok((crate::params::upsert_status(outcome), Json(record.into())))
 }
 
 /// Store up to 1000 orders, each on its own.

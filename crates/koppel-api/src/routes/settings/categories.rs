@@ -13,11 +13,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{SettingsQuery, page, status};
 use crate::App;
 use crate::auth::extract::{CompanyAccess, SettingsRead, SettingsWrite};
 use crate::error::{ApiError, Problem};
 use crate::extract::{AppJson, AppPath, AppQuery};
+use crate::params::{SettingsQuery, change_page, upsert_status};
 use crate::validate::{check_external_id_and_name, violation};
 
 /// The routes of this setting.
@@ -133,7 +133,7 @@ pub async fn upsert_category(
         .upsert_category(access.company_id, &new)
         .await
     {
-        Ok(Upserted { record, outcome }) => Ok((status(outcome), Json(record.into()))),
+        Ok(Upserted { record, outcome }) => Ok((upsert_status(outcome), Json(record.into()))),
         Err(StoreError::ForeignKeyViolation { .. }) => {
             Err(ApiError::InvalidRequest(vec![violation(
                 "/parent_id",
@@ -169,7 +169,7 @@ pub async fn list_categories(
         .settings()
         .categories(access.company_id, &filter)
         .await?;
-    let (data, next_cursor) = page(rows, limit, |r: &CategoryRecord| (r.updated_at, r.id));
+    let (data, next_cursor) = change_page(rows, limit, |r: &CategoryRecord| (r.updated_at, r.id));
     Ok(Json(CategoryList { data, next_cursor }))
 }
 

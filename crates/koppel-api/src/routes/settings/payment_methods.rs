@@ -11,12 +11,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{SettingsQuery, page, status};
 use crate::App;
 use crate::auth::extract::{CompanyAccess, SettingsRead, SettingsWrite};
 use crate::closed_sets::PaymentMethodKind;
 use crate::error::{ApiError, Problem};
 use crate::extract::{AppJson, AppPath, AppQuery};
+use crate::params::{SettingsQuery, change_page, upsert_status};
 use crate::validate::check_external_id_and_name;
 
 /// The routes of this setting.
@@ -133,7 +133,7 @@ pub async fn upsert_payment_method(
         .settings()
         .upsert_payment_method(access.company_id, &new)
         .await?;
-    Ok((status(outcome), Json(record.into())))
+    Ok((upsert_status(outcome), Json(record.into())))
 }
 
 /// List payment methods, by `external_id` or changed since a moment.
@@ -158,7 +158,8 @@ pub async fn list_payment_methods(
         .settings()
         .payment_methods(access.company_id, &filter)
         .await?;
-    let (data, next_cursor) = page(rows, limit, |r: &PaymentMethodRecord| (r.updated_at, r.id));
+    let (data, next_cursor) =
+        change_page(rows, limit, |r: &PaymentMethodRecord| (r.updated_at, r.id));
     Ok(Json(PaymentMethodList { data, next_cursor }))
 }
 

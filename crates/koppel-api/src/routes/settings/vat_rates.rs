@@ -15,11 +15,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{SettingsQuery, page, status};
 use crate::App;
 use crate::auth::extract::{CompanyAccess, SettingsRead, SettingsWrite};
 use crate::error::{ApiError, Problem};
 use crate::extract::{AppJson, AppPath, AppQuery};
+use crate::params::{SettingsQuery, change_page, upsert_status};
 use crate::validate::{check_external_id_and_name, violation};
 
 /// The routes of this setting.
@@ -164,7 +164,7 @@ pub async fn upsert_vat_rate(
         .settings()
         .upsert_vat_rate(access.company_id, &new)
         .await?;
-    Ok((status(outcome), Json(record.into())))
+    Ok((upsert_status(outcome), Json(record.into())))
 }
 
 /// List VAT rates, by `external_id` or changed since a moment.
@@ -189,7 +189,7 @@ pub async fn list_vat_rates(
         .settings()
         .vat_rates(access.company_id, &filter)
         .await?;
-    let (data, next_cursor) = page(rows, limit, |r: &VatRateRecord| (r.updated_at, r.id));
+    let (data, next_cursor) = change_page(rows, limit, |r: &VatRateRecord| (r.updated_at, r.id));
     Ok(Json(VatRateList { data, next_cursor }))
 }
 
