@@ -13,6 +13,8 @@ pub mod customer;
 pub mod daily;
 pub mod document;
 pub mod identifiers;
+pub mod journal;
+pub mod ledger;
 pub mod money;
 pub mod order;
 pub mod problem;

@@ -296,6 +296,15 @@ pub mod codes {
         DAY_ALREADY_CLOSED = "day_already_closed",
             "the day was closed with another Z-report: a close is sent once",
             "de dag is met een ander Z-rapport afgesloten: een afsluiting wordt één keer gestuurd";
+        UNKNOWN_LEDGER_ROLE = "unknown_ledger_role",
+            "not a ledger role of the journals",
+            "geen grootboekrol van de journaalposten";
+        LEDGER_QUALIFIER_NOT_FOR_ROLE = "ledger_qualifier_not_for_role",
+            "this ledger role is not split by VAT rate, payment method or category as asked",
+            "deze grootboekrol wordt niet naar btw-tarief, betaalmethode of categorie gesplitst zoals gevraagd";
+        DUPLICATE_LEDGER_ENTRY = "duplicate_ledger_entry",
+            "the mapping names the same role, rate, method and category twice",
+            "de koppeling noemt dezelfde rol, hetzelfde tarief, dezelfde betaalmethode en categorie twee keer";
         LOCATION_MISMATCH = "location_mismatch",
             "the body names another location than the query",
             "de body noemt een andere locatie dan de query";
