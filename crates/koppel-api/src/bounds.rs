@@ -37,6 +37,9 @@ const NAMES: &[&str] = &[
     "city",
 ];
 
+/// Fields of a ledger mapping: a package's account and VAT codes.
+const LEDGER_CODES: &[&str] = &["account", "vat_code"];
+
 /// Fields holding a free-text note.
 const NOTES: &[&str] = &["exemption_reason", "refund_reason"];
 
@@ -63,6 +66,8 @@ const DECIMALS: &[&str] = &[
 pub fn max_chars(field: &str) -> usize {
     if field == "email" {
         MAX_EMAIL_CHARS
+    } else if LEDGER_CODES.contains(&field) {
+        koppel_domain::ledger::MAX_ACCOUNT_CHARS
     } else if field == "url" {
         MAX_URL_CHARS
     } else if NAMES.contains(&field) {

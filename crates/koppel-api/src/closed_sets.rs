@@ -33,6 +33,47 @@ pub enum VatCategory {
     Margin,
 }
 
+/// A ledger role of the journals (SPEC "Journals"): what an account is for, whatever the
+/// company's package calls it.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum LedgerRole {
+    /// Revenue of goods and services, per VAT rate (optionally per category).
+    Revenue,
+    /// Shipping charged to the buyer, per VAT rate.
+    ShippingRevenue,
+    /// Payment costs charged to the buyer, per VAT rate.
+    PaymentRevenue,
+    /// Surcharges, per VAT rate.
+    SurchargeRevenue,
+    /// Order-level discounts, per VAT rate.
+    Discounts,
+    /// Output VAT per rate: credit on a sale, debit on a refund.
+    VatPayable,
+    /// Input VAT on payment-provider fees.
+    VatReceivable,
+    /// What buyers owe.
+    Receivable,
+    /// Money on its way from a payment method or provider, per method.
+    PaymentClearing,
+    /// The till's cash.
+    Cash,
+    /// The bank account.
+    Bank,
+    /// Payment-provider fees excluding their VAT.
+    PspFees,
+    /// Multi-purpose gift cards and vouchers sold, not yet redeemed.
+    GiftCardLiability,
+    /// Tips owed to staff.
+    TipsPayable,
+    /// Deposits on returnable packaging.
+    Deposits,
+    /// Cash rounding, and at most 0.01 per VAT group of rounding of sums.
+    Rounding,
+    /// Cash counted against expected, and any larger gap between sold and paid.
+    CashDifference,
+}
+
 /// What happened to a document, as the change feed and webhooks name it.
 #[derive(Debug, Clone, Copy, ToSchema)]
 pub enum EventType {
@@ -235,6 +276,15 @@ pub(crate) mod tests {
             .map(|c| c.as_str())
             .collect();
         assert_eq!(values::<VatCategory>(), domain);
+    }
+
+    #[test]
+    fn ledger_roles_are_the_domains() {
+        let domain: Vec<&str> = koppel_domain::journal::Role::ALL
+            .iter()
+            .map(|r| r.as_str())
+            .collect();
+        assert_eq!(values::<LedgerRole>(), domain);
     }
 
     #[test]

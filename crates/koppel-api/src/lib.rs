@@ -18,6 +18,7 @@ pub mod event;
 pub mod extract;
 pub mod gcra;
 pub mod jobs;
+pub mod journal;
 pub mod language;
 pub mod middleware;
 pub mod money;

@@ -13,8 +13,11 @@ use crate::problem::{Violation, codes};
 /// The most characters an account code may have.
 pub const MAX_ACCOUNT_CHARS: usize = 64;
 
-/// The most characters a VAT code or a package name may have.
-pub const MAX_VAT_CODE_CHARS: usize = 64;
+/// The most characters a VAT code may have.
+pub const MAX_VAT_CODE_CHARS: usize = MAX_ACCOUNT_CHARS;
+
+/// The most characters a package name may have: as a booking's `package`.
+pub const MAX_PACKAGE_CHARS: usize = 255;
 
 /// The most entries a mapping may have.
 pub const MAX_ENTRIES: usize = 1_000;
@@ -172,11 +175,12 @@ pub fn check_mapping(
     let mut c = Checker::new(refs);
     let package = c.text("/package".to_owned(), draft.package.as_deref());
     if let Some(package) = package {
-        bounded(&mut c, "/package", package, MAX_VAT_CODE_CHARS);
+        bounded(&mut c, "/package", package, MAX_PACKAGE_CHARS);
     }
     let mut entries: Vec<MappingEntry> = Vec::with_capacity(draft.accounts.len());
     for (i, e) in draft.accounts.iter().enumerate() {
         let p = format!("/accounts/{i}");
+        let problems_before = c.out.len();
         let role = match c.text(format!("{p}/role"), e.role.as_deref()) {
             Some(name) => match Role::parse(name) {
                 Some(role) => Some(role),
@@ -247,7 +251,10 @@ pub fn check_mapping(
             }
         }
         let rate_of = rate.as_deref().and_then(|id| rate_key(refs, id));
-        let Some(account) = account else { continue };
+        // An entry with a problem of its own is not compared with the others.
+        let Some(account) = account.filter(|_| c.out.len() == problems_before) else {
+            continue;
+        };
         let entry = MappingEntry {
             role,
             account: account.to_owned(),

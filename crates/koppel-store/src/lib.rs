@@ -13,6 +13,7 @@ pub mod daily_revenue;
 mod error;
 pub mod events;
 mod idempotency;
+pub mod ledger;
 pub mod locations;
 pub mod orders;
 pub mod products;
@@ -148,6 +149,11 @@ impl Store {
     /// Locations and their registers.
     pub fn locations(&self) -> locations::Locations<'_> {
         locations::Locations::new(&self.pool)
+    }
+
+    /// Ledger mappings and what journals read beside the documents.
+    pub fn ledger(&self) -> ledger::Ledger<'_> {
+        ledger::Ledger::new(&self.pool)
     }
 
     /// Products.

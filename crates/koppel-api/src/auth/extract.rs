@@ -102,19 +102,24 @@ impl FromRequestParts<App> for Principal {
 pub trait RequiredScope: Send + Sync + 'static {
     /// The scope's name.
     const SCOPE: &'static str;
+    /// Whether the platform operator (scope `admin`) may act with it on any company, without
+    /// a grant: setting up a company's ledger mapping is onboarding work.
+    const ADMIN_TOO: bool = false;
 }
 
 macro_rules! scopes {
-    ($($(#[$doc:meta])* $name:ident = $scope:literal;)*) => {
+    ($($(#[$doc:meta])* $name:ident = $scope:literal $(, $admin:ident)?;)*) => {
         $(
             $(#[$doc])*
             #[derive(Debug, Clone, Copy)]
             pub struct $name;
             impl RequiredScope for $name {
                 const SCOPE: &'static str = $scope;
+                $(const ADMIN_TOO: bool = scopes!(@$admin);)?
             }
         )*
     };
+    (@admin) => { true };
 }
 
 scopes! {
@@ -146,6 +151,10 @@ scopes! {
     WebhooksRead = "webhooks:read";
     /// `webhooks:write`
     WebhooksWrite = "webhooks:write";
+    /// `ledger:read`, or `admin` on any company
+    LedgerRead = "ledger:read", admin;
+    /// `ledger:write`, or `admin` on any company
+    LedgerWrite = "ledger:write", admin;
 }
 
 /// A client with the `admin` scope.
@@ -220,12 +229,25 @@ impl<S: RequiredScope> FromRequestParts<App> for CompanyAccess<S> {
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let principal = Principal::from_request_parts(parts, app).await?;
-        principal.require(S::SCOPE)?;
+        let as_admin = S::ADMIN_TOO && principal.scopes.iter().any(|s| s == "admin");
+        if !as_admin {
+            principal.require(S::SCOPE)?;
+        }
         let Path(param) = Path::<CompanyIdParam>::from_request_parts(parts, app)
             .await
             .map_err(|_| ApiError::NotFound)?;
         let company_id = Uuid::parse_str(&param.company_id).map_err(|_| ApiError::NotFound)?;
-        if !principal.client.companies.contains(&company_id) {
+        let granted = if as_admin {
+            app.store
+                .companies()
+                .find(company_id)
+                .await
+                .map_err(ApiError::from)?
+                .is_some()
+        } else {
+            principal.client.companies.contains(&company_id)
+        };
+        if !granted {
             return Err(ApiError::NotFound.into());
         }
         tracing::Span::current().record("company.id", tracing::field::display(company_id));

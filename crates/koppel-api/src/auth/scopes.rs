@@ -37,6 +37,11 @@ pub const SCOPES: &[(&str, &str)] = &[
         "webhooks:write",
         "Create, change, delete and retry webhook endpoints",
     ),
+    (
+        "ledger:read",
+        "Read the ledger mapping and the journal entries of documents and days",
+    ),
+    ("ledger:write", "Map ledger roles to the company's accounts"),
     ("admin", "Onboard companies and clients"),
 ];
 
@@ -81,6 +86,7 @@ impl ClientKind {
                 ClientKind::Admin => *scope == "admin",
                 ClientKind::Vendor => {
                     !scope.starts_with("webhooks:")
+                        && !scope.starts_with("ledger:")
                         && (scope.ends_with(":read") && *scope != "events:read"
                             || scope.ends_with(":write") && *scope != "bookings:write")
                 }
@@ -88,6 +94,7 @@ impl ClientKind {
                     scope.ends_with(":read")
                         || *scope == "bookings:write"
                         || *scope == "webhooks:write"
+                        || *scope == "ledger:write"
                 }
             })
             .collect()
@@ -113,6 +120,8 @@ mod tests {
         assert!(!connector.contains(&"orders:write"));
         assert!(connector.contains(&"webhooks:read") && connector.contains(&"webhooks:write"));
         assert!(!vendor.contains(&"webhooks:read") && !vendor.contains(&"webhooks:write"));
+        assert!(connector.contains(&"ledger:read") && connector.contains(&"ledger:write"));
+        assert!(!vendor.contains(&"ledger:read") && !vendor.contains(&"ledger:write"));
         assert_eq!(ClientKind::Admin.allowed_scopes(), vec!["admin"]);
     }
 }

@@ -8,6 +8,7 @@ pub mod connectors;
 pub mod customers;
 pub mod daily_revenue;
 pub mod health;
+pub mod ledger;
 pub mod locations;
 pub mod oauth;
 pub mod orders;

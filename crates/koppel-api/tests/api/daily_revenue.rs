@@ -22,23 +22,23 @@ use sqlx::PgPool;
 
 use crate::receipts::{Setup, receipt, setup};
 
-fn at(s: &str) -> DateTime<Utc> {
+pub(crate) fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
 /// A local time in Amsterdam on `date`, as RFC 3339 with its offset.
-fn local(date: NaiveDate, h: u32, m: u32) -> String {
+pub(crate) fn local(date: NaiveDate, h: u32, m: u32) -> String {
     business_day::first_instant_at_or_after(Amsterdam, date.and_hms_opt(h, m, 0).unwrap())
         .with_timezone(&Amsterdam)
         .to_rfc3339()
 }
 
-fn today() -> NaiveDate {
+pub(crate) fn today() -> NaiveDate {
     Utc::now().with_timezone(&Amsterdam).date_naive()
 }
 
 /// A receipt as the API would store it, for writing through the store with a chosen `now`.
-fn new_receipt(s: &Setup, body: &Value) -> NewReceipt {
+pub(crate) fn new_receipt(s: &Setup, body: &Value) -> NewReceipt {
     // Through text, as the API reads it: a JSON number is then read exactly.
     let draft: ReceiptDraft = serde_json::from_str(&body.to_string()).unwrap();
     let mut known = KnownReferences::default();

@@ -10,6 +10,7 @@ mod errors;
 mod events;
 mod harness;
 mod idempotency;
+mod journals;
 mod limits;
 mod locations;
 mod nodes;

@@ -21,8 +21,8 @@ use rust_decimal::Decimal;
 
 pub use day::{DayCash, DayFacts, DayPayment, DayRate, day_entry};
 pub use document::{
-    DocumentFacts, FeeFacts, PartFacts, PaymentFacts, document_entry, order_counts_zero,
-    order_facts, payment_role, receipt_facts,
+    DocumentFacts, FeeFacts, PartFacts, PaymentFacts, cost_role, document_entry, line_role,
+    order_counts_zero, order_facts, payment_role, receipt_facts, receipt_line_role,
 };
 
 use crate::daily::RateKey;

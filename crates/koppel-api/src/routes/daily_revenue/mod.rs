@@ -25,6 +25,7 @@ use answers::{DailyRevenue, DailyRevenueList};
 pub mod answers;
 pub mod cash;
 pub mod close;
+pub mod journal;
 pub mod revisions;
 
 /// The daily revenue routes.
@@ -35,6 +36,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(close::close_daily_revenue))
         .routes(routes!(revisions::list_day_revisions))
         .routes(routes!(revisions::get_day_revision))
+        .routes(routes!(journal::get_day_journal))
 }
 
 /// Filters of the list of days.

@@ -285,7 +285,7 @@ impl DayDelta {
 }
 
 /// The day's key from the path (a date, or the day's id) and the location query.
-async fn day_key(
+pub(super) async fn day_key(
     app: &App,
     company_id: Uuid,
     date: &str,
@@ -309,7 +309,7 @@ async fn day_key(
 /// The revisions after `after`, with the one before the first (for its delta), each as the
 /// day; a day that reads as final without a kept revision (the finaliser did not reach it
 /// yet) has its current figures as revision 1.
-async fn revisions(
+pub(super) async fn revisions(
     app: &App,
     company_id: Uuid,
     key: &DayKey,

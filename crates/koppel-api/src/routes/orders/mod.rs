@@ -39,6 +39,7 @@ pub use input::{OrderBatchInput, OrderInput};
 
 mod answers;
 mod flow;
+mod journal;
 mod query;
 
 /// The most orders one batch may hold (SPEC "Limits").
@@ -57,6 +58,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(list_order_versions))
         .routes(routes!(upsert_orders_batch))
         .routes(routes!(validate_order_only))
+        .routes(routes!(journal::get_order_journal))
 }
 
 // ------------------------------------------------------------------ handlers

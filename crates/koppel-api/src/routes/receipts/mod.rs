@@ -40,6 +40,7 @@ pub use input::{
 
 mod answers;
 mod flow;
+mod journal;
 mod query;
 
 /// The most receipts one batch may hold (SPEC "Limits").
@@ -52,6 +53,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(get_receipt))
         .routes(routes!(create_receipts_batch))
         .routes(routes!(validate_receipt_only))
+        .routes(routes!(journal::get_receipt_journal))
 }
 
 // ------------------------------------------------------------------ handlers
