@@ -611,3 +611,70 @@ async fn a_days_journal_per_revision_and_its_correction_bring_the_books_to_the_l
         .json();
     assert_eq!(empty["unmapped"], json!([]));
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn the_example_mappings_in_docs_are_accepted_and_map_every_role(pool: PgPool) {
+    let s = setup(pool).await;
+    let (_, _, order) = with_order(&s).await;
+    let base = format!("/v1/companies/{}", s.company);
+    // The examples name the rates `hoog` (made by `with_order`) and `laag`, and the methods
+    // `ideal` and `pin`.
+    created(
+        s.app
+            .post(
+                &format!("{base}/vat-rates"),
+                &s.vendor,
+                json!({"external_id": "laag", "name": "Laag", "percentage": "9",
+                       "category": "reduced"}),
+            )
+            .await,
+    )
+    .await;
+    let files = [
+        include_str!("../../../../docs/ledger-mappings/exact-online.json"),
+        include_str!("../../../../docs/ledger-mappings/moneybird.json"),
+        include_str!("../../../../docs/ledger-mappings/e-boekhouden.json"),
+    ];
+    for (n, file) in files.iter().enumerate() {
+        let mapping: Value = serde_json::from_str(file).unwrap();
+        let put = put(&s, &s.connector, mapping.clone()).await;
+        assert_eq!(
+            put.status,
+            StatusCode::OK,
+            "{}: {}",
+            mapping["package"],
+            put.text
+        );
+        let put = put.json();
+        assert_eq!(put["version"], n + 1);
+        assert_eq!(put["unmapped"], json!([]), "{}", mapping["package"]);
+        let journal = s
+            .app
+            .get(&format!("{base}/orders/{order}/journal"), &s.connector)
+            .await
+            .json();
+        assert_balanced(&journal);
+        assert_eq!(journal["unmapped"], json!([]), "{journal:#}");
+        assert_eq!(journal["package"], mapping["package"]);
+    }
+    // Under e-Boekhouden (the last put): 21% revenue on 8000 with HOOG_VERK_21, 9% on 8010.
+    let journal = s
+        .app
+        .get(&format!("{base}/orders/{order}/journal"), &s.connector)
+        .await
+        .json();
+    let revenue: Vec<(Value, Value)> = journal["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["role"] == "revenue")
+        .map(|l| (l["account"].clone(), l["vat_code"].clone()))
+        .collect();
+    assert_eq!(
+        revenue,
+        vec![
+            (json!("8000"), json!("HOOG_VERK_21")),
+            (json!("8010"), json!("LAAG_VERK_9"))
+        ]
+    );
+}
