@@ -12,6 +12,7 @@
 
 mod baseline;
 mod data;
+mod journals;
 mod revisions;
 mod server;
 mod stats;
@@ -245,6 +246,20 @@ async fn run(args: &Args, cluster: &koppel_pglocal::Cluster) -> anyhow::Result<V
         rows.push(p2_row);
         rows.extend(p3_get(args, &api, &pool, &refs, &koppel_ids).await?);
         rows.push(p4(args, &api, &pool, &refs).await?);
+        let (y, m, d) = data::RECEIPT_DAY;
+        let day = NaiveDate::from_ymd_opt(y, m, d).context("bad day")?;
+        rows.extend(
+            journals::j1(
+                &admin_api,
+                &server.base,
+                &pool,
+                refs.company,
+                day,
+                args.receipts,
+                &koppel_ids,
+            )
+            .await?,
+        );
         rows.push(revisions::p4_revisions(&api, &pool, &refs, args.receipts / 4).await?);
         rows.push(p3_pages(args, &api, &pool, &archive_refs).await?);
     }
