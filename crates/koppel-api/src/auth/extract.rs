@@ -151,8 +151,11 @@ scopes! {
     WebhooksRead = "webhooks:read";
     /// `webhooks:write`
     WebhooksWrite = "webhooks:write";
-    /// `ledger:read`, or `admin` on any company
+    /// `ledger:read`, or `admin` on any company: the mapping, not the journals
     LedgerRead = "ledger:read", admin;
+    /// `ledger:read` on a granted company: journals carry a company's figures, which the
+    /// platform operator does not read
+    JournalsRead = "ledger:read";
     /// `ledger:write`, or `admin` on any company
     LedgerWrite = "ledger:write", admin;
 }

@@ -41,6 +41,7 @@ pub struct LedgerMappingInput {
     /// The accounts per role; at most 1000. Per role, an entry may name a VAT rate, payment
     /// method or category (as the role allows); a posting goes to the entry that names most
     /// of what it has, so give each role an entry without them as its catch-all.
+    #[schema(max_items = 1000)]
     pub accounts: Vec<LedgerAccountInput>,
 }
 

@@ -404,6 +404,21 @@ async fn a_bad_mapping_is_refused_with_pointers_and_rights_are_checked(pool: PgP
         )
         .await;
     assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
+    // It reads the mapping, but not a company's journals: those are its connector's.
+    assert_eq!(
+        s.app
+            .get(
+                &format!("/v1/companies/{}/ledger-mapping", s.company),
+                &admin
+            )
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        s.app.get(&journal, &admin).await.status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 /// (role, description, source) → signed amount, over a journal's lines.

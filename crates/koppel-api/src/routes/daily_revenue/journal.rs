@@ -12,7 +12,7 @@ use utoipa::IntoParams;
 use super::answers::DailyRevenue;
 use super::revisions::{day_key, revisions};
 use crate::App;
-use crate::auth::extract::{CompanyAccess, LedgerRead};
+use crate::auth::extract::{CompanyAccess, JournalsRead};
 use crate::clock::company_clock;
 use crate::error::{ApiError, Problem};
 use crate::extract::{AppPath, AppQuery};
@@ -88,7 +88,7 @@ fn facts(day: &DailyRevenue) -> Result<DayFacts, ApiError> {
     ))]
 pub async fn get_day_journal(
     State(app): State<App>,
-    access: CompanyAccess<LedgerRead>,
+    access: CompanyAccess<JournalsRead>,
     AppPath(path): AppPath<DayPath>,
     AppQuery(query): AppQuery<DayJournalQuery>,
 ) -> Result<Json<Journal>, ApiError> {

@@ -13,7 +13,7 @@ use koppel_store::ledger::JournalContext;
 use koppel_store::orders::{OrderRecord, VatRecord};
 
 use crate::App;
-use crate::auth::extract::{CompanyAccess, LedgerRead};
+use crate::auth::extract::{CompanyAccess, JournalsRead};
 use crate::error::{ApiError, Problem};
 use crate::extract::AppPath;
 use crate::journal::{self, CurrentMapping, Heading, Journal};
@@ -107,7 +107,7 @@ fn facts(order: &OrderRecord, context: &JournalContext) -> Result<DocumentFacts,
     ))]
 pub async fn get_order_journal(
     State(app): State<App>,
-    access: CompanyAccess<LedgerRead>,
+    access: CompanyAccess<JournalsRead>,
     AppPath(path): AppPath<OrderPath>,
 ) -> Result<Json<Journal>, ApiError> {
     let (order, context) = tokio::try_join!(

@@ -12,7 +12,7 @@ use koppel_store::ledger::JournalContext;
 use koppel_store::receipts::ReceiptRecord;
 
 use crate::App;
-use crate::auth::extract::{CompanyAccess, LedgerRead};
+use crate::auth::extract::{CompanyAccess, JournalsRead};
 use crate::error::{ApiError, Problem};
 use crate::extract::AppPath;
 use crate::journal::{self, CurrentMapping, Heading, Journal};
@@ -93,7 +93,7 @@ fn facts(receipt: &ReceiptRecord, context: &JournalContext) -> Result<DocumentFa
     ))]
 pub async fn get_receipt_journal(
     State(app): State<App>,
-    access: CompanyAccess<LedgerRead>,
+    access: CompanyAccess<JournalsRead>,
     AppPath(path): AppPath<ReceiptPath>,
 ) -> Result<Json<Journal>, ApiError> {
     let (receipt, context) = tokio::try_join!(
