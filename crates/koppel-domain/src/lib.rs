@@ -19,6 +19,7 @@ pub mod money;
 pub mod order;
 pub mod problem;
 pub mod receipt;
+pub mod settlement;
 pub mod vat;
 pub mod vat_return;
 pub mod z_report;

@@ -305,6 +305,12 @@ pub mod codes {
         DUPLICATE_LEDGER_ENTRY = "duplicate_ledger_entry",
             "the mapping names the same role, rate, method and category twice",
             "de koppeling noemt dezelfde rol, hetzelfde tarief, dezelfde betaalmethode en categorie twee keer";
+        SETTLEMENT_NET_MISMATCH = "settlement_net_mismatch",
+            "a settlement transaction's net is not its gross less its fee",
+            "het netto bedrag van een transactie is niet bruto min de kosten";
+        SETTLEMENT_AMOUNT_MISMATCH = "settlement_amount_mismatch",
+            "a settlement's transactions do not add up to its amount",
+            "de transacties van een uitbetaling tellen niet op tot het bedrag";
         LOCATION_MISMATCH = "location_mismatch",
             "the body names another location than the query",
             "de body noemt een andere locatie dan de query";

@@ -293,9 +293,16 @@ impl ValidReceipt {
 
 /// Parses a moment of sale, naming a missing offset rather than calling it malformed.
 pub fn parse_moment(raw: &str) -> Result<DateTime<FixedOffset>, Violation> {
+    parse_moment_at(raw, "/created_at")
+}
+
+/// Parses a moment at `pointer` (RFC 3339 with an offset), naming a missing offset rather
+/// than calling it malformed.
+pub fn parse_moment_at(raw: &str, pointer: &str) -> Result<DateTime<FixedOffset>, Violation> {
+    let field = pointer.rsplit('/').next().unwrap_or_default();
     if let Ok(moment) = DateTime::parse_from_rfc3339(raw.trim()) {
         if is_leap_second(&moment) {
-            return Err(leap_second_refused("/created_at", raw));
+            return Err(leap_second_refused(pointer, raw));
         }
         return Ok(moment);
     }
@@ -308,23 +315,23 @@ pub fn parse_moment(raw: &str) -> Result<DateTime<FixedOffset>, Violation> {
     .any(|f| NaiveDateTime::parse_from_str(raw.trim(), f).is_ok());
     Err(if local {
         Violation::new(
-            "/created_at",
+            pointer,
             codes::TIMESTAMP_WITHOUT_OFFSET,
             format!(
-                "created_at {raw:?} has no utc offset; in the october night a local time happens twice, so send it with its offset, e.g. {raw}+01:00"
+                "{field} {raw:?} has no utc offset; in the october night a local time happens twice, so send it with its offset, e.g. {raw}+01:00"
             ),
             format!(
-                "created_at {raw:?} heeft geen utc-offset; in de oktobernacht komt een lokale tijd twee keer voor, dus stuur hem met offset, bijvoorbeeld {raw}+01:00"
+                "{field} {raw:?} heeft geen utc-offset; in de oktobernacht komt een lokale tijd twee keer voor, dus stuur hem met offset, bijvoorbeeld {raw}+01:00"
             ),
         )
     } else {
         Violation::new(
-            "/created_at",
+            pointer,
             codes::INVALID_TIMESTAMP,
             format!(
-                "created_at {raw:?} is not an rfc 3339 timestamp such as 2026-03-29T14:05:00+02:00"
+                "{field} {raw:?} is not an rfc 3339 timestamp such as 2026-03-29T14:05:00+02:00"
             ),
-            format!("created_at {raw:?} is geen rfc 3339-tijdstip zoals 2026-03-29T14:05:00+02:00"),
+            format!("{field} {raw:?} is geen rfc 3339-tijdstip zoals 2026-03-29T14:05:00+02:00"),
         )
     })
 }

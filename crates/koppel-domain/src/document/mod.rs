@@ -194,6 +194,56 @@ pub fn within_bounds(lists: &[(&str, usize, usize)]) -> Result<(), Vec<Violation
     if over.is_empty() { Ok(()) } else { Err(over) }
 }
 
+/// The exchange rate of a document (`noun`: an order, a settlement) in another currency than
+/// the company's books (`docs/bookkeeping-rules.md`, "Foreign currency"): required then, with
+/// its date; a rate sent for a document in the company's own currency must be 1.
+pub(crate) fn exchange_rate(
+    c: &mut Checker<'_>,
+    noun: &str,
+    currency: Option<&str>,
+    sent_rate: Option<Decimal>,
+    sent_date: Option<NaiveDate>,
+) -> (Option<Decimal>, Option<NaiveDate>) {
+    let rate = sent_rate.and_then(|r| c.bounded("/exchange_rate".to_owned(), r, MAX_INPUT_SCALE));
+    if let Some(r) = rate
+        && r <= Decimal::ZERO
+    {
+        c.push(
+            "/exchange_rate",
+            codes::AMOUNT_OUT_OF_RANGE,
+            format!("an exchange rate is more than 0, got {r}"),
+            format!("een wisselkoers is meer dan 0, ontvangen: {r}"),
+        );
+    }
+    let (Some(company), Some(currency)) = (c.refs.company_currency(), currency) else {
+        return (rate, sent_date);
+    };
+    let currency = currency.trim();
+    if currency.eq_ignore_ascii_case(company) {
+        if let Some(r) = rate.filter(|r| *r != Decimal::ONE) {
+            c.push(
+                "/exchange_rate",
+                codes::EXCHANGE_RATE_NOT_ONE,
+                format!("the {noun} is in the company's own currency {company}, so its exchange rate is 1, got {r}"),
+                format!("de {noun} is in de eigen valuta {company} van de administratie, dus de wisselkoers is 1, ontvangen: {r}"),
+            );
+        }
+        return (None, None);
+    }
+    if sent_rate.is_none() {
+        c.push(
+            "/exchange_rate",
+            codes::EXCHANGE_RATE_REQUIRED,
+            format!("the {noun} is in {currency} and the company's books in {company}: send exchange_rate ({company} per 1 {currency}) and exchange_rate_date"),
+            format!("de {noun} is in {currency} en de administratie in {company}: stuur exchange_rate ({company} per 1 {currency}) en exchange_rate_date"),
+        );
+    }
+    if sent_date.is_none() {
+        c.missing("/exchange_rate_date".to_owned());
+    }
+    (rate, sent_date)
+}
+
 impl<'a> Checker<'a> {
     pub fn new(refs: &'a dyn References) -> Checker<'a> {
         Checker {

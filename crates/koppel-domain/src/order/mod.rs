@@ -20,7 +20,6 @@
 //! - A `rounding` cost is `outside_scope` without VAT and at most 0.99 either way (the group
 //!   bound of EN 16931), so it can absorb rounding but never hide a real difference.
 
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::customer::{ContactIds, check_contact};
@@ -29,7 +28,7 @@ use crate::document::{
     Purchase, References, Resolved, SentPrices, Totals, is_leap_second, leap_second_refused,
     within_bounds,
 };
-use crate::money::{MAX_INPUT_SCALE, max_group_tolerance};
+use crate::money::max_group_tolerance;
 use crate::problem::{Violation, codes};
 use crate::vat::VatCategory;
 
@@ -50,7 +49,13 @@ fn details(c: &mut Checker<'_>, draft: &OrderDraft) -> OrderDetails {
             format!("de vervaldatum {due} ligt voor de factuurdatum {invoice}"),
         );
     }
-    let (exchange_rate, exchange_rate_date) = exchange_rate(c, draft);
+    let (exchange_rate, exchange_rate_date) = crate::document::exchange_rate(
+        c,
+        "order",
+        draft.currency.as_deref(),
+        draft.exchange_rate,
+        draft.exchange_rate_date,
+    );
     OrderDetails {
         exchange_rate,
         exchange_rate_date,
@@ -62,53 +67,6 @@ fn details(c: &mut Checker<'_>, draft: &OrderDraft) -> OrderDetails {
         marketplace: draft.marketplace.clone(),
         marketplace_order_id: draft.marketplace_order_id.clone(),
     }
-}
-
-/// The exchange rate of an order in another currency than the company's books
-/// (`docs/bookkeeping-rules.md`, "Foreign currency"): required then, with its date; a rate
-/// sent for an order in the company's own currency must be 1.
-fn exchange_rate(c: &mut Checker<'_>, draft: &OrderDraft) -> (Option<Decimal>, Option<NaiveDate>) {
-    let rate = draft
-        .exchange_rate
-        .and_then(|r| c.bounded("/exchange_rate".to_owned(), r, MAX_INPUT_SCALE));
-    if let Some(r) = rate
-        && r <= Decimal::ZERO
-    {
-        c.push(
-            "/exchange_rate",
-            codes::AMOUNT_OUT_OF_RANGE,
-            format!("an exchange rate is more than 0, got {r}"),
-            format!("een wisselkoers is meer dan 0, ontvangen: {r}"),
-        );
-    }
-    let (Some(company), Some(currency)) = (c.refs.company_currency(), draft.currency.as_deref())
-    else {
-        return (rate, draft.exchange_rate_date);
-    };
-    let currency = currency.trim();
-    if currency.eq_ignore_ascii_case(company) {
-        if let Some(r) = rate.filter(|r| *r != Decimal::ONE) {
-            c.push(
-                "/exchange_rate",
-                codes::EXCHANGE_RATE_NOT_ONE,
-                format!("the order is in the company's own currency {company}, so its exchange rate is 1, got {r}"),
-                format!("de order is in de eigen valuta {company} van de administratie, dus de wisselkoers is 1, ontvangen: {r}"),
-            );
-        }
-        return (None, None);
-    }
-    if draft.exchange_rate.is_none() {
-        c.push(
-            "/exchange_rate",
-            codes::EXCHANGE_RATE_REQUIRED,
-            format!("the order is in {currency} and the company's books in {company}: send exchange_rate ({company} per 1 {currency}) and exchange_rate_date"),
-            format!("de order is in {currency} en de administratie in {company}: stuur exchange_rate ({company} per 1 {currency}) en exchange_rate_date"),
-        );
-    }
-    if draft.exchange_rate_date.is_none() {
-        c.missing("/exchange_rate_date".to_owned());
-    }
-    (rate, draft.exchange_rate_date)
 }
 
 /// The order a credit order corrects: `credit_of` (our id or, as before, the vendor's), or
@@ -443,7 +401,7 @@ fn payment(c: &mut Checker<'_>, i: usize, pay: &PaymentDraft) -> Option<ValidPay
 /// A payment's fee (`docs/bookkeeping-rules.md`, "Orders"): its figures and VAT
 /// are checked as a cost's, with the amount it was sent in as its basis, but it is a
 /// purchase, so it joins neither the totals nor the VAT breakdown nor the VAT return.
-fn payment_fee(c: &mut Checker<'_>, p: &str, fee: &FeeDraft) -> Option<ValidFee> {
+pub(crate) fn payment_fee(c: &mut Checker<'_>, p: &str, fee: &FeeDraft) -> Option<ValidFee> {
     let order_basis = c.prices_include_vat;
     c.prices_include_vat = match (fee.amount_excl_vat, fee.amount_incl_vat) {
         (None, Some(_)) => true,
