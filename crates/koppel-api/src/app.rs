@@ -111,6 +111,7 @@ impl App {
         (name = "events", description = "The change feed for bookkeeping connectors"),
         (name = "webhooks", description = "Webhook endpoints: the change feed pushed, signed as Standard Webhooks"),
         (name = "connectors", description = "Bookings, search by any reference and the VAT return, for bookkeeping connectors"),
+        (name = "settlements", description = "Payouts of payment providers, matched to the sales they pay out"),
         (name = "journals", description = "Journal entries ready to post, balanced to the cent, and the ledger mapping to the company's accounts"),
         (name = "operations", description = "Health and metrics"),
         (name = "limits", description = "Rate limits: what a client may send and what is left"),
@@ -131,6 +132,7 @@ fn api_router() -> OpenApiRouter<App> {
         .merge(routes::settings::router())
         .merge(routes::locations::router())
         .merge(routes::ledger::router())
+        .merge(routes::settlements::router())
         .merge(routes::customers::router())
         .merge(routes::products::router())
         .merge(routes::orders::router())

@@ -140,6 +140,15 @@ pub enum EventType {
     /// A webhook endpoint failed for five days and was disabled.
     #[schema(rename = "webhook_endpoint.disabled")]
     WebhookEndpointDisabled,
+    /// A payout of a payment provider was pushed.
+    #[schema(rename = "settlement.created")]
+    SettlementCreated,
+    /// A payout changed: its transactions were replaced and matched again.
+    #[schema(rename = "settlement.updated")]
+    SettlementUpdated,
+    /// A document pushed after a payout was matched to one of its transactions.
+    #[schema(rename = "settlement.matched")]
+    SettlementMatched,
 }
 
 impl EventType {
@@ -194,6 +203,8 @@ pub enum EventResource {
     Registers,
     /// `…/webhook-endpoints`.
     WebhookEndpoints,
+    /// `…/settlements`.
+    Settlements,
 }
 
 /// The kinds of payment method.
@@ -303,6 +314,7 @@ pub(crate) mod tests {
             include_str!("../../koppel-store/src/settings.rs"),
             include_str!("../../koppel-store/src/webhooks/outbox.rs"),
             include_str!("../../koppel-store/src/locations.rs"),
+            include_str!("../../koppel-store/src/settlements.rs"),
         ]
         .concat();
         for value in values::<EventType>() {

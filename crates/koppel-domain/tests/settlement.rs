@@ -181,8 +181,15 @@ fn a_payout_in_pounds_needs_its_rate_and_a_time_its_offset() {
         at.contains(&("/paid_out_at", codes::TIMESTAMP_WITHOUT_OFFSET)),
         "{at:?}"
     );
-    let rate = refused.iter().find(|v| v.pointer == "/exchange_rate").unwrap();
-    assert!(rate.message_en.starts_with("the settlement is in GBP"), "{}", rate.message_en);
+    let rate = refused
+        .iter()
+        .find(|v| v.pointer == "/exchange_rate")
+        .unwrap();
+    assert!(
+        rate.message_en.starts_with("the settlement is in GBP"),
+        "{}",
+        rate.message_en
+    );
     // A fee line of the provider's own needs no payment reference.
     let mut draft = payout();
     draft.transactions.push(TransactionDraft {

@@ -21,6 +21,7 @@ pub mod receipts;
 pub mod references;
 pub mod search;
 pub mod settings;
+pub mod settlements;
 pub mod vat_return;
 pub mod webhooks;
 
@@ -168,6 +169,11 @@ impl Store {
         wanted: &references::Wanted,
     ) -> Result<koppel_domain::document::KnownReferences, StoreError> {
         references::load(&self.pool, company_id, wanted).await
+    }
+
+    /// Payouts from payment providers.
+    pub fn settlements(&self) -> settlements::Settlements<'_> {
+        settlements::Settlements::new(&self.pool)
     }
 
     /// VAT rates, payment methods and categories.

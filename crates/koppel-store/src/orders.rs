@@ -894,9 +894,14 @@ async fn insert_versions(
     Ok(())
 }
 
-/// A fee as its stored JSON object: the validated figures, and the external id of the rate
-/// it named (which the canonical form leaves out).
+/// A fee as its stored JSON object, as text.
 fn fee_json(fee: &ValidFee) -> String {
+    fee_value(fee).to_string()
+}
+
+/// A fee as its stored JSON object (read back as a [`FeeRecord`]): the validated figures,
+/// and the external id of the rate it named (which the canonical form leaves out).
+pub fn fee_value(fee: &ValidFee) -> serde_json::Value {
     let vat = &fee.vat;
     serde_json::json!({
         "amount_excl_vat": fee.amount_excl_vat.to_string(),
@@ -911,7 +916,6 @@ fn fee_json(fee: &ValidFee) -> String {
         },
         "amount_incl_vat": fee.amount_incl_vat.to_string(),
     })
-    .to_string()
 }
 
 #[derive(sqlx::FromRow)]
@@ -1132,12 +1136,23 @@ impl From<HeaderRow> for OrderRecord {
 pub struct OrderBatch {
     tx: sqlx::Transaction<'static, Postgres>,
     company_id: Uuid,
+    /// The references of the payments written: a payout that came first is matched by
+    /// them when the batch commits.
+    references: Vec<String>,
 }
 
 impl OrderBatch {
     /// Writes one part: answers one [`Written`] per item, in the order given.
     pub async fn write(&mut self, orders: &[OrderWrite<'_>]) -> Result<Vec<Written>, StoreError> {
         let mut results: Vec<Option<Written>> = vec![None; orders.len()];
+        for p in orders.iter().flat_map(|o| o.order.payments.iter()) {
+            self.references.extend(
+                p.provider_reference
+                    .iter()
+                    .chain(p.reference.iter())
+                    .cloned(),
+            );
+        }
         for round in rounds(orders) {
             let items: Vec<OrderWrite<'_>> = round.iter().map(|i| orders[*i]).collect();
             let written = write_round(&mut self.tx, self.company_id, &items).await?;
@@ -1151,8 +1166,12 @@ impl OrderBatch {
             .collect()
     }
 
-    /// Commits every part written.
-    pub async fn commit(self) -> Result<(), StoreError> {
+    /// Matches the payouts that came before these orders' payments, then commits every
+    /// part written.
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        self.references.sort_unstable();
+        self.references.dedup();
+        crate::settlements::match_pending(&mut self.tx, self.company_id, &self.references).await?;
         self.tx.commit().await?;
         Ok(())
     }
@@ -1188,6 +1207,7 @@ impl<'a> Orders<'a> {
         Ok(OrderBatch {
             tx: self.pool.begin().await?,
             company_id,
+            references: Vec::new(),
         })
     }
 

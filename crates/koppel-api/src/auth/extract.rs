@@ -151,6 +151,10 @@ scopes! {
     WebhooksRead = "webhooks:read";
     /// `webhooks:write`
     WebhooksWrite = "webhooks:write";
+    /// `settlements:read`
+    SettlementsRead = "settlements:read";
+    /// `settlements:write`
+    SettlementsWrite = "settlements:write";
     /// `ledger:read`, or `admin` on any company: the mapping, not the journals
     LedgerRead = "ledger:read", admin;
     /// `ledger:read` on a granted company: journals carry a company's figures, which the

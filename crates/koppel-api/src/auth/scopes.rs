@@ -37,6 +37,8 @@ pub const SCOPES: &[(&str, &str)] = &[
         "webhooks:write",
         "Create, change, delete and retry webhook endpoints",
     ),
+    ("settlements:read", "Read payouts and what they matched"),
+    ("settlements:write", "Push payouts of payment providers"),
     (
         "ledger:read",
         "Read the ledger mapping and the journal entries of documents and days",
@@ -121,6 +123,9 @@ mod tests {
         assert!(connector.contains(&"webhooks:read") && connector.contains(&"webhooks:write"));
         assert!(!vendor.contains(&"webhooks:read") && !vendor.contains(&"webhooks:write"));
         assert!(connector.contains(&"ledger:read") && connector.contains(&"ledger:write"));
+        assert!(vendor.contains(&"settlements:write") && vendor.contains(&"settlements:read"));
+        assert!(connector.contains(&"settlements:read"));
+        assert!(!connector.contains(&"settlements:write"));
         assert!(!vendor.contains(&"ledger:read") && !vendor.contains(&"ledger:write"));
         assert_eq!(ClientKind::Admin.allowed_scopes(), vec!["admin"]);
     }

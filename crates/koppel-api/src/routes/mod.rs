@@ -15,4 +15,5 @@ pub mod orders;
 pub mod products;
 pub mod receipts;
 pub mod settings;
+pub mod settlements;
 pub mod webhooks;

@@ -738,6 +738,13 @@ impl<'a> Receipts<'a> {
             let late = add_to_days(&mut tx, company_id, &created, now).await?;
             add_to_registers(&mut tx, company_id, &created).await?;
             add_voucher_redemptions(&mut tx, company_id, &created).await?;
+            // A payout that came first is matched now, by the payments' references.
+            let references: Vec<String> = created
+                .iter()
+                .flat_map(|n| n.receipt.payments.iter())
+                .filter_map(|p| p.reference.clone())
+                .collect();
+            crate::settlements::match_pending(&mut tx, company_id, &references).await?;
             late
         };
         // A receipt another transaction committed after this statement's snapshot was taken
