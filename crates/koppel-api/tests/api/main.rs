@@ -19,5 +19,6 @@ mod orders;
 mod outage;
 mod receipts;
 mod settings;
+mod settlements;
 mod spec;
 mod webhooks;
