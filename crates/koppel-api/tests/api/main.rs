@@ -17,6 +17,7 @@ mod nodes;
 mod operations;
 mod orders;
 mod outage;
+mod providers;
 mod receipts;
 mod settings;
 mod settlements;
