@@ -15,6 +15,7 @@ mod data;
 mod journals;
 mod revisions;
 mod server;
+mod settlements;
 mod stats;
 mod webhooks;
 
@@ -262,6 +263,7 @@ async fn run(args: &Args, cluster: &koppel_pglocal::Cluster) -> anyhow::Result<V
         );
         rows.push(revisions::p4_revisions(&api, &pool, &refs, args.receipts / 4).await?);
         rows.push(p3_pages(args, &api, &pool, &archive_refs).await?);
+        rows.push(settlements::s1(&api, &pool, archive_refs.company).await?);
     }
     // A company of its own, so the other scenarios' events are not in its feed.
     let hooked = id(
