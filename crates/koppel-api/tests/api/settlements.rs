@@ -331,3 +331,62 @@ async fn a_card_payout_matches_receipts_and_a_bad_one_is_refused_whole(pool: PgP
     let r = shop.s.app.get(&shop.uri("/settlements"), &stranger).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_batch_of_payouts_stores_each_on_its_own(pool: PgPool) {
+    let shop = Shop::new(pool).await;
+    shop.order("web-1", "30.85", "tr_one").await;
+    let good = payout("stl_1", "tr_one", "tr_two");
+    let mut bad = payout("stl_2", "tr_one", "tr_two");
+    bad["amount"] = json!("1.00");
+    let r = shop
+        .s
+        .app
+        .post(
+            &shop.uri("/settlements/batch"),
+            &shop.s.vendor,
+            json!({"settlements": [good.clone(), bad, good, {"external_id": 7}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let data = r.json()["data"].clone();
+    let outcomes: Vec<(Value, Value)> = data
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["success"].clone(), i["outcome"].clone()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            (json!(true), json!("created")),
+            (json!(false), Value::Null),
+            (json!(true), json!("unchanged")),
+            (json!(false), Value::Null),
+        ]
+    );
+    assert_eq!(data[1]["errors"][0]["pointer"], "/amount");
+    assert_eq!(data[1]["errors"][0]["code"], "settlement_amount_mismatch");
+    assert_eq!(data[3]["errors"][0]["pointer"], "/external_id");
+    assert_eq!(data[0]["id"], data[2]["id"]);
+    assert_eq!(
+        shop.get("/settlements").await["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let too_many: Vec<Value> = (0..101)
+        .map(|i| payout(&format!("s{i}"), "a", "b"))
+        .collect();
+    let r = shop
+        .s
+        .app
+        .post(
+            &shop.uri("/settlements/batch"),
+            &shop.s.vendor,
+            json!({"settlements": too_many}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+}

@@ -216,3 +216,41 @@ pub struct SettlementList {
     /// Pass as `cursor` for the next page; null on the last.
     pub next_cursor: Option<String>,
 }
+
+/// What happened to one payout of a batch.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SettlementBatchItem {
+    /// The item's position in the request's `settlements`, from 0.
+    pub index: usize,
+    /// Whether the payout was stored (or already stored exactly so).
+    pub success: bool,
+    /// The payout's id, when stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Uuid>,
+    /// What storing it did (`created`, `updated`, `unchanged`), when stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<SettlementOutcome>)]
+    pub outcome: Option<String>,
+    /// Every problem of the item, with pointers into the item, when refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<crate::error::ProblemItem>>,
+}
+
+/// What storing a payout did.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum SettlementOutcome {
+    /// A new payout.
+    Created,
+    /// A changed payout: its next version.
+    Updated,
+    /// The same again: nothing written.
+    Unchanged,
+}
+
+/// The answer to a batch of payouts: one entry per item, in the order sent.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SettlementBatchResult {
+    /// One entry per item of the request.
+    pub data: Vec<SettlementBatchItem>,
+}

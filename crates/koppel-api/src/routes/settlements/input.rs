@@ -112,3 +112,11 @@ pub struct SettlementInput {
     #[schema(min_items = 1, max_items = 5000)]
     pub transactions: Vec<SettlementTransactionInput>,
 }
+
+/// Up to 100 payouts, each stored or refused on its own.
+#[derive(Debug, Clone, ToSchema)]
+pub struct SettlementBatchInput {
+    /// The payouts.
+    #[schema(min_items = 1, max_items = 100)]
+    pub settlements: Vec<SettlementInput>,
+}

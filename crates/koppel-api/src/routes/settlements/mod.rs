@@ -9,11 +9,13 @@ pub mod input;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use koppel_domain::journal::FeeFacts;
+use koppel_domain::problem::codes;
 use koppel_domain::settlement::{
-    SettlementDraft, TransactionFacts, TransactionType, settlement_entry, validate_settlement,
+    SettlementDraft, TransactionFacts, TransactionType, ValidSettlement, settlement_entry,
+    validate_settlement,
 };
 use koppel_store::orders::{FeeRecord, fee_value};
 use koppel_store::references::Wanted;
@@ -26,17 +28,22 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::auth::extract::{CompanyAccess, JournalsRead, SettlementsRead, SettlementsWrite};
-use crate::error::{ApiError, Problem};
-use crate::extract::{AppJson, AppPath, AppQuery};
+use crate::error::{ApiError, Problem, ProblemItem};
+use crate::extract::{AppJson, AppPath, AppQuery, parse_item};
 use crate::journal::{self, CurrentMapping, Heading, Journal};
+use crate::language::Language;
 use crate::params::{Cursor, Page, PageParams};
-pub use answers::{Settlement, SettlementList};
-pub use input::SettlementInput;
+pub use answers::{Settlement, SettlementBatchItem, SettlementBatchResult, SettlementList};
+pub use input::{SettlementBatchInput, SettlementInput};
+
+/// The most payouts one batch may hold: each may have 5,000 transactions.
+pub const MAX_BATCH: usize = 100;
 
 /// The settlement routes.
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(upsert_settlement, list_settlements))
+        .routes(routes!(upsert_settlements_batch))
         .routes(routes!(get_settlement))
         .routes(routes!(get_settlement_journal))
 }
@@ -101,6 +108,27 @@ pub async fn upsert_settlement(
     // Names no resource; loads the company's currency.
     let known = app.store.references(company_id, &Wanted::default()).await?;
     let valid = validate_settlement(&draft, &known).map_err(ApiError::InvalidRequest)?;
+    let (id, done) = store(&app, company_id, &valid).await?;
+    let record = app
+        .store
+        .settlements()
+        .find(company_id, id)
+        .await?
+        .ok_or(ApiError::Internal)?;
+    let status = if done == Upserted::Created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(record.into())))
+}
+
+/// Stores a valid payout: its id and what was done.
+async fn store(
+    app: &App,
+    company_id: Uuid,
+    valid: &ValidSettlement,
+) -> Result<(Uuid, Upserted), ApiError> {
     let new = NewSettlement {
         id: Uuid::now_v7(),
         external_id: valid.external_id.clone(),
@@ -126,18 +154,87 @@ pub async fn upsert_settlement(
             })
             .collect(),
     };
-    let settlements = app.store.settlements();
-    let (id, done) = settlements.upsert(company_id, &new).await?;
-    let record = settlements
-        .find(company_id, id)
-        .await?
-        .ok_or(ApiError::Internal)?;
-    let status = if done == Upserted::Created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(record.into())))
+    Ok(app.store.settlements().upsert(company_id, &new).await?)
+}
+
+/// Push up to 100 payouts, each on its own.
+///
+/// Each item is checked and stored (or refused) independently, as `POST …/settlements`
+/// would; the answer lists for every item `success` with its `id` and `outcome`, or its
+/// `errors` with pointers into the item. More than 100 items is a 400. Scope
+/// `settlements:write`.
+#[utoipa::path(post, path = "/v1/companies/{company_id}/settlements/batch", tag = "settlements",
+    params(crate::params::CompanyPath),
+    request_body(content = SettlementBatchInput, description = "The payouts"),
+    security(("oauth2" = ["settlements:write"])),
+    responses(
+        (status = 200, description = "Every item with its outcome, in the order sent", body = SettlementBatchResult),
+        (status = "4XX", description = "The request as a whole was refused", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn upsert_settlements_batch(
+    State(app): State<App>,
+    access: CompanyAccess<SettlementsWrite>,
+    headers: HeaderMap,
+    AppJson(body): AppJson<SettlementBatchBody>,
+) -> Result<Json<SettlementBatchResult>, ApiError> {
+    let company_id = access.company_id;
+    if body.settlements.len() > MAX_BATCH {
+        return Err(ApiError::invalid(
+            "/settlements",
+            codes::TOO_MANY_ITEMS,
+            format!(
+                "a batch holds at most {MAX_BATCH} settlements, got {}",
+                body.settlements.len()
+            ),
+            format!(
+                "een batch bevat hoogstens {MAX_BATCH} uitbetalingen, ontvangen: {}",
+                body.settlements.len()
+            ),
+        ));
+    }
+    let language = Language::from_headers(&headers);
+    let known = app.store.references(company_id, &Wanted::default()).await?;
+    let mut data = Vec::with_capacity(body.settlements.len());
+    for (index, item) in body.settlements.iter().enumerate() {
+        let checked = parse_item::<SettlementDraft>(item)
+            .and_then(|draft| validate_settlement(&draft, &known));
+        data.push(match checked {
+            Ok(valid) => {
+                let (id, done) = store(&app, company_id, &valid).await?;
+                SettlementBatchItem {
+                    index,
+                    success: true,
+                    id: Some(id),
+                    outcome: Some(
+                        match done {
+                            Upserted::Created => "created",
+                            Upserted::Updated => "updated",
+                            Upserted::Unchanged => "unchanged",
+                        }
+                        .to_owned(),
+                    ),
+                    errors: None,
+                }
+            }
+            Err(violations) => SettlementBatchItem {
+                index,
+                success: false,
+                id: None,
+                outcome: None,
+                errors: Some(ProblemItem::all(&violations, language)),
+            },
+        });
+    }
+    Ok(Json(SettlementBatchResult { data }))
+}
+
+/// A batch as sent: the items are parsed one by one, so one malformed item refuses only
+/// itself.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementBatchBody {
+    /// The payouts, not yet parsed.
+    pub settlements: Vec<Box<serde_json::value::RawValue>>,
 }
 
 /// Get a payout with its transactions, each with the payment it pays out.
