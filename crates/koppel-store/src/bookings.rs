@@ -168,7 +168,7 @@ macro_rules! bookings_json {
 /// A day's bookings, for `from daily_revenue d`.
 pub(crate) const DAY_BOOKINGS_JSON: &str = bookings_json!("daily_revenue", "d.company_id", "d.id");
 
-/// An order's bookings, for a row `h` of an order's head (see `orders.rs`).
+/// An order's bookings, for a row `h` of an order's head (see `orders/read.rs`).
 pub(crate) const ORDER_BOOKINGS_JSON: &str = bookings_json!("orders", "h.company_id", "h.id");
 
 /// The document a booking is posted for.
