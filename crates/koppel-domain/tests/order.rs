@@ -1339,3 +1339,27 @@ fn line_detail_keeps_gift_cards_and_deposits_apart_and_names_a_real_parent() {
         ]
     );
 }
+
+#[test]
+fn an_order_status_and_a_cost_kind_are_named_as_serde_names_them() {
+    for status in [
+        OrderStatus::Open,
+        OrderStatus::Paid,
+        OrderStatus::Shipped,
+        OrderStatus::Completed,
+        OrderStatus::Cancelled,
+        OrderStatus::Refunded,
+    ] {
+        assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+    }
+    for kind in [
+        CostKind::Shipping,
+        CostKind::Payment,
+        CostKind::Discount,
+        CostKind::Surcharge,
+        CostKind::Other,
+        CostKind::Rounding,
+    ] {
+        assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+    }
+}

@@ -25,6 +25,20 @@ pub enum OrderStatus {
     Refunded,
 }
 
+impl OrderStatus {
+    /// The snake_case name used on the wire and stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Open => "open",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Shipped => "shipped",
+            OrderStatus::Completed => "completed",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Refunded => "refunded",
+        }
+    }
+}
+
 /// An address as it was on the order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -215,6 +229,20 @@ pub enum CostKind {
     Other,
     /// The difference of a platform that rounds lines and totals independently: no VAT.
     Rounding,
+}
+
+impl CostKind {
+    /// The snake_case name used on the wire and stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CostKind::Shipping => "shipping",
+            CostKind::Payment => "payment",
+            CostKind::Discount => "discount",
+            CostKind::Surcharge => "surcharge",
+            CostKind::Other => "other",
+            CostKind::Rounding => "rounding",
+        }
+    }
 }
 
 /// A cost on an order as sent.

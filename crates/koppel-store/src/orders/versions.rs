@@ -2,35 +2,13 @@
 //! statement.
 
 use chrono::Utc;
-use koppel_domain::order::{CostKind, OrderStatus, ValidFee};
+use koppel_domain::order::ValidFee;
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{OrderWrite, Written};
 use crate::StoreError;
-
-pub(super) fn status_str(status: OrderStatus) -> &'static str {
-    match status {
-        OrderStatus::Open => "open",
-        OrderStatus::Paid => "paid",
-        OrderStatus::Shipped => "shipped",
-        OrderStatus::Completed => "completed",
-        OrderStatus::Cancelled => "cancelled",
-        OrderStatus::Refunded => "refunded",
-    }
-}
-
-fn cost_kind_str(kind: CostKind) -> &'static str {
-    match kind {
-        CostKind::Shipping => "shipping",
-        CostKind::Payment => "payment",
-        CostKind::Discount => "discount",
-        CostKind::Surcharge => "surcharge",
-        CostKind::Other => "other",
-        CostKind::Rounding => "rounding",
-    }
-}
 
 /// The columns of a line's or cost's VAT, as arrays.
 #[derive(Default)]
@@ -146,7 +124,7 @@ pub(super) async fn insert_versions(
         v_ids.push(id);
         v_versions.push(version);
         v_numbers.push(o.number.as_deref());
-        v_statuses.push(status_str(o.status));
+        v_statuses.push(o.status.as_str());
         v_dates.push(o.order_date.with_timezone(&Utc));
         v_offsets.push(o.order_date.offset().local_minus_utc());
         v_currencies.push(o.currency.as_str());
@@ -195,7 +173,7 @@ pub(super) async fn insert_versions(
             c_ids.push(id);
             c_versions.push(version);
             c_positions.push(i);
-            c_kinds.push(cost_kind_str(k.kind));
+            c_kinds.push(k.kind.as_str());
             c_descriptions.push(k.description.as_deref());
             c_excl.push(k.amount_excl_vat);
             c_vat.push(&k.vat);

@@ -7,7 +7,7 @@ use chrono::Utc;
 use sqlx::{PgConnection, PgPool, Postgres};
 use uuid::Uuid;
 
-use super::versions::{insert_versions, status_str};
+use super::versions::insert_versions;
 use super::{OrderWrite, Written};
 use crate::StoreError;
 use crate::settings::Outcome;
@@ -82,7 +82,7 @@ async fn write_round(
         ids.push(Uuid::now_v7());
         external_ids.push(o.external_id.as_str());
         numbers.push(o.number.as_deref());
-        statuses.push(status_str(o.status));
+        statuses.push(o.status.as_str());
         dates.push(o.order_date.with_timezone(&Utc));
         currencies.push(o.currency.as_str());
         customers.push(o.customer.as_ref().and_then(|c| c.id.as_deref()));

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use koppel_domain::business_day::first_instant_at_or_after;
 use koppel_domain::document::{ExternalKind, KnownReferences};
-use koppel_domain::order::{OrderDraft, OrderStatus, ValidOrder, validate_order};
+use koppel_domain::order::{OrderDraft, ValidOrder, validate_order};
 use koppel_domain::problem::Violation;
 use koppel_store::orders::Outcome;
 use koppel_store::references::Wanted;
@@ -14,17 +14,6 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::error::ApiError;
-
-pub(super) fn status_str(status: OrderStatus) -> &'static str {
-    match status {
-        OrderStatus::Open => "open",
-        OrderStatus::Paid => "paid",
-        OrderStatus::Shipped => "shipped",
-        OrderStatus::Completed => "completed",
-        OrderStatus::Cancelled => "cancelled",
-        OrderStatus::Refunded => "refunded",
-    }
-}
 
 pub(super) fn outcome_str(outcome: Outcome) -> &'static str {
     match outcome {

@@ -32,7 +32,7 @@ use answers::{
     Order, OrderBatchItem, OrderBatchResult, OrderList, OrderValidation, OrderVatGroup,
     OrderVersionList,
 };
-use flow::{Checked, check, moment, outcome_str, references, status_str};
+use flow::{Checked, check, moment, outcome_str, references};
 use query::{BatchBody, OrderQuery, VersionQuery};
 
 pub use input::{OrderBatchInput, OrderInput};
@@ -418,7 +418,7 @@ pub async fn list_orders(
         updated_since: query.updated_since,
         reference: query.reference,
         customer_id: query.customer_id,
-        status: query.status.map(|s| status_str(s).to_owned()),
+        status: query.status.map(|s| s.as_str().to_owned()),
         bookings: koppel_store::bookings::BookingFilter {
             not_booked_by: query.not_booked_by,
             changed_since_booked: query.changed_since_booked,
