@@ -311,6 +311,7 @@ pub(crate) mod tests {
             include_str!("../../koppel-store/src/orders/versions.rs"),
             include_str!("../../koppel-store/src/products.rs"),
             include_str!("../../koppel-store/src/receipts/mod.rs"),
+            include_str!("../../koppel-store/src/receipts/write.rs"),
             include_str!("../../koppel-store/src/receipts/days.rs"),
             include_str!("../../koppel-store/src/settings.rs"),
             include_str!("../../koppel-store/src/webhooks/outbox.rs"),

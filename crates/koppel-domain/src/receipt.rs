@@ -53,6 +53,17 @@ pub enum ReceiptLineKind {
 }
 
 impl ReceiptLineKind {
+    /// The snake_case name used on the wire and stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReceiptLineKind::Sale => "sale",
+            ReceiptLineKind::Tip => "tip",
+            ReceiptLineKind::GiftCardMultiPurpose => "gift_card_multi_purpose",
+            ReceiptLineKind::GiftCardSinglePurpose => "gift_card_single_purpose",
+            ReceiptLineKind::Deposit => "deposit",
+        }
+    }
+
     /// Whether this kind is revenue (and so carries VAT as a sale does).
     pub fn is_revenue(self) -> bool {
         matches!(

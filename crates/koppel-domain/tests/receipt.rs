@@ -260,3 +260,16 @@ fn a_receipt_reads_from_json_with_exact_numbers() {
     assert_eq!(valid.totals.total_incl_vat, d("12.30"));
     assert_eq!(valid.split.revenue.total_excl_vat, d("10.17"));
 }
+
+#[test]
+fn a_line_kind_is_named_as_serde_names_it() {
+    for kind in [
+        ReceiptLineKind::Sale,
+        ReceiptLineKind::Tip,
+        ReceiptLineKind::GiftCardMultiPurpose,
+        ReceiptLineKind::GiftCardSinglePurpose,
+        ReceiptLineKind::Deposit,
+    ] {
+        assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+    }
+}

@@ -11,7 +11,8 @@ use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{NewReceipt, uuid_of};
+use super::NewReceipt;
+use super::write::uuid_of;
 use crate::StoreError;
 use crate::daily_revenue::{COMPANY_WIDE, DayKey};
 
