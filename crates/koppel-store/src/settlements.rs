@@ -307,6 +307,24 @@ impl<'a> Settlements<'a> {
         company_id: Uuid,
         new: &NewSettlement,
     ) -> Result<(Uuid, Upserted), StoreError> {
+        // Two first pushes of one payout at once: the one that loses the insert tries again
+        // and finds the other's row (locked until it commits), as an update or a resend.
+        for _ in 0..3 {
+            if let Some(done) = self.try_upsert(company_id, new).await? {
+                return Ok(done);
+            }
+        }
+        Err(StoreError::Contention(sqlx::Error::Protocol(
+            "a settlement kept being created concurrently".to_owned(),
+        )))
+    }
+
+    /// [`Self::upsert`] once; `None` when another transaction created the payout first.
+    async fn try_upsert(
+        &self,
+        company_id: Uuid,
+        new: &NewSettlement,
+    ) -> Result<Option<(Uuid, Upserted)>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let existing: Option<(Uuid, Vec<u8>)> = sqlx::query_as(
             "select id, content_hash from settlements
@@ -318,7 +336,9 @@ impl<'a> Settlements<'a> {
         .await?;
         let offset = new.paid_out_at.offset().local_minus_utc();
         let (id, done) = match existing {
-            Some((id, hash)) if hash == new.content_hash => return Ok((id, Upserted::Unchanged)),
+            Some((id, hash)) if hash == new.content_hash => {
+                return Ok(Some((id, Upserted::Unchanged)));
+            }
             Some((id, _)) => {
                 sqlx::query(
                     "delete from settlement_transactions where company_id = $1 and settlement_id = $2",
@@ -352,11 +372,12 @@ impl<'a> Settlements<'a> {
                 (id, Upserted::Updated)
             }
             None => {
-                sqlx::query(
+                let inserted = sqlx::query(
                     "insert into settlements (company_id, id, external_id, provider, paid_out_at,
                             paid_out_offset, currency, exchange_rate, exchange_rate_date, amount,
                             reference, transaction_count, content_hash)
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                     on conflict (company_id, external_id) do nothing",
                 )
                 .bind(company_id)
                 .bind(new.id)
@@ -372,7 +393,11 @@ impl<'a> Settlements<'a> {
                 .bind(i32::try_from(new.transactions.len()).unwrap_or(i32::MAX))
                 .bind(&new.content_hash)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
+                if inserted == 0 {
+                    return Ok(None);
+                }
                 (new.id, Upserted::Created)
             }
         };
@@ -437,7 +462,7 @@ impl<'a> Settlements<'a> {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok((id, done))
+        Ok(Some((id, done)))
     }
 
     /// One settlement with its transactions, each with its match and conflict.

@@ -390,3 +390,25 @@ async fn a_batch_of_payouts_stores_each_on_its_own(pool: PgPool) {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn the_same_new_payout_pushed_twice_at_once_is_stored_once(pool: PgPool) {
+    let shop = Shop::new(pool).await;
+    shop.order("web-1", "30.85", "tr_one").await;
+    for round in 0..5 {
+        let body = payout(&format!("stl_{round}"), "tr_one", "tr_two");
+        let (a, b) = tokio::join!(shop.push(body.clone()), shop.push(body));
+        let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 201], "{} / {}", a.text, b.text);
+        assert_eq!(a.json()["id"], b.json()["id"]);
+    }
+    assert_eq!(
+        shop.get("/settlements").await["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    assert_eq!(shop.events("settlement.created").await.len(), 5);
+}
