@@ -47,6 +47,9 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// How long an idempotency claim lasts unless its request renews it.
     pub idempotency_lease: Duration,
+    /// How many idempotency keys a client may hold at once (within their 7 days); a new
+    /// key beyond it is refused with 429 `idempotency_quota_exceeded`.
+    pub idempotency_quota: u64,
     /// Proxies believed about `X-Forwarded-For` (none by default).
     pub trusted_proxies: Vec<TrustedProxy>,
     /// Where webhooks may go and how they are retried.
@@ -61,6 +64,7 @@ impl Default for Config {
             body_read_timeout: BODY_READ_TIMEOUT,
             metrics_token: None,
             idempotency_lease: idempotency::LEASE,
+            idempotency_quota: idempotency::QUOTA,
             trusted_proxies: Vec::new(),
             webhooks: crate::webhooks::WebhookConfig::default(),
         }
@@ -80,6 +84,8 @@ pub struct App {
     pub limits: Arc<ratelimit::RateLimits>,
     /// Settings.
     pub config: Arc<Config>,
+    /// What each client's idempotency keys count, as last read.
+    pub idempotency_usage: Arc<idempotency::Usage>,
 }
 
 impl App {
@@ -91,6 +97,7 @@ impl App {
             metrics: Arc::new(Metrics::default()),
             limits: Arc::default(),
             config: Arc::new(config),
+            idempotency_usage: Arc::default(),
         }
     }
 }

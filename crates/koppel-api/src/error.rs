@@ -63,6 +63,12 @@ pub enum ApiError {
         /// Whole seconds after which to try again.
         retry_after: u64,
     },
+    /// The client holds as many idempotency keys as its quota allows.
+    #[error("idempotency quota exceeded")]
+    IdempotencyQuotaExceeded {
+        /// Whole seconds until its oldest key expires.
+        retry_after: u64,
+    },
     /// The client's rate limit is spent.
     #[error("rate limited")]
     RateLimited {
@@ -128,6 +134,8 @@ pub enum ProblemCode {
     UnsupportedMediaType,
     /// Too many requests (429).
     RateLimited,
+    /// The client holds as many idempotency keys as it may (429).
+    IdempotencyQuotaExceeded,
     /// The service is temporarily unavailable (503).
     ServiceUnavailable,
     /// Internal error (500).
@@ -136,7 +144,7 @@ pub enum ProblemCode {
 
 impl ProblemCode {
     /// Every code, in the order of the table.
-    pub const ALL: [ProblemCode; 15] = [
+    pub const ALL: [ProblemCode; 16] = [
         ProblemCode::MalformedJson,
         ProblemCode::InvalidRequest,
         ProblemCode::InvalidParameter,
@@ -150,6 +158,7 @@ impl ProblemCode {
         ProblemCode::PayloadTooLarge,
         ProblemCode::UnsupportedMediaType,
         ProblemCode::RateLimited,
+        ProblemCode::IdempotencyQuotaExceeded,
         ProblemCode::ServiceUnavailable,
         ProblemCode::InternalError,
     ];
@@ -235,6 +244,12 @@ impl ProblemCode {
                 title_en: "Too many requests",
                 title_nl: "Te veel verzoeken",
             },
+            ProblemCode::IdempotencyQuotaExceeded => CodeInfo {
+                code: "idempotency_quota_exceeded",
+                status: 429,
+                title_en: "Too many idempotency keys kept for this client",
+                title_nl: "Te veel idempotency-sleutels bewaard voor deze client",
+            },
             ProblemCode::ServiceUnavailable => CodeInfo {
                 code: "service_unavailable",
                 status: 503,
@@ -272,6 +287,7 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => ProblemCode::IdempotencyKeyReused,
             ApiError::IdempotencyKeyInUse { .. } => ProblemCode::IdempotencyKeyInUse,
             ApiError::RateLimited { .. } => ProblemCode::RateLimited,
+            ApiError::IdempotencyQuotaExceeded { .. } => ProblemCode::IdempotencyQuotaExceeded,
             ApiError::Unavailable | ApiError::Contention => ProblemCode::ServiceUnavailable,
             ApiError::Internal => ProblemCode::InternalError,
         }
@@ -389,6 +405,17 @@ impl ApiError {
                 } else {
                     format!(
                         "an earlier request with this Idempotency-Key is still running; retry in {retry_after} seconds"
+                    )
+                }
+            }
+            ApiError::IdempotencyQuotaExceeded { retry_after } => {
+                if nl {
+                    format!(
+                        "deze client bewaart al zoveel Idempotency-Keys als toegestaan; een nieuwe sleutel kan over {retry_after} seconden, als de oudste vervalt (een bekende sleutel wordt nog steeds herhaald)"
+                    )
+                } else {
+                    format!(
+                        "this client keeps as many Idempotency-Keys as it may; a new key is taken in {retry_after} seconds, when the oldest expires (a known key is still replayed)"
                     )
                 }
             }
@@ -552,7 +579,8 @@ impl IntoResponse for ApiError {
                 .insert(header::WWW_AUTHENTICATE, value);
         }
         if let ApiError::RateLimited { retry_after }
-        | ApiError::IdempotencyKeyInUse { retry_after } = self
+        | ApiError::IdempotencyKeyInUse { retry_after }
+        | ApiError::IdempotencyQuotaExceeded { retry_after } = self
         {
             response
                 .headers_mut()

@@ -224,6 +224,20 @@ impl<'a> IdempotencyKeys<'a> {
         Ok(())
     }
 
+    /// How many keys `client_id` holds that have not expired, and in how many whole seconds
+    /// the oldest of them expires (0 when it holds none): what its quota is checked against.
+    pub async fn usage(&self, client_id: Uuid) -> Result<(i64, i64), StoreError> {
+        Ok(sqlx::query_as(
+            "select count(*),
+                    coalesce(ceil(extract(epoch from min(expires_at) - now())), 0)::bigint
+               from idempotency_keys
+              where client_id = $1 and expires_at > now()",
+        )
+        .bind(client_id)
+        .fetch_one(self.pool)
+        .await?)
+    }
+
     /// Deletes expired keys, `batch` rows per statement so that no statement
     /// holds many locks or runs long; returns how many were deleted.
     pub async fn delete_expired(&self, batch: i64) -> Result<u64, StoreError> {

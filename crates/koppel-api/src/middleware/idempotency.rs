@@ -83,6 +83,56 @@ const RELEASE_RETRY_FOR: Duration = LEASE;
 /// answers 409; long enough for the largest batch.
 pub const WAIT_LIMIT: Duration = Duration::from_secs(60);
 
+/// How many keys a client may hold at once by default: a hundred thousand requests a week
+/// is far beyond any webshop's or till's, and bounds what one client can make Koppel keep.
+pub const QUOTA: u64 = 100_000;
+
+/// How long a client's count of keys is trusted before it is read again; within it, each
+/// new key adds one.
+const USAGE_FRESH_FOR: Duration = Duration::from_secs(10);
+
+/// Each client's count of live keys and when its oldest expires, as last read.
+#[derive(Debug, Default)]
+pub struct Usage(std::sync::Mutex<std::collections::HashMap<Uuid, (u64, u64, Instant)>>);
+
+impl Usage {
+    /// Whether `client_id` may take one more key; refusals carry the seconds until its
+    /// oldest key expires. Reads the database at most once per [`USAGE_FRESH_FOR`] per
+    /// client; counts the key it allows.
+    async fn take(&self, store: &Store, client_id: Uuid, quota: u64) -> Result<(), ApiError> {
+        let cached = self
+            .0
+            .lock()
+            .ok()
+            .and_then(|map| map.get(&client_id).copied())
+            .filter(|(.., read_at)| read_at.elapsed() < USAGE_FRESH_FOR);
+        let (count, oldest, read_at) = match cached {
+            Some(c) => c,
+            None => {
+                let (count, oldest) = store.idempotency().usage(client_id).await?;
+                (
+                    u64::try_from(count).unwrap_or(0),
+                    u64::try_from(oldest).unwrap_or(0),
+                    Instant::now(),
+                )
+            }
+        };
+        if count >= quota {
+            if let Ok(mut map) = self.0.lock() {
+                map.insert(client_id, (count, oldest, read_at));
+            }
+            let waited = read_at.elapsed().as_secs();
+            return Err(ApiError::IdempotencyQuotaExceeded {
+                retry_after: oldest.saturating_sub(waited).max(1),
+            });
+        }
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(client_id, (count + 1, oldest, read_at));
+        }
+        Ok(())
+    }
+}
+
 /// How often `koppel serve` deletes expired keys.
 pub const CLEANUP_INTERVAL: Duration = Duration::from_secs(3600);
 
@@ -169,6 +219,20 @@ pub async fn idempotency(State(app): State<App>, request: Request, next: Next) -
     let owner = Uuid::new_v4();
     let keys = app.store.idempotency();
     let lease = app.config.idempotency_lease;
+
+    // A new key counts against the client's quota; one it holds already (a retry, a replay)
+    // is served whatever the quota, looked up only when the quota is reached.
+    if let Err(refused) = app
+        .idempotency_usage
+        .take(&app.store, client_id, app.config.idempotency_quota)
+        .await
+    {
+        match keys.find(client_id, &key).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return refused.into_response(),
+            Err(e) => return ApiError::from(e).into_response(),
+        }
+    }
 
     let deadline = Instant::now() + WAIT_LIMIT;
     let mut pause = Duration::from_millis(10);

@@ -455,3 +455,49 @@ async fn a_replay_is_served_only_to_a_client_still_authorised_for_it(pool: PgPoo
     assert_eq!(refused.header("idempotent-replayed"), None);
     assert_eq!(refused.problem().code, "not_found");
 }
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_client_holding_its_quota_of_keys_gets_no_new_one_but_its_replays(pool: PgPool) {
+    let config = koppel_api::Config {
+        idempotency_quota: 3,
+        ..koppel_api::Config::default()
+    };
+    let app = TestApp::with_config(koppel_store::Store::from_pool(pool), config);
+    let admin = app.admin_token().await;
+    for i in 0..3 {
+        let r = create(
+            &app,
+            &admin,
+            &format!("key-{i}"),
+            &json!({"name": format!("B.V. {i}")}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    // A fourth key: refused, with when the oldest expires (within the 7 days), nothing done.
+    let refused = create(&app, &admin, "key-3", &json!({"name": "B.V. 3"})).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.text
+    );
+    assert_eq!(refused.problem().code, "idempotency_quota_exceeded");
+    let retry: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!(retry > 0 && retry <= RETENTION.as_secs(), "{retry}");
+    assert_eq!(company_count(&app, &admin).await, 3);
+    // A key it holds is replayed; a request without a key acts as ever.
+    let replay = create(&app, &admin, "key-1", &json!({"name": "B.V. 1"})).await;
+    assert_eq!(replay.status, StatusCode::CREATED, "{}", replay.text);
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    let plain = app
+        .send(post_request(&admin, None, &json!({"name": "B.V. 4"})))
+        .await;
+    assert_eq!(plain.status, StatusCode::CREATED, "{}", plain.text);
+    assert_eq!(company_count(&app, &admin).await, 4);
+    // Another client's keys do not count against this one's.
+    let other = app.client(ClientKind::Admin, &[]).await;
+    let other = app.token(&other).await;
+    let r = create(&app, &other, "key-3", &json!({"name": "B.V. 5"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+}
