@@ -52,6 +52,8 @@ pub struct Config {
     pub connection_limits: ConnectionLimits,
     /// `KOPPEL_BODY_TIMEOUT_SECS`: how long a request body may take to arrive.
     pub body_read_timeout: Duration,
+    /// `KOPPEL_IDEMPOTENCY_QUOTA`: how many idempotency keys a client may hold at once.
+    pub idempotency_quota: u64,
     /// `KOPPEL_METRICS_TOKEN`: the bearer token `/metrics` requires; unset,
     /// only loopback peers may read it.
     pub metrics_token: Option<String>,
@@ -123,8 +125,13 @@ impl Config {
             "KOPPEL_BODY_TIMEOUT_SECS",
             koppel_api::BODY_READ_TIMEOUT.as_secs(),
         )?);
+        let idempotency_quota = positive(
+            "KOPPEL_IDEMPOTENCY_QUOTA",
+            koppel_api::middleware::idempotency::QUOTA,
+        )?;
         Ok(Self {
             database_url,
+            idempotency_quota,
             listen_addr,
             signing_key: signing_key.into_bytes(),
             log_format,

@@ -27,6 +27,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         ApiConfig {
             public_url: config.public_url,
             body_read_timeout: config.body_read_timeout,
+            idempotency_quota: config.idempotency_quota,
             metrics_token: config.metrics_token,
             trusted_proxies: config.trusted_proxies,
             webhooks: WebhookConfig {

@@ -78,3 +78,24 @@ fn a_webhook_public_setting_that_is_not_a_boolean_is_refused_at_start() {
         "{text}"
     );
 }
+
+#[test]
+fn an_idempotency_quota_that_is_not_a_positive_number_is_refused_at_start() {
+    let output = Command::new(env!("CARGO_BIN_EXE_koppel"))
+        .arg("serve")
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env("KOPPEL_LISTEN_ADDR", "127.0.0.1:0")
+        .env(
+            "KOPPEL_SIGNING_KEY",
+            "q3Jc9Zr1x+8YwTnB0lPaV7mKdE2sHf5uGiO4RtLbNyWvXzA6jQe/CkUoMgSpDhIF",
+        )
+        .env("KOPPEL_IDEMPOTENCY_QUOTA", "0")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        text.contains("KOPPEL_IDEMPOTENCY_QUOTA \"0\" is not a whole number above 0"),
+        "{text}"
+    );
+}
