@@ -129,11 +129,9 @@ pub fn mapping_of(entries: &[MappingEntryRecord], package: &str) -> LedgerMappin
             .iter()
             .filter_map(|e| {
                 let rate = match (&e.rate_category, e.rate_percentage, &e.rate_country) {
-                    (Some(category), Some(percentage), Some(country)) => VatCategory::ALL
-                        .into_iter()
-                        .find(|c| c.as_str() == category)
-                        .zip(CountryCode::parse(country).ok())
-                        .map(|(category, country)| (category, percentage, country)),
+                    (Some(category), Some(percentage), Some(country)) => {
+                        rate_key(category, percentage, country)
+                    }
                     _ => None,
                 };
                 Some(MappingEntry {
@@ -260,8 +258,9 @@ pub fn method_kind(context: &JournalContext, method_id: &str) -> Option<String> 
 /// A stored VAT figure's rate key; `None` for a category or country the domain does not
 /// know (a stored value is always one it wrote).
 pub fn rate_key(category: &str, percentage: Decimal, country: &str) -> Option<RateKey> {
-    let category = VatCategory::ALL
-        .into_iter()
-        .find(|c| c.as_str() == category)?;
-    Some((category, percentage, CountryCode::parse(country).ok()?))
+    Some((
+        VatCategory::parse(category)?,
+        percentage,
+        CountryCode::parse(country).ok()?,
+    ))
 }

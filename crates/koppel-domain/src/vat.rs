@@ -60,6 +60,11 @@ impl VatCategory {
         )
     }
 
+    /// The category with this wire name.
+    pub fn parse(name: &str) -> Option<VatCategory> {
+        VatCategory::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     /// The snake_case name used on the wire.
     pub fn as_str(self) -> &'static str {
         match self {

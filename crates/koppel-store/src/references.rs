@@ -122,12 +122,7 @@ pub async fn load(
     for row in rows {
         match row.kind.as_str() {
             "vat_rate" | "vat_rate_ext" => {
-                let category = row.category.as_deref().and_then(|c| {
-                    VatCategory::ALL
-                        .iter()
-                        .copied()
-                        .find(|known| known.as_str() == c)
-                });
+                let category = row.category.as_deref().and_then(VatCategory::parse);
                 // By our id the key is the id; by the vendor's the key is its external id
                 // and the id comes in `ours`.
                 let (id, external) = match row.ours {

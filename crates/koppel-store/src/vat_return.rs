@@ -77,9 +77,7 @@ fn corrupt(what: &str, value: &str) -> StoreError {
 
 impl GroupRow {
     fn into_line(self) -> Result<ReturnLine, StoreError> {
-        let category = VatCategory::ALL
-            .into_iter()
-            .find(|c| c.as_str() == self.category)
+        let category = VatCategory::parse(&self.category)
             .ok_or_else(|| corrupt("vat category", &self.category))?;
         let country =
             CountryCode::parse(&self.country).map_err(|_| corrupt("country", &self.country))?;

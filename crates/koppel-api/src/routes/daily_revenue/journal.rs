@@ -13,7 +13,6 @@ use super::answers::DailyRevenue;
 use super::revisions::{day_key, revisions};
 use crate::App;
 use crate::auth::extract::{CompanyAccess, JournalsRead};
-use crate::clock::company_clock;
 use crate::error::{ApiError, Problem};
 use crate::extract::{AppPath, AppQuery};
 use crate::journal::{self, CurrentMapping, Heading, Journal};
@@ -94,13 +93,17 @@ pub async fn get_day_journal(
 ) -> Result<Json<Journal>, ApiError> {
     let company_id = access.company_id;
     let key = day_key(&app, company_id, &path.date, query.location_id).await?;
-    let (company, _) = company_clock(&app, company_id).await?;
-    let current = app
-        .store
-        .daily_revenue()
-        .find(company_id, &key, Utc::now())
-        .await?
-        .map(|d| DailyRevenue::from_record(d, &company.currency))
+    // The context (company, mapping) and the day are read side by side.
+    let (context, day) = tokio::try_join!(journal::context(&app, company_id, None, None), async {
+        Ok::<_, ApiError>(
+            app.store
+                .daily_revenue()
+                .find(company_id, &key, Utc::now())
+                .await?,
+        )
+    },)?;
+    let current = day
+        .map(|d| DailyRevenue::from_record(d, &context.currency))
         .ok_or(ApiError::NotFound)?;
     // A kept revision, or the current figures when it is the latest.
     let figures = async |revision: i32| -> Result<DailyRevenue, ApiError> {
@@ -128,7 +131,6 @@ pub async fn get_day_journal(
         let earlier = figures(from).await?;
         entry = Entry::correction(&day_entry(&facts(&earlier)?), &entry);
     }
-    let context = journal::context(&app, company_id, None, None).await?;
     let mapping = CurrentMapping::of(&context);
     let reference = match &target.location_id {
         Some(location) => format!("{} {location}", target.date),
@@ -148,7 +150,7 @@ pub async fn get_day_journal(
             date: target.date,
             reference,
             description,
-            currency: company.currency.clone(),
+            currency: context.currency.clone(),
             revision: Some(target.revision),
             correction_of: query.correction_of,
         },
