@@ -43,6 +43,7 @@ impl Server {
         database_url: &str,
         key: &str,
         log: &Path,
+        env: &[(String, String)],
     ) -> anyhow::Result<(Server, Duration)> {
         let port = free_port()?;
         let base = format!("http://127.0.0.1:{port}");
@@ -62,6 +63,7 @@ impl Server {
             // W1's receiver is on loopback; nothing else may be reached.
             .env("KOPPEL_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")
             .env("KOPPEL_WEBHOOK_PUBLIC", "false")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file)
@@ -211,6 +213,20 @@ impl Api {
             .http
             .get(format!("{}{path}", self.base))
             .header("authorization", &self.bearer)
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await?.to_vec();
+        Ok(Answer { status, body })
+    }
+
+    /// GETs a path with `request_id` as its `X-Request-Id`, which Koppel logs.
+    pub async fn get_as(&self, path: &str, request_id: &str) -> anyhow::Result<Answer> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("authorization", &self.bearer)
+            .header("x-request-id", request_id)
             .send()
             .await?;
         let status = response.status().as_u16();

@@ -56,6 +56,53 @@ impl Samples {
     }
 }
 
+/// Empties `pg_stat_statements`.
+pub async fn reset_statements(pool: &sqlx::PgPool) -> sqlx::Result<()> {
+    sqlx::query("select pg_stat_statements_reset()")
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Prints the statements that took the database's time since the last reset, most first:
+/// calls, how many of them were planned (a prepared statement on its generic plan is not),
+/// mean planning time per plan and execution time per call, and the statement's start.
+pub async fn print_statements(pool: &sqlx::PgPool, label: &str) -> sqlx::Result<()> {
+    let rows: Vec<(i64, i64, f64, f64, f64, String)> = sqlx::query_as(
+        "select calls, plans, mean_plan_time, mean_exec_time, total_plan_time + total_exec_time,
+                regexp_replace(left(query, 400), '[[:space:]]+', ' ', 'g')
+           from pg_stat_statements
+          where query not like '%pg_stat_statements%'
+          order by total_plan_time + total_exec_time desc
+          limit 15",
+    )
+    .fetch_all(pool)
+    .await?;
+    eprintln!("statements of {label}, by total time (planning + execution):");
+    eprintln!(
+        "  {:>8} {:>8} {:>9} {:>9} {:>9}  statement",
+        "calls", "plans", "plan ms", "exec ms", "total s"
+    );
+    for (calls, plans, plan, exec, total, query) in rows {
+        let start: String = query.chars().take(90).collect();
+        eprintln!(
+            "  {calls:>8} {plans:>8} {plan:>9.3} {exec:>9.3} {:>9.2}  {start}",
+            total / 1000.0
+        );
+    }
+    Ok(())
+}
+
+impl From<&[Duration]> for Samples {
+    fn from(latencies: &[Duration]) -> Self {
+        let mut samples = Samples::with_capacity(latencies.len());
+        for l in latencies {
+            samples.record(*l);
+        }
+        samples
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,7 +40,7 @@ const PORT_ATTEMPTS: usize = 5;
 const LOG_TAIL_LINES: usize = 20;
 
 /// Settings for a [`Cluster`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     /// Whether the server flushes to disk as a production server would.
     ///
@@ -50,6 +50,9 @@ pub struct Options {
     pub durable: bool,
     /// The server's `max_connections`; parallel tests with a pool each need many.
     pub max_connections: u32,
+    /// More server settings, each `name=value` (given to the server as `-c name=value`),
+    /// e.g. `shared_preload_libraries=pg_stat_statements` for a benchmark's statistics.
+    pub settings: Vec<String>,
 }
 
 impl Default for Options {
@@ -58,6 +61,7 @@ impl Default for Options {
         Options {
             durable: false,
             max_connections: 200,
+            settings: Vec::new(),
         }
     }
 }
@@ -242,6 +246,10 @@ impl Cluster {
         if !self.options.durable {
             server_options
                 .push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        }
+        for setting in &self.options.settings {
+            server_options.push_str(" -c ");
+            server_options.push_str(&shell_quote(setting));
         }
         // Only what the server logs during this attempt explains this attempt's failure.
         let log_start = fs::metadata(&self.log_file).map_or(0, |meta| meta.len());

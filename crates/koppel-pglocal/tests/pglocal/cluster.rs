@@ -90,24 +90,31 @@ fn options_reach_the_server() {
     let fast = Cluster::start(Options {
         durable: false,
         max_connections: 37,
+        // One plain, and one the shell would split without quoting.
+        settings: vec![
+            "work_mem=3MB".into(),
+            "search_path=public, pg_catalog".into(),
+        ],
     })
     .unwrap();
     let durable = Cluster::start(Options {
         durable: true,
         max_connections: 200,
+        settings: Vec::new(),
     })
     .unwrap();
 
     let show = |cluster: &Cluster| {
         let output = crate::psql_command(
             cluster.port(),
-            "select current_setting('fsync') || ' ' || current_setting('max_connections')",
+            "select current_setting('fsync') || ' ' || current_setting('max_connections') \
+             || ' ' || current_setting('work_mem') || ' ' || current_setting('search_path')",
         );
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
     };
 
-    assert_eq!(show(&fast), "off 37");
-    assert_eq!(show(&durable), "on 200");
+    assert_eq!(show(&fast), "off 37 3MB public, pg_catalog");
+    assert_eq!(show(&durable), r#"on 200 4MB "$user", public"#);
 }
 
 #[test]
@@ -121,6 +128,7 @@ fn a_server_that_will_not_start_is_explained_by_its_log() {
     let error = Cluster::start(Options {
         durable: false,
         max_connections: 0,
+        settings: Vec::new(),
     })
     .unwrap_err();
 
