@@ -55,6 +55,8 @@ pub struct Written {
 }
 
 /// The VAT of a stored line or cost.
+///
+/// Read positionally from the parts query (`read.rs`): the fields keep its order.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct VatRecord {
     /// The company's VAT rate, when the document named one.
@@ -75,6 +77,8 @@ pub struct VatRecord {
 }
 
 /// A stored order line.
+///
+/// Read positionally from the parts query (`read.rs`): the fields keep its order.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct LineRecord {
     /// The product.
@@ -128,6 +132,8 @@ fn sale() -> String {
 }
 
 /// A stored cost.
+///
+/// Read positionally from the parts query (`read.rs`): the fields keep its order.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct CostRecord {
     /// What the cost is for, e.g. `shipping`.
@@ -179,6 +185,8 @@ pub struct FeeRecord {
 }
 
 /// One group of a stored VAT breakdown.
+///
+/// Read positionally from the parts query (`read.rs`): the fields keep its order.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct VatGroupRecord {
     /// The category.

@@ -66,27 +66,27 @@ const HEADER_COLUMNS: &str = "o.company_id, o.id, o.external_id, v.version, v.nu
 /// A version's lines, costs, payments and VAT groups as JSON arrays in the order sent, for a
 /// row `h` of `HEADER_COLUMNS`: each a correlated lookup on the part table's primary key.
 /// Amounts go as text, so JSON's numbers never touch them.
+///
+/// Each part is a JSON *array* of its values, positional, in the order of the fields of the
+/// record it is read into (`LineRecord`, `VatRecord`, `CostRecord`, `PaymentRow`,
+/// `VatGroupRecord`; serde reads a struct from a sequence as well as from a map). Keyed
+/// objects cost the database a third more per read for the keys alone (`json_build_object`
+/// takes every key as an argument and writes it out for every line), and Koppel parses
+/// them back; measured in bench/README.md (#20).
 const PARTS_JSON: &str = "
-    coalesce((select json_agg(json_build_object(
+    coalesce((select json_agg(json_build_array(
             -- A line sent with only a SKU names the company's product with that SKU
             -- when one exists now (pushed before or after the order); SKUs may repeat
             -- across variants, so the lowest id (ids are UUIDv7: the oldest), for a stable
             -- answer, found as the first entry of products_sku_idx.
-            'product_id', coalesce(l.product_id, by_sku.id),
-            'product_external_id', coalesce(l.product_external_id, by_sku.external_id),
-            'sku', l.sku, 'description', l.description,
-            'quantity', l.quantity::text, 'unit_price', l.unit_price::text,
-            'discount', l.discount::text,
-            'vat', json_build_object('rate_id', l.vat_rate_id,
-                   'rate_external_id', l.vat_rate_external_id,
-                   'percentage', l.vat_percentage::text, 'category', l.vat_category,
-                   'country', l.vat_country, 'amount', l.vat_amount::text,
-                   'exemption_reason', l.exemption_reason),
-            'total_excl_vat', l.total_excl_vat::text, 'total_incl_vat', l.total_incl_vat::text,
-            'category_id', l.category_id, 'category_external_id', l.category_external_id,
-            'purchase_price', l.purchase_price::text, 'kind', l.kind, 'unit', l.unit,
-            'parent_line', l.parent_line, 'discount_code', l.discount_code,
-            'discount_name', l.discount_name)
+            coalesce(l.product_id, by_sku.id),
+            coalesce(l.product_external_id, by_sku.external_id),
+            l.sku, l.description, l.quantity::text, l.unit_price::text, l.discount::text,
+            json_build_array(l.vat_rate_id, l.vat_rate_external_id, l.vat_percentage::text,
+                   l.vat_category, l.vat_country, l.vat_amount::text, l.exemption_reason),
+            l.total_excl_vat::text, l.total_incl_vat::text,
+            l.category_id, l.category_external_id, l.purchase_price::text, l.kind, l.unit,
+            l.parent_line, l.discount_code, l.discount_name)
             order by l.position)
         from order_lines l
         left join lateral (
@@ -95,32 +95,25 @@ const PARTS_JSON: &str = "
              order by p.id limit 1) by_sku on true
        where l.company_id = h.company_id and l.order_id = h.id and l.version = h.version),
       '[]') as lines,
-    coalesce((select json_agg(json_build_object(
-            'kind', c.kind, 'description', c.description,
-            'amount_excl_vat', c.amount_excl_vat::text,
-            'vat', json_build_object('rate_id', c.vat_rate_id,
-                   'rate_external_id', c.vat_rate_external_id,
-                   'percentage', c.vat_percentage::text, 'category', c.vat_category,
-                   'country', c.vat_country, 'amount', c.vat_amount::text,
-                   'exemption_reason', c.exemption_reason),
-            'amount_incl_vat', c.amount_incl_vat::text) order by c.position)
+    coalesce((select json_agg(json_build_array(
+            c.kind, c.description, c.amount_excl_vat::text,
+            json_build_array(c.vat_rate_id, c.vat_rate_external_id, c.vat_percentage::text,
+                   c.vat_category, c.vat_country, c.vat_amount::text, c.exemption_reason),
+            c.amount_incl_vat::text) order by c.position)
         from order_costs c
        where c.company_id = h.company_id and c.order_id = h.id and c.version = h.version),
       '[]') as costs,
-    coalesce((select json_agg(json_build_object(
-            'method_id', p.method_id, 'method_external_id', p.method_external_id,
-            'amount', p.amount::text, 'reference', p.reference, 'status', p.status,
-            'provider', p.provider, 'provider_reference', p.provider_reference,
-            'payout_reference', p.payout_reference,
-            'paid_at', p.paid_at, 'paid_at_offset', p.paid_at_offset, 'fee', p.fee)
+    coalesce((select json_agg(json_build_array(
+            p.method_id, p.method_external_id, p.status, p.provider, p.provider_reference,
+            p.payout_reference, p.amount::text, p.reference, p.paid_at, p.paid_at_offset,
+            p.fee)
             order by p.position)
         from order_payments p
        where p.company_id = h.company_id and p.order_id = h.id and p.version = h.version),
       '[]') as payments,
-    coalesce((select json_agg(json_build_object(
-            'category', g.category, 'percentage', g.percentage::text, 'country', g.country,
-            'base', g.base::text, 'vat', g.vat::text,
-            'base_company', g.base_company::text, 'vat_company', g.vat_company::text)
+    coalesce((select json_agg(json_build_array(
+            g.category, g.percentage::text, g.country, g.base::text, g.vat::text,
+            g.base_company::text, g.vat_company::text)
             order by g.position)
         from order_vat_breakdown g
        where g.company_id = h.company_id and g.order_id = h.id and g.version = h.version),
@@ -146,6 +139,7 @@ fn with_offset(at: DateTime<Utc>, offset: i32) -> DateTime<FixedOffset> {
     at.with_timezone(&offset)
 }
 
+/// A payment as `PARTS_JSON` answers it: positional, so the fields keep that order.
 #[derive(Deserialize)]
 struct PaymentRow {
     method_id: Uuid,
