@@ -1,0 +1,127 @@
+//! A receipt as the rules accepted it, its revenue kept apart from tips, gift cards and
+//! deposits.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::document::{Totals, ValidVat, VatGroup};
+use crate::order::ValidCustomer;
+
+use super::ReceiptLineKind;
+
+/// A validated receipt line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ValidReceiptLine {
+    /// What the line is.
+    pub kind: ReceiptLineKind,
+    /// The till's product code.
+    pub product_code: String,
+    /// What was sold.
+    pub description: Option<String>,
+    /// The revenue category.
+    pub category_id: String,
+    /// How many.
+    pub quantity: Decimal,
+    /// Price per unit.
+    pub unit_price: Decimal,
+    /// Discount on the whole line.
+    pub discount: Decimal,
+    /// Resolved VAT.
+    pub vat: ValidVat,
+    /// Line total excluding VAT.
+    pub total_excl_vat: Decimal,
+    /// Line total including VAT.
+    pub total_incl_vat: Decimal,
+}
+
+/// A validated receipt payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ValidReceiptPayment {
+    /// The payment method.
+    pub method_id: String,
+    /// The amount handed over or charged.
+    pub amount: Decimal,
+    /// Cash given back.
+    pub change: Decimal,
+    /// The reference.
+    pub reference: Option<String>,
+}
+
+impl ValidReceiptPayment {
+    /// What the payment counts for: the amount minus the change.
+    pub fn net(&self) -> Decimal {
+        self.amount - self.change
+    }
+}
+
+/// A receipt's figures split the way the day's bookkeeping needs them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ReceiptSplit {
+    /// Revenue: sales and single-purpose gift cards.
+    pub revenue: Totals,
+    /// Tips, including VAT (which is none).
+    pub tips: Decimal,
+    /// Multi-purpose gift cards sold.
+    pub gift_cards_multi_purpose: Decimal,
+    /// Deposits.
+    pub deposits: Decimal,
+}
+
+/// A receipt that passed every rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ValidReceipt {
+    /// The vendor's own id.
+    pub external_id: String,
+    /// The receipt number.
+    pub number: Option<String>,
+    /// The location.
+    pub location_id: Option<String>,
+    /// The till.
+    pub register_id: Option<String>,
+    /// The moment of sale with its offset.
+    pub created_at: DateTime<FixedOffset>,
+    /// ISO 4217 currency code.
+    pub currency: String,
+    /// Whether unit prices include VAT.
+    pub prices_include_vat: bool,
+    /// The lines.
+    pub lines: Vec<ValidReceiptLine>,
+    /// The payments.
+    pub payments: Vec<ValidReceiptPayment>,
+    /// Cash rounding.
+    pub cash_rounding: Decimal,
+    /// Totals of all lines.
+    pub totals: Totals,
+    /// Base and VAT per category, rate and country, of all lines.
+    pub vat_breakdown: Vec<VatGroup>,
+    /// Revenue apart from tips, gift cards and deposits.
+    pub split: ReceiptSplit,
+    /// What single-purpose vouchers paid, per revenue rate: taken out of the day's revenue
+    /// and VAT (VAT.md). Derived from the payments, so not part of the canonical form.
+    #[serde(skip)]
+    pub voucher_redemptions: Vec<(crate::daily::RateKey, crate::daily::RateFigures)>,
+    /// For a refund: the receipt it refunds (our id). Left out of the canonical form when
+    /// absent, with the two below, so a receipt sent before they existed hashes as it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_of: Option<String>,
+    /// That receipt's external id; follows from the id, so not in the canonical form.
+    #[serde(skip)]
+    pub refund_of_external_id: Option<String>,
+    /// Why it was refunded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_reason: Option<String>,
+    /// The buyer, when the receipt named one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<ValidCustomer>,
+}
+
+impl ValidReceipt {
+    /// The business date of the sale in the company's timezone and cutoff.
+    pub fn business_date(&self, tz: chrono_tz::Tz, cutoff: NaiveTime) -> NaiveDate {
+        crate::business_day::business_date(self.created_at, tz, cutoff)
+    }
+}
