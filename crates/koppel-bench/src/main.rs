@@ -11,7 +11,9 @@
 //! [`RUN_LIMIT`], so it always stops by itself.
 
 mod baseline;
+mod daily;
 mod data;
+mod ingest;
 mod journals;
 mod reads;
 mod revisions;
@@ -28,14 +30,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use chrono::{NaiveDate, TimeZone as _, Utc};
+use chrono::{NaiveDate, Utc};
 use clap::Parser;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use uuid::Uuid;
 
-use crate::data::{Refs, order, receipt};
+use crate::data::Refs;
 use crate::server::{Api, Server, cli, signing_key};
 use crate::stats::Samples;
 
@@ -278,12 +280,12 @@ async fn run(args: &Args, cluster: &koppel_pglocal::Cluster) -> anyhow::Result<V
                 .await?;
             stats::reset_statements(&pool).await?;
         }
-        rows.push(p1(args, &api, &pool, &refs).await?);
+        rows.push(ingest::p1(args, &api, &pool, &refs).await?);
         if stats {
             stats::print_statements(&pool, "P1").await?;
         }
         let p2_row;
-        (p2_row, koppel_ids) = p2(args, &api, &pool, &refs).await?;
+        (p2_row, koppel_ids) = ingest::p2(args, &api, &pool, &refs).await?;
         rows.push(p2_row);
         if stats {
             stats::reset_statements(&pool).await?;
@@ -294,7 +296,7 @@ async fn run(args: &Args, cluster: &koppel_pglocal::Cluster) -> anyhow::Result<V
         }
     }
     if !args.webhooks_only && !args.hot_paths_only {
-        rows.push(p4(args, &api, &pool, &refs).await?);
+        rows.push(daily::p4(args, &api, &pool, &refs).await?);
         let (y, m, d) = data::RECEIPT_DAY;
         let day = NaiveDate::from_ymd_opt(y, m, d).context("bad day")?;
         rows.extend(
@@ -310,7 +312,7 @@ async fn run(args: &Args, cluster: &koppel_pglocal::Cluster) -> anyhow::Result<V
             .await?,
         );
         rows.push(revisions::p4_revisions(&api, &pool, &refs, args.receipts / 4).await?);
-        rows.push(p3_pages(args, &api, &pool, &archive_refs).await?);
+        rows.push(reads::p3_pages(args, &api, &pool, &archive_refs).await?);
         rows.push(settlements::s1(&api, &pool, archive_refs.company).await?);
     }
     // A company of its own, so the other scenarios' events are not in its feed.
@@ -509,277 +511,6 @@ where
 
 fn order_path(refs: &Refs) -> String {
     format!("/v1/companies/{}/orders", refs.company)
-}
-
-/// P1: single orders, one request or transaction each, `connections` at a time;
-/// baseline and Koppel alternate twice so that a change in the machine's load hits
-/// both sides alike.
-async fn p1(args: &Args, api: &Api, pool: &PgPool, refs: &Refs) -> anyhow::Result<Row> {
-    log("P1 single-order ingest");
-    let phase = Duration::from_secs(args.phase_seconds);
-    let warm_up = Duration::from_secs(1);
-    let koppel_next = Arc::new(AtomicU64::new(0));
-    let sql_next = Arc::new(AtomicU64::new(0));
-    let koppel = |duration: Duration| {
-        let api = api.clone();
-        let refs = refs.clone();
-        let path = order_path(&refs);
-        closed_loop(args.connections, duration, &koppel_next, move |n| {
-            let api = api.clone();
-            let body = serde_json::to_vec(&order(&refs, "p1k", n).json(&refs));
-            let path = path.clone();
-            async move {
-                let answer = api.post(&path, body?).await?;
-                if answer.status != 201 {
-                    bail!("order answered {}: {}", answer.status, answer.text());
-                }
-                Ok(())
-            }
-        })
-    };
-    let sql = |duration: Duration| {
-        let pool = pool.clone();
-        let refs = refs.clone();
-        closed_loop(args.connections, duration, &sql_next, move |n| {
-            let pool = pool.clone();
-            let refs = refs.clone();
-            async move {
-                let o = order(&refs, "p1b", n);
-                baseline::insert_orders(&pool, &refs, &[o]).await?;
-                Ok(())
-            }
-        })
-    };
-    sql(warm_up).await?;
-    koppel(warm_up).await?;
-    let (mut k_count, mut k_time, mut b_count, mut b_time) = (0, Duration::ZERO, 0, Duration::ZERO);
-    for _ in 0..2 {
-        let (n, t, _) = sql(phase).await?;
-        b_count += n;
-        b_time += t;
-        let (n, t, _) = koppel(phase).await?;
-        k_count += n;
-        k_time += t;
-    }
-    let k_rate = k_count as f64 / k_time.as_secs_f64();
-    let b_rate = b_count as f64 / b_time.as_secs_f64();
-    let ratio = k_rate / b_rate;
-    Ok(Row {
-        scenario: format!(
-            "P1 single-order ingest, orders/s ({} conn)",
-            args.connections
-        ),
-        koppel: format!("{k_rate:.0}"),
-        baseline: format!("{b_rate:.0}"),
-        ratio: format!("{:.0}%", ratio * 100.0),
-        target: ">= 75%".to_owned(),
-        pass: Some(ratio >= 0.75),
-    })
-}
-
-/// P2: batches of 1000 orders, one request or one transaction of multi-row inserts
-/// each, alternating; answers the row and the ids Koppel gave its orders.
-async fn p2(
-    args: &Args,
-    api: &Api,
-    pool: &PgPool,
-    refs: &Refs,
-) -> anyhow::Result<(Row, Vec<Uuid>)> {
-    log("P2 batch ingest");
-    let path = format!("{}/batch", order_path(refs));
-    let mut ids = Vec::new();
-    let (mut k_time, mut b_time) = (Duration::ZERO, Duration::ZERO);
-    let mut measured = 0u64;
-    for batch in 0..=args.batches as u64 {
-        let numbers = batch * 1000..(batch + 1) * 1000;
-        let rows: Vec<_> = numbers.clone().map(|n| order(refs, "p2b", n)).collect();
-        let started = Instant::now();
-        baseline::insert_orders(pool, refs, &rows).await?;
-        let b = started.elapsed();
-
-        let orders: Vec<Value> = numbers.map(|n| order(refs, "p2k", n).json(refs)).collect();
-        let body = serde_json::to_vec(&json!({ "orders": orders }))?;
-        let started = Instant::now();
-        let answer = api.post(&path, body).await?;
-        let k = started.elapsed();
-        if answer.status != 200 {
-            bail!("batch answered {}: {}", answer.status, answer.text());
-        }
-        let items = answer.json()?;
-        for item in items["data"].as_array().context("no data")? {
-            if item["success"] != true {
-                bail!("a batch item failed: {item}");
-            }
-            ids.push(id(item, "id")?);
-        }
-        // The first batch of each side warms caches and connections; it is not counted.
-        if batch > 0 {
-            k_time += k;
-            b_time += b;
-            measured += 1000;
-        }
-    }
-    let k_rate = measured as f64 / k_time.as_secs_f64();
-    let b_rate = measured as f64 / b_time.as_secs_f64();
-    let ratio = k_rate / b_rate;
-    Ok((
-        Row {
-            scenario: "P2 batch ingest (1000 a request), orders/s".to_owned(),
-            koppel: format!("{k_rate:.0}"),
-            baseline: format!("{b_rate:.0}"),
-            ratio: format!("{:.0}%", ratio * 100.0),
-            target: ">= 80%".to_owned(),
-            pass: Some(ratio >= 0.8),
-        },
-        ids,
-    ))
-}
-
-/// P4: the daily revenue of a day with `receipts` receipts, sent through Koppel's batch
-/// endpoint, read back through Koppel and computed by a hand-written SQL aggregate.
-async fn p4(args: &Args, api: &Api, pool: &PgPool, refs: &Refs) -> anyhow::Result<Row> {
-    log(&format!("P4 loading {} receipts", args.receipts));
-    let path = format!("/v1/companies/{}/receipts/batch", refs.company);
-    let mut n = 0;
-    while n < args.receipts {
-        let end = (n + 1000).min(args.receipts);
-        let receipts: Vec<Value> = (n..end).map(|i| receipt(refs, i)).collect();
-        let answer = api
-            .post(&path, serde_json::to_vec(&json!({ "receipts": receipts }))?)
-            .await?;
-        if answer.status != 200 {
-            bail!(
-                "receipt batch answered {}: {}",
-                answer.status,
-                answer.text()
-            );
-        }
-        if let Some(failed) = answer.json()?["data"]
-            .as_array()
-            .and_then(|items| items.iter().find(|i| i["success"] != true))
-        {
-            bail!("a receipt failed: {failed}");
-        }
-        n = end;
-    }
-    let (y, m, d) = data::RECEIPT_DAY;
-    let day = NaiveDate::from_ymd_opt(y, m, d).context("bad day")?;
-    let day_path = format!("/v1/companies/{}/daily-revenue/{day}", refs.company);
-    let first = api.get_ok(&day_path).await?;
-    if first["receipt_count"] != json!(args.receipts) {
-        bail!("the day counts {} receipts", first["receipt_count"]);
-    }
-    log("P4 daily revenue");
-    let (mut k, mut b) = (Samples::default(), Samples::default());
-    for i in 0..55 {
-        let started = Instant::now();
-        let answer = api.get(&day_path).await?;
-        let kt = started.elapsed();
-        if answer.status != 200 {
-            bail!("daily revenue answered {}", answer.status);
-        }
-        let started = Instant::now();
-        let count = baseline::daily_revenue(pool, refs.company, day).await?;
-        let bt = started.elapsed();
-        if count != i64::try_from(args.receipts)? {
-            bail!("the aggregate counts {count} receipts");
-        }
-        // The first five of each warm up caches.
-        if i >= 5 {
-            k.record(kt);
-            b.record(bt);
-        }
-    }
-    let (k99, b99) = (k.percentile_ms(99.0), b.percentile_ms(99.0));
-    let ratio = k99 / b99;
-    Ok(Row {
-        scenario: format!("P4 daily revenue of {} receipts, p99 of 50", args.receipts),
-        koppel: format!("{k99:.2} ms"),
-        baseline: format!("{b99:.2} ms"),
-        ratio: format!("{ratio:.2}x"),
-        target: "<= 20 ms, <= 1.5x".to_owned(),
-        pass: Some(k99 <= 20.0 && ratio <= 1.5),
-    })
-}
-
-/// P3: a period listing over `bulk_orders` orders, loaded with plain SQL: the median
-/// time of page 1000 against page 1 (100 orders a page).
-async fn p3_pages(args: &Args, api: &Api, pool: &PgPool, refs: &Refs) -> anyhow::Result<Row> {
-    log(&format!(
-        "P3 loading {} orders with plain SQL",
-        args.bulk_orders
-    ));
-    let start = Utc
-        .with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
-        .single()
-        .context("bad start")?;
-    let started = Instant::now();
-    let chunk = 100_000;
-    let mut loaded = 0;
-    while loaded < args.bulk_orders && started.elapsed() < BULK_LIMIT {
-        let count = chunk.min(args.bulk_orders - loaded);
-        baseline::bulk_orders(
-            pool,
-            refs.company,
-            refs.standard_rate,
-            refs.method,
-            start,
-            loaded + 1,
-            count,
-        )
-        .await?;
-        loaded += count;
-        log(&format!("  {loaded} orders"));
-    }
-    // Autovacuum would get there on its own after a million inserts; the benchmark
-    // does not wait for it.
-    sqlx::query(
-        "vacuum (analyze) orders, order_versions, order_lines, order_costs, order_payments,
-                order_vat_breakdown",
-    )
-    .execute(pool)
-    .await?;
-    if loaded < 100_000 {
-        bail!("only {loaded} orders loaded; page 1000 needs 100,000");
-    }
-    let list = format!(
-        "/v1/companies/{}/orders?from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z",
-        refs.company
-    );
-    // Walk to page 1000 of 100: 99 pages of 1000, then 9 of 100.
-    let mut cursor = String::new();
-    for (pages, limit) in [(99, 1000), (9, 100)] {
-        for _ in 0..pages {
-            let page = api.get_ok(&format!("{list}&limit={limit}{cursor}")).await?;
-            cursor = format!("&cursor={}", text(&page, "next_cursor")?);
-        }
-    }
-    let first = format!("{list}&limit=100");
-    let deep = format!("{list}&limit=100{cursor}");
-    let (mut p1, mut p1000) = (Samples::default(), Samples::default());
-    for i in 0..35 {
-        for (path, samples) in [(&first, &mut p1), (&deep, &mut p1000)] {
-            let started = Instant::now();
-            let answer = api.get(path).await?;
-            let took = started.elapsed();
-            if answer.status != 200 {
-                bail!("list answered {}", answer.status);
-            }
-            if i >= 5 {
-                samples.record(took);
-            }
-        }
-    }
-    let (m1, m1000) = (p1.percentile_ms(50.0), p1000.percentile_ms(50.0));
-    let ratio = m1000 / m1;
-    Ok(Row {
-        scenario: format!("P3 period list of {loaded}: page 1000 vs page 1, median"),
-        koppel: format!("{m1000:.2} ms"),
-        baseline: format!("{m1:.2} ms"),
-        ratio: format!("{ratio:.2}x"),
-        target: "0.8x-1.2x".to_owned(),
-        pass: Some((0.8..=1.2).contains(&ratio)),
-    })
 }
 
 fn print_table(rows: &[Row]) {

@@ -12,9 +12,10 @@ use std::io::{BufRead as _, BufReader, Seek as _, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use chrono::{TimeZone as _, Utc};
 use rand::Rng as _;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -22,7 +23,7 @@ use uuid::Uuid;
 use crate::data::Refs;
 use crate::server::Api;
 use crate::stats::Samples;
-use crate::{Args, Row, baseline, closed_loop, log, open_loop, order_path};
+use crate::{Args, BULK_LIMIT, Row, baseline, closed_loop, log, open_loop, order_path, text};
 
 /// The targets of issue #20, as ratios to plain SQL measured in the same run.
 const PEAK_TARGET: f64 = 0.8;
@@ -140,6 +141,86 @@ pub async fn p3_get(
             pass: None,
         },
     ])
+}
+
+/// P3: a period listing over `bulk_orders` orders, loaded with plain SQL: the median
+/// time of page 1000 against page 1 (100 orders a page).
+pub async fn p3_pages(args: &Args, api: &Api, pool: &PgPool, refs: &Refs) -> anyhow::Result<Row> {
+    log(&format!(
+        "P3 loading {} orders with plain SQL",
+        args.bulk_orders
+    ));
+    let start = Utc
+        .with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
+        .single()
+        .context("bad start")?;
+    let started = Instant::now();
+    let chunk = 100_000;
+    let mut loaded = 0;
+    while loaded < args.bulk_orders && started.elapsed() < BULK_LIMIT {
+        let count = chunk.min(args.bulk_orders - loaded);
+        baseline::bulk_orders(
+            pool,
+            refs.company,
+            refs.standard_rate,
+            refs.method,
+            start,
+            loaded + 1,
+            count,
+        )
+        .await?;
+        loaded += count;
+        log(&format!("  {loaded} orders"));
+    }
+    // Autovacuum would get there on its own after a million inserts; the benchmark
+    // does not wait for it.
+    sqlx::query(
+        "vacuum (analyze) orders, order_versions, order_lines, order_costs, order_payments,
+                order_vat_breakdown",
+    )
+    .execute(pool)
+    .await?;
+    if loaded < 100_000 {
+        bail!("only {loaded} orders loaded; page 1000 needs 100,000");
+    }
+    let list = format!(
+        "/v1/companies/{}/orders?from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z",
+        refs.company
+    );
+    // Walk to page 1000 of 100: 99 pages of 1000, then 9 of 100.
+    let mut cursor = String::new();
+    for (pages, limit) in [(99, 1000), (9, 100)] {
+        for _ in 0..pages {
+            let page = api.get_ok(&format!("{list}&limit={limit}{cursor}")).await?;
+            cursor = format!("&cursor={}", text(&page, "next_cursor")?);
+        }
+    }
+    let first = format!("{list}&limit=100");
+    let deep = format!("{list}&limit=100{cursor}");
+    let (mut p1, mut p1000) = (Samples::default(), Samples::default());
+    for i in 0..35 {
+        for (path, samples) in [(&first, &mut p1), (&deep, &mut p1000)] {
+            let started = Instant::now();
+            let answer = api.get(path).await?;
+            let took = started.elapsed();
+            if answer.status != 200 {
+                bail!("list answered {}", answer.status);
+            }
+            if i >= 5 {
+                samples.record(took);
+            }
+        }
+    }
+    let (m1, m1000) = (p1.percentile_ms(50.0), p1000.percentile_ms(50.0));
+    let ratio = m1000 / m1;
+    Ok(Row {
+        scenario: format!("P3 period list of {loaded}: page 1000 vs page 1, median"),
+        koppel: format!("{m1000:.2} ms"),
+        baseline: format!("{m1:.2} ms"),
+        ratio: format!("{ratio:.2}x"),
+        target: "0.8x-1.2x".to_owned(),
+        pass: Some((0.8..=1.2).contains(&ratio)),
+    })
 }
 
 /// Reads Koppel's JSON log from byte `from` on and answers, for every request whose id
