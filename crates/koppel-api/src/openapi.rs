@@ -161,7 +161,8 @@ fn shared_headers() -> Vec<(&'static str, Header)> {
             text_header(
                 "The client's bucket (draft-ietf-httpapi-ratelimit-headers): `q` requests at \
                  most in a burst, refilled over `w` seconds; `koppel-per-second` is the refill \
-                 rate. See docs/limits.md.",
+                 rate. Each server instance keeps its own buckets: behind a load balancer with \
+                 several, a client may be allowed more, never less. See docs/limits.md.",
                 "\"default\";q=1000;w=10;koppel-per-second=100",
             ),
         ),
