@@ -84,7 +84,7 @@ struct Args {
     #[arg(long, value_parser = parse_env)]
     koppel_env: Vec<(String, String)>,
     /// Loads `pg_stat_statements` (with planning times) and prints each statement's calls,
-    /// planning and execution time after P1 and after P3 get by id: where the database's
+    /// planning and execution time after P1, P2 and P3 get by id: where the database's
     /// share of a request goes. Off by default: the statistics cost a little themselves.
     #[arg(long)]
     statement_stats: bool,
@@ -283,11 +283,13 @@ async fn run(args: &Args, cluster: &koppel_pglocal::Cluster) -> anyhow::Result<V
         rows.push(ingest::p1(args, &api, &pool, &refs).await?);
         if stats {
             stats::print_statements(&pool, "P1").await?;
+            stats::reset_statements(&pool).await?;
         }
         let p2_row;
         (p2_row, koppel_ids) = ingest::p2(args, &api, &pool, &refs).await?;
         rows.push(p2_row);
         if stats {
+            stats::print_statements(&pool, "P2").await?;
             stats::reset_statements(&pool).await?;
         }
         rows.extend(reads::p3_get(args, &api, &pool, &refs, &koppel_ids).await?);
