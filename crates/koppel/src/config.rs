@@ -18,8 +18,11 @@ pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:8080";
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
     /// `KOPPEL_HEADER_TIMEOUT_SECS`: how long a request's head may take to
-    /// arrive; also how long a keep-alive connection may stay idle.
+    /// arrive, from its first byte.
     pub header_read_timeout: Duration,
+    /// `KOPPEL_IDLE_TIMEOUT_SECS`: how long a connection may wait for its next
+    /// request (SPEC "Bounds": 60 s); at least the header timeout.
+    pub idle_timeout: Duration,
     /// `KOPPEL_MAX_CONNECTIONS`: open connections at most; more wait in the
     /// listen backlog. Below the usual limit of 1,024 open files, with room
     /// for the database pool and logs.
@@ -30,6 +33,7 @@ impl Default for ConnectionLimits {
     fn default() -> Self {
         Self {
             header_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
             max_connections: 768,
         }
     }
@@ -116,11 +120,23 @@ impl Config {
                 "KOPPEL_HEADER_TIMEOUT_SECS",
                 defaults.header_read_timeout.as_secs(),
             )?),
+            idle_timeout: Duration::from_secs(positive(
+                "KOPPEL_IDLE_TIMEOUT_SECS",
+                defaults.idle_timeout.as_secs(),
+            )?),
             max_connections: usize::try_from(positive(
                 "KOPPEL_MAX_CONNECTIONS",
                 defaults.max_connections as u64,
             )?)?,
         };
+        if connection_limits.idle_timeout < connection_limits.header_read_timeout {
+            bail!(
+                "KOPPEL_IDLE_TIMEOUT_SECS ({}) is shorter than KOPPEL_HEADER_TIMEOUT_SECS ({}): \
+                 an idle connection may wait at least as long as a head may take",
+                connection_limits.idle_timeout.as_secs(),
+                connection_limits.header_read_timeout.as_secs()
+            );
+        }
         let body_read_timeout = Duration::from_secs(positive(
             "KOPPEL_BODY_TIMEOUT_SECS",
             koppel_api::BODY_READ_TIMEOUT.as_secs(),

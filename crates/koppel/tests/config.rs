@@ -80,6 +80,30 @@ fn a_webhook_public_setting_that_is_not_a_boolean_is_refused_at_start() {
 }
 
 #[test]
+fn an_idle_timeout_shorter_than_the_header_timeout_is_refused_at_start() {
+    let output = Command::new(env!("CARGO_BIN_EXE_koppel"))
+        .arg("serve")
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env("KOPPEL_LISTEN_ADDR", "127.0.0.1:0")
+        .env(
+            "KOPPEL_SIGNING_KEY",
+            "q3Jc9Zr1x+8YwTnB0lPaV7mKdE2sHf5uGiO4RtLbNyWvXzA6jQe/CkUoMgSpDhIF",
+        )
+        .env("KOPPEL_HEADER_TIMEOUT_SECS", "30")
+        .env("KOPPEL_IDLE_TIMEOUT_SECS", "10")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        text.contains(
+            "KOPPEL_IDLE_TIMEOUT_SECS (10) is shorter than KOPPEL_HEADER_TIMEOUT_SECS (30)"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
 fn an_idempotency_quota_that_is_not_a_positive_number_is_refused_at_start() {
     let output = Command::new(env!("CARGO_BIN_EXE_koppel"))
         .arg("serve")

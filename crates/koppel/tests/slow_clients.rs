@@ -1,7 +1,9 @@
 //! Slow and greedy clients against a real `koppel serve` (#15, items 15 and 18): a request
 //! head trickled line by line, an idle keep-alive connection, a body trickled byte by byte,
 //! connections past the cap, and a body declared too large. Each is closed or refused within
-//! its limit while other clients are served. Limits are set low (1–2 s) to keep this short.
+//! its limit while other clients are served. Limits are set low (1–3 s) to keep this short;
+//! the idle timeout is set apart from the header timeout wherever it could hide which of the
+//! two closed a connection.
 
 #[allow(dead_code)]
 #[path = "walkthrough/server.rs"]
@@ -14,11 +16,17 @@ use std::time::{Duration, Instant};
 use server::Server;
 
 const HEADER_TIMEOUT: &str = "1";
+const IDLE_TIMEOUT: &str = "3";
 const BODY_TIMEOUT: &str = "2";
 
 fn start(max_connections: &str) -> Server {
+    start_idle(max_connections, IDLE_TIMEOUT)
+}
+
+fn start_idle(max_connections: &str, idle_timeout: &str) -> Server {
     Server::start_with(&[
         ("KOPPEL_HEADER_TIMEOUT_SECS", HEADER_TIMEOUT),
+        ("KOPPEL_IDLE_TIMEOUT_SECS", idle_timeout),
         ("KOPPEL_BODY_TIMEOUT_SECS", BODY_TIMEOUT),
         ("KOPPEL_MAX_CONNECTIONS", max_connections),
     ])
@@ -62,7 +70,8 @@ fn live(server: &Server) -> String {
 
 #[test]
 fn a_request_head_sent_line_by_line_is_cut_off_and_others_are_served_meanwhile() {
-    let server = start("64");
+    // An idle timeout far above the 4 s asserted: only the head's own deadline can end it.
+    let server = start_idle("64", "20");
     let mut slow = connect(&server);
     let started = Instant::now();
     slow.write_all(b"GET /health/live HTTP/1.1\r\n").unwrap();
@@ -94,7 +103,7 @@ fn a_request_head_sent_line_by_line_is_cut_off_and_others_are_served_meanwhile()
 }
 
 #[test]
-fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
+fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     let server = start("64");
     let mut stream = connect(&server);
     stream
@@ -106,9 +115,32 @@ fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
     let answered = Instant::now();
     let (_, closed_at) = read_until_closed(&mut stream);
     let idle = closed_at - answered;
+    // The idle timeout (3 s), not the header timeout (1 s).
     assert!(
-        idle < Duration::from_secs(4),
-        "an idle connection stayed open {idle:?}"
+        idle >= Duration::from_millis(2500) && idle < Duration::from_secs(6),
+        "an idle connection was closed after {idle:?}"
+    );
+}
+
+#[test]
+fn a_keep_alive_connection_idle_longer_than_a_head_may_take_still_serves_its_next_request() {
+    let server = start("64");
+    let mut stream = connect(&server);
+    let request = b"GET /health/live HTTP/1.1\r\nHost: k\r\n\r\n";
+    stream.write_all(request).unwrap();
+    let mut first = [0u8; 12];
+    stream.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    // Past the header timeout (1 s), within the idle timeout (3 s).
+    std::thread::sleep(Duration::from_millis(1800));
+    stream
+        .write_all(b"GET /health/live HTTP/1.1\r\nHost: k\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let (answer, _) = read_until_closed(&mut stream);
+    assert_eq!(
+        answer.matches("HTTP/1.1 200 OK").count(),
+        1,
+        "the second request on the connection was not answered: {answer:?}"
     );
 }
 
@@ -154,7 +186,7 @@ fn connections_past_the_cap_wait_until_idle_ones_are_closed() {
     let status = live(&server);
     let waited = started.elapsed();
     assert_eq!(status, "HTTP/1.1 200 OK");
-    // The four idle connections hold every slot until the header timeout ends them.
+    // The four idle connections hold every slot until the idle timeout (3 s) ends them.
     assert!(
         waited >= Duration::from_millis(500),
         "the fifth connection was served at once ({waited:?}): no cap"
