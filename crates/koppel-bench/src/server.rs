@@ -194,41 +194,34 @@ impl Api {
 
     /// POSTs a JSON body (already serialised).
     pub async fn post(&self, path: &str, body: Vec<u8>) -> anyhow::Result<Answer> {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("authorization", &self.bearer)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await?;
-        let status = response.status().as_u16();
-        let body = response.bytes().await?.to_vec();
-        Ok(Answer { status, body })
+        self.send(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .header("content-type", "application/json")
+                .body(body),
+        )
+        .await
     }
 
     /// GETs a path.
     pub async fn get(&self, path: &str) -> anyhow::Result<Answer> {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("authorization", &self.bearer)
-            .send()
-            .await?;
-        let status = response.status().as_u16();
-        let body = response.bytes().await?.to_vec();
-        Ok(Answer { status, body })
+        self.send(self.http.get(format!("{}{path}", self.base)))
+            .await
     }
 
     /// GETs a path with `request_id` as its `X-Request-Id`, which Koppel logs.
     pub async fn get_as(&self, path: &str, request_id: &str) -> anyhow::Result<Answer> {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("authorization", &self.bearer)
-            .header("x-request-id", request_id)
-            .send()
-            .await?;
+        self.send(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .header("x-request-id", request_id),
+        )
+        .await
+    }
+
+    /// Sends `request` with the bearer token and reads the whole answer.
+    async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<Answer> {
+        let response = request.header("authorization", &self.bearer).send().await?;
         let status = response.status().as_u16();
         let body = response.bytes().await?.to_vec();
         Ok(Answer { status, body })
