@@ -86,6 +86,7 @@ impl ValidReceipt {
             g.base = cents(g.base);
             g.vat = cents(g.vat);
         }
+        self.exchange_rate = self.exchange_rate.map(|r| r.normalize());
         self
     }
 }

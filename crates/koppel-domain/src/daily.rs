@@ -187,31 +187,35 @@ impl DailyFigures {
     }
 
     /// Adds one receipt; adding is commutative, so the order of arrival does not matter.
+    /// A receipt in another currency counts in the company's (VAT.md, "Foreign currency").
     pub fn add(&mut self, receipt: &ValidReceipt) {
+        let totals = receipt.booked_totals();
+        let split = receipt.booked_split();
         self.receipt_count += 1;
-        self.totals
-            .add(receipt.totals.total_excl_vat, receipt.totals.total_vat);
-        self.revenue.add(
-            receipt.split.revenue.total_excl_vat,
-            receipt.split.revenue.total_vat,
-        );
-        for line in receipt.lines.iter().filter(|l| l.kind.is_revenue()) {
+        self.totals.add(totals.total_excl_vat, totals.total_vat);
+        self.revenue
+            .add(split.revenue.total_excl_vat, split.revenue.total_vat);
+        for (i, line) in receipt.lines.iter().enumerate() {
+            if !line.kind.is_revenue() {
+                continue;
+            }
+            let (excl, vat) = receipt.booked_line(i);
             let key = (line.vat.category, line.vat.percentage, line.vat.country);
             let rate = self.by_vat_rate.entry(key).or_default();
-            rate.base += line.total_excl_vat;
-            rate.vat += line.vat.amount;
+            rate.base += excl;
+            rate.vat += vat;
             self.by_category
                 .entry(line.category_id.clone())
                 .or_default()
-                .add(line.total_excl_vat, line.vat.amount);
+                .add(excl, vat);
         }
-        for p in &receipt.payments {
+        for (i, p) in receipt.payments.iter().enumerate() {
             *self
                 .by_payment_method
                 .entry(p.method_id.clone())
-                .or_default() += p.net();
+                .or_default() += receipt.booked_payment(i);
         }
-        for (key, share) in &receipt.voucher_redemptions {
+        for (key, share) in receipt.booked_voucher_redemptions() {
             let rate = self.by_vat_rate.entry(*key).or_default();
             rate.base -= share.base;
             rate.vat -= share.vat;
@@ -220,10 +224,10 @@ impl DailyFigures {
             redeemed.base += share.base;
             redeemed.vat += share.vat;
         }
-        self.tips += receipt.split.tips;
-        self.gift_cards_multi_purpose += receipt.split.gift_cards_multi_purpose;
-        self.deposits += receipt.split.deposits;
-        self.cash_rounding += receipt.cash_rounding;
+        self.tips += split.tips;
+        self.gift_cards_multi_purpose += split.gift_cards_multi_purpose;
+        self.deposits += split.deposits;
+        self.cash_rounding += receipt.booked_cash_rounding();
     }
 
     /// What single-purpose vouchers paid, incl. VAT: taken out of the revenue, still paid.

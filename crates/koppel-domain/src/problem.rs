@@ -176,9 +176,6 @@ pub mod codes {
         VAT_PERCENTAGE_NOT_VALID = "vat_percentage_not_valid",
             "the percentage was not a valid rate of this category in the country on the document's date",
             "het percentage was op de documentdatum geen geldig tarief van deze categorie in het land";
-        CURRENCY_NOT_COMPANY_CURRENCY = "currency_not_company_currency",
-            "a receipt is in the currency the company keeps its books in",
-            "een kassabon is in de valuta van de administratie";
         INVALID_PERCENTAGE = "invalid_percentage",
             "a vat rate's percentage is between 0 and 100 with at most 4 decimals",
             "het percentage van een btw-tarief ligt tussen 0 en 100, met hoogstens 4 decimalen";

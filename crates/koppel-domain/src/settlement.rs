@@ -213,7 +213,7 @@ pub fn validate_settlement(
     let currency = c.currency(draft.currency.as_deref());
     let (exchange_rate, exchange_rate_date) = crate::document::exchange_rate(
         &mut c,
-        "settlement",
+        ("settlement", "uitbetaling"),
         draft.currency.as_deref(),
         draft.exchange_rate,
         draft.exchange_rate_date,

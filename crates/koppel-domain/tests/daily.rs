@@ -218,3 +218,81 @@ fn a_damaged_figure_breaks_the_payments_check() {
     figures.tips += Decimal::ONE;
     assert!(!figures.payments_equal_revenue());
 }
+
+/// A generated receipt in pounds at `rate` euro per pound, paid by card and cash (the cash
+/// part with change), so that conversion has two payments to round.
+fn in_pounds(r: &GenReceipt, n: usize, rate: Decimal) -> ReceiptDraft {
+    let mut draft = r.draft(n);
+    draft.currency = Some("GBP".to_owned());
+    draft.exchange_rate = Some(rate);
+    draft.exchange_rate_date = Some(chrono::NaiveDate::from_ymd_opt(2026, 6, 10).unwrap());
+    let total = r.total();
+    if total > Decimal::ZERO {
+        let card = round_cents(total / Decimal::from(3));
+        let change = Decimal::new(r.change_cents, 2);
+        draft.payments = vec![
+            ReceiptPaymentDraft {
+                method_id: Some("pin".to_owned()),
+                amount: Some(card),
+                ..ReceiptPaymentDraft::default()
+            },
+            ReceiptPaymentDraft {
+                method_id: Some("cash".to_owned()),
+                amount: Some(total - card + change),
+                change: Some(change),
+                ..ReceiptPaymentDraft::default()
+            },
+        ];
+    }
+    draft
+}
+
+fn gbp_refs() -> KnownReferences {
+    KnownReferences {
+        company_currency: Some("EUR".to_owned()),
+        ..refs()
+    }
+}
+
+proptest! {
+    #[test]
+    fn a_day_of_receipts_in_pounds_counts_in_euros_and_still_balances(
+        receipts in prop::collection::vec(gen_receipt(), 1..8),
+        rate_ten_thousandths in 5_000i64..20_000,
+    ) {
+        let rate = Decimal::new(rate_ten_thousandths, 4);
+        let valid: Vec<ValidReceipt> = receipts
+            .iter()
+            .enumerate()
+            .map(|(n, r)| validate_receipt(&in_pounds(r, n, rate), &gbp_refs()).expect("generated receipts are valid"))
+            .collect();
+        let figures = DailyFigures::from_receipts(&valid);
+        // Payments equal revenue in euros as they did in pounds.
+        prop_assert!(figures.payments_equal_revenue());
+        let mut expected_totals = Decimal::ZERO;
+        let mut expected_by_rate: std::collections::BTreeMap<Decimal, (Decimal, Decimal)> = Default::default();
+        for v in &valid {
+            let converted = v.company_currency.as_ref().expect("a receipt in pounds is converted");
+            // VAT.md: each group's base and VAT converted and rounded on its own; the totals
+            // their sums.
+            for (group, own) in converted.vat_breakdown.iter().zip(&v.vat_breakdown) {
+                prop_assert_eq!(group.base, round_cents(own.base * rate));
+                prop_assert_eq!(group.vat, round_cents(own.vat * rate));
+                if group.category != VatCategory::OutsideScope {
+                    let e = expected_by_rate.entry(group.percentage).or_default();
+                    e.0 += group.base;
+                    e.1 += group.vat;
+                }
+            }
+            let groups: Decimal = converted.vat_breakdown.iter().map(|g| g.base + g.vat).sum();
+            prop_assert_eq!(converted.totals.total_incl_vat, groups);
+            expected_totals += groups;
+        }
+        prop_assert_eq!(figures.totals.total_incl_vat, expected_totals);
+        prop_assert_eq!(figures.payments_total(), expected_totals);
+        for g in figures.vat_groups() {
+            let (base, vat) = expected_by_rate.get(&g.percentage).copied().unwrap_or_default();
+            prop_assert_eq!((g.base, g.vat), (base, vat));
+        }
+    }
+}

@@ -273,3 +273,123 @@ fn a_line_kind_is_named_as_serde_names_it() {
         assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
     }
 }
+
+fn in_pounds(mut draft: ReceiptDraft) -> ReceiptDraft {
+    draft.currency = Some("GBP".to_owned());
+    draft
+}
+
+fn euro_books() -> KnownReferences {
+    KnownReferences {
+        company_currency: Some("EUR".to_owned()),
+        ..refs()
+    }
+}
+
+#[test]
+fn a_receipt_in_pounds_needs_an_exchange_rate_and_counts_in_euros() {
+    let lines = vec![
+        sale("KOF", "3", "3.30", "9.90", "21", "1.72"),
+        sale("BRD", "1", "6.50", "6.50", "9", "0.54"),
+        apart(ReceiptLineKind::Tip, "2.00"),
+    ];
+    let payments = vec![
+        pay("pin", "10.00", None),
+        pay("cash", "10.00", Some("1.60")),
+    ];
+    let mut draft = in_pounds(receipt(lines, payments));
+    let refused = validate_receipt(&draft, &euro_books()).expect_err("no rate");
+    assert_eq!(
+        codes_at(&refused),
+        [
+            ("/exchange_rate", "exchange_rate_required"),
+            ("/exchange_rate_date", "missing_field")
+        ]
+    );
+
+    draft.exchange_rate = Some(d("1.1702"));
+    draft.exchange_rate_date = chrono::NaiveDate::from_ymd_opt(2026, 10, 24);
+    let valid = validate_receipt(&draft, &euro_books()).unwrap();
+    assert_eq!(valid.totals.total_incl_vat, d("18.40"));
+    let euros = valid.company_currency.as_ref().unwrap();
+    // By hand, each group on its own: 21%: 8.18 × 1.1702 = 9.572236 → 9.57, VAT 1.72 →
+    // 2.012744 → 2.01; 9%: 5.96 → 6.974392 → 6.97, VAT 0.54 → 0.631908 → 0.63; the tip
+    // 2.00 → 2.3404 → 2.34.
+    let groups: Vec<_> = euros
+        .vat_breakdown
+        .iter()
+        .map(|g| (g.percentage, g.base, g.vat))
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            (d("21"), d("9.57"), d("2.01")),
+            (d("9"), d("6.97"), d("0.63")),
+            (d("0"), d("2.34"), d("0.00")),
+        ]
+    );
+    assert_eq!(euros.totals.total_incl_vat, d("21.52"));
+    assert_eq!(euros.split.revenue.total_incl_vat, d("19.18"));
+    assert_eq!(euros.split.tips, d("2.34"));
+    // The card's 10.00 is 11.70; the cash's 8.40 alone would be 9.83 (8.40 × 1.1702 =
+    // 9.82968), but it takes what is left of the total: 21.52 − 11.70 = 9.82.
+    assert_eq!(euros.payments, [d("11.70"), d("9.82")]);
+
+    let day = koppel_domain::daily::DailyFigures::from_receipts(&[valid]);
+    assert!(day.payments_equal_revenue());
+    assert_eq!(day.revenue.total_incl_vat, d("19.18"));
+    assert_eq!(day.by_payment_method["cash"], d("9.82"));
+}
+
+#[test]
+fn a_rate_on_a_receipt_in_the_companys_own_currency_must_be_one() {
+    let mut draft = receipt(
+        vec![sale("KOF", "1", "3.50", "3.50", "9", "0.29")],
+        vec![pay("cash", "3.50", None)],
+    );
+    draft.exchange_rate = Some(d("1.1"));
+    assert_eq!(
+        codes_at(&validate_receipt(&draft, &euro_books()).unwrap_err()),
+        [("/exchange_rate", "exchange_rate_not_one")]
+    );
+    draft.exchange_rate = Some(d("1"));
+    let valid = validate_receipt(&draft, &euro_books()).unwrap();
+    assert_eq!(valid.company_currency, None);
+    assert_eq!(valid.exchange_rate, None);
+}
+
+#[test]
+fn a_single_purpose_voucher_paid_in_pounds_comes_out_of_the_euro_revenue() {
+    let mut refs = euro_books();
+    refs.payment_methods.insert("voucher".to_owned());
+    refs.single_purpose_vouchers.insert("voucher".to_owned());
+    let mut draft = in_pounds(receipt(
+        vec![
+            sale("CAKE", "1", "12.10", "12.10", "21", "2.10"),
+            sale("BRD", "1", "10.90", "10.90", "9", "0.90"),
+        ],
+        vec![pay("voucher", "10.00", None), pay("pin", "13.00", None)],
+    ));
+    draft.exchange_rate = Some(d("1.2"));
+    draft.exchange_rate_date = chrono::NaiveDate::from_ymd_opt(2026, 10, 24);
+    let valid = validate_receipt(&draft, &refs).unwrap();
+    let euros = valid.company_currency.as_ref().unwrap();
+    // The voucher's 10.00 is 12.00, split as in pounds: 21%: 12.00 × 14.52/27.60 = 6.31
+    // (VAT 1.10), 9% the remainder 5.69 (VAT 0.47).
+    let shares: Vec<_> = euros
+        .voucher_redemptions
+        .iter()
+        .map(|(k, f)| (k.1, f.base + f.vat, f.vat))
+        .collect();
+    assert_eq!(
+        shares,
+        [
+            (d("21"), d("6.31"), d("1.10")),
+            (d("9"), d("5.69"), d("0.47"))
+        ]
+    );
+    let day = koppel_domain::daily::DailyFigures::from_receipts(&[valid]);
+    assert!(day.payments_equal_revenue());
+    assert_eq!(day.vouchers_redeemed(), d("12.00"));
+    assert_eq!(day.revenue.total_incl_vat, d("27.60") - d("12.00"));
+}

@@ -43,10 +43,10 @@ pub struct ReturnLines {
     /// Orders counted (current version not cancelled, in the company's currency or with an
     /// exchange rate to it).
     pub orders: i64,
-    /// Receipts counted.
+    /// Receipts counted (in the company's currency or with an exchange rate to it).
     pub receipts: i64,
-    /// Orders and receipts of the period in another currency without an exchange rate (stored
-    /// before rates were taken), left out of the return.
+    /// Orders and receipts of the period in another currency without an exchange rate (orders
+    /// stored before rates were taken; receipts were refused then), left out of the return.
     pub other_currency: i64,
 }
 
@@ -143,9 +143,10 @@ pub async fn lines(
     .fetch_all(pool)
     .await?;
     // Every line of the period's receipts (receipts_business_date_idx, then the lines by
-    // primary key); tips and multi-purpose gift cards carry `outside_scope` and so land in
-    // "not reported". What single-purpose vouchers redeemed comes off its rate: its VAT was
-    // due when the voucher was sold.
+    // primary key), in the company's currency (a receipt in another currency with its lines'
+    // converted figures); tips and multi-purpose gift cards carry `outside_scope` and so land
+    // in "not reported". What single-purpose vouchers redeemed comes off its rate (kept in
+    // the company's currency): its VAT was due when the voucher was sold.
     let receipt_groups = sqlx::query_as::<_, GroupRow>(
         "select x.category, x.percentage, x.country, x.date, x.buyer_vat_number,
                 sum(x.base) as base, sum(x.vat) as vat
@@ -153,11 +154,12 @@ pub async fn lines(
                         l.vat_country as country, r.business_date as date,
                         case when l.vat_category = 'intra_eu' then r.customer ->> 'vat_number' end
                             as buyer_vat_number,
-                        l.total_excl_vat as base, l.vat_amount as vat
+                        coalesce(l.total_excl_vat_company, l.total_excl_vat) as base,
+                        coalesce(l.vat_amount_company, l.vat_amount) as vat
                    from receipts r
                    join receipt_lines l on l.company_id = r.company_id and l.receipt_id = r.id
                   where r.company_id = $1 and r.business_date >= $2 and r.business_date < $3
-                    and r.currency = $4
+                    and (r.currency = $4 or r.exchange_rate is not null)
                  union all
                  select v.vat_category, v.vat_percentage, v.vat_country, r.business_date,
                         null, -v.base, -v.vat
@@ -165,7 +167,7 @@ pub async fn lines(
                    join receipt_voucher_redemptions v
                      on v.company_id = r.company_id and v.receipt_id = r.id
                   where r.company_id = $1 and r.business_date >= $2 and r.business_date < $3
-                    and r.currency = $4) x
+                    and (r.currency = $4 or r.exchange_rate is not null)) x
           group by 1, 2, 3, 4, 5",
     )
     .bind(company_id)
@@ -190,7 +192,7 @@ pub async fn lines(
                                      and v.total_excl_vat_company is not null))) as orders,
            (select count(*) from receipts r
              where r.company_id = $1 and r.business_date >= $4 and r.business_date < $5
-               and r.currency = $6) as receipts,
+               and (r.currency = $6 or r.exchange_rate is not null)) as receipts,
            (select count(*) from orders o
              where o.company_id = $1
                and ((o.invoice_date is null and o.order_date >= $2 and o.order_date < $3)
@@ -205,7 +207,7 @@ pub async fn lines(
                                      and v.total_excl_vat_company is not null))
            + (select count(*) from receipts r
              where r.company_id = $1 and r.business_date >= $4 and r.business_date < $5
-               and r.currency <> $6) as other_currency",
+               and r.currency <> $6 and r.exchange_rate is null) as other_currency",
     )
     .bind(company_id)
     .bind(period.from)

@@ -8,6 +8,7 @@ mod customers_products;
 mod daily_revenue;
 mod errors;
 mod events;
+mod foreign_currency;
 mod harness;
 mod idempotency;
 mod journals;

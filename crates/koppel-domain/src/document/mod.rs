@@ -201,12 +201,13 @@ pub fn within_bounds(lists: &[(&str, usize, usize)]) -> Result<(), Vec<Violation
     if over.is_empty() { Ok(()) } else { Err(over) }
 }
 
-/// The exchange rate of a document (`noun`: an order, a settlement) in another currency than
-/// the company's books (`docs/bookkeeping-rules.md`, "Foreign currency"): required then, with
-/// its date; a rate sent for a document in the company's own currency must be 1.
+/// The exchange rate of a document (`noun`, in English and Dutch: an order, a receipt, a
+/// settlement) in another currency than the company's books (`docs/bookkeeping-rules.md`,
+/// "Foreign currency"): required then, with its date; a rate sent for a document in the
+/// company's own currency must be 1.
 pub(crate) fn exchange_rate(
     c: &mut Checker<'_>,
-    noun: &str,
+    (noun, noun_nl): (&str, &str),
     currency: Option<&str>,
     sent_rate: Option<Decimal>,
     sent_date: Option<NaiveDate>,
@@ -232,7 +233,7 @@ pub(crate) fn exchange_rate(
                 "/exchange_rate",
                 codes::EXCHANGE_RATE_NOT_ONE,
                 format!("the {noun} is in the company's own currency {company}, so its exchange rate is 1, got {r}"),
-                format!("de {noun} is in de eigen valuta {company} van de administratie, dus de wisselkoers is 1, ontvangen: {r}"),
+                format!("de {noun_nl} is in de eigen valuta {company} van de administratie, dus de wisselkoers is 1, ontvangen: {r}"),
             );
         }
         return (None, None);
@@ -242,7 +243,7 @@ pub(crate) fn exchange_rate(
             "/exchange_rate",
             codes::EXCHANGE_RATE_REQUIRED,
             format!("the {noun} is in {currency} and the company's books in {company}: send exchange_rate ({company} per 1 {currency}) and exchange_rate_date"),
-            format!("de {noun} is in {currency} en de administratie in {company}: stuur exchange_rate ({company} per 1 {currency}) en exchange_rate_date"),
+            format!("de {noun_nl} is in {currency} en de administratie in {company}: stuur exchange_rate ({company} per 1 {currency}) en exchange_rate_date"),
         );
     }
     if sent_date.is_none() {

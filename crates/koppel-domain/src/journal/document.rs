@@ -73,7 +73,8 @@ pub struct DocumentFacts {
     pub on_account: bool,
     /// A receipt's cash rounding.
     pub cash_rounding: Decimal,
-    /// What single-purpose vouchers paid, per revenue rate: not revenue again.
+    /// What single-purpose vouchers paid, per revenue rate: not revenue again. In the
+    /// company's currency (a receipt's converted figures), never converted again.
     pub voucher_redemptions: Vec<(RateKey, RateFigures)>,
     /// An order that counts zero ([`order_counts_zero`]): its entry is empty.
     pub counts_zero: bool,
@@ -228,10 +229,10 @@ pub fn receipt_facts(
                 source: format!("/payments/{i}"),
             })
             .collect(),
-        exchange_rate: None,
+        exchange_rate: receipt.company_currency.as_ref().and(receipt.exchange_rate),
         on_account: false,
         cash_rounding: receipt.cash_rounding,
-        voucher_redemptions: receipt.voucher_redemptions.clone(),
+        voucher_redemptions: receipt.booked_voucher_redemptions().to_vec(),
         counts_zero: false,
     }
 }
@@ -348,7 +349,7 @@ pub fn document_entry(facts: &DocumentFacts) -> Entry {
     }
     entry.post(
         Role::Rounding,
-        facts.cash_rounding,
+        convert(facts.cash_rounding),
         "cash rounding",
         "/cash_rounding",
     );

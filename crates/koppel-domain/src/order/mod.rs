@@ -51,7 +51,7 @@ fn details(c: &mut Checker<'_>, draft: &OrderDraft) -> OrderDetails {
     }
     let (exchange_rate, exchange_rate_date) = crate::document::exchange_rate(
         c,
-        "order",
+        ("order", "order"),
         draft.currency.as_deref(),
         draft.exchange_rate,
         draft.exchange_rate_date,

@@ -213,16 +213,13 @@ pub fn validate_receipt(
     };
     c.date = created_at.map(|m| m.date_naive());
     let currency = c.currency(draft.currency.as_deref());
-    if let (Some(sent), Some(company)) = (&currency, refs.company_currency())
-        && sent != company
-    {
-        c.push(
-            "/currency",
-            codes::CURRENCY_NOT_COMPANY_CURRENCY,
-            format!("the books of this company are kept in {company}, so its receipts are too; got {sent:?}"),
-            format!("de administratie van dit bedrijf is in {company}, dus de bonnen ook; ontvangen: {sent:?}"),
-        );
-    }
+    let (exchange_rate, exchange_rate_date) = crate::document::exchange_rate(
+        &mut c,
+        ("receipt", "kassabon"),
+        draft.currency.as_deref(),
+        draft.exchange_rate,
+        draft.exchange_rate_date,
+    );
     c.reference(
         "/refund_of".to_owned(),
         draft.refund_of.as_deref(),
@@ -367,26 +364,46 @@ pub fn validate_receipt(
             Some(lines),
             Some(payments),
             Some(cash_rounding),
-        ) if c.out.is_empty() => Ok(ValidReceipt {
-            external_id,
-            number: draft.number.clone(),
-            location_id: draft.location_id.clone(),
-            register_id: draft.register_id.clone(),
-            created_at,
-            currency,
-            prices_include_vat: c.prices_include_vat,
-            lines,
-            payments,
-            cash_rounding,
-            totals,
-            vat_breakdown: groups.breakdown(),
-            split,
-            voucher_redemptions,
-            refund_of: refund.id,
-            refund_of_external_id: refund.external_id,
-            refund_reason: draft.refund_reason.clone(),
-            customer,
-        }),
+        ) if c.out.is_empty() => {
+            let vat_breakdown = groups.breakdown();
+            let company_currency = exchange_rate.map(|rate| {
+                let is_voucher: Vec<bool> = payments
+                    .iter()
+                    .map(|p| refs.is_single_purpose_voucher(&p.method_id))
+                    .collect();
+                super::convert::convert(
+                    rate,
+                    &lines,
+                    &payments,
+                    cash_rounding,
+                    &vat_breakdown,
+                    &is_voucher,
+                )
+            });
+            Ok(ValidReceipt {
+                external_id,
+                number: draft.number.clone(),
+                location_id: draft.location_id.clone(),
+                register_id: draft.register_id.clone(),
+                created_at,
+                currency,
+                prices_include_vat: c.prices_include_vat,
+                lines,
+                payments,
+                cash_rounding,
+                totals,
+                vat_breakdown,
+                split,
+                voucher_redemptions,
+                refund_of: refund.id,
+                refund_of_external_id: refund.external_id,
+                refund_reason: draft.refund_reason.clone(),
+                customer,
+                exchange_rate,
+                exchange_rate_date,
+                company_currency,
+            })
+        }
         _ => {
             debug_assert!(!c.out.is_empty(), "an invalid receipt without a violation");
             Err(c.out)

@@ -17,9 +17,14 @@
 //! - An `intra_eu` line needs a buyer with a VAT number of another member state: a receipt
 //!   of a sale to a business names its `customer`, as an order does.
 //!
+//! - A receipt in another currency than the company's (a tourist paying in pounds at a till
+//!   that takes them) carries an exchange rate, as an order does; the day and the VAT return
+//!   count its figures in the company's currency ([`convert`]).
+//!
 //! The draft and its kinds are here, the validated receipt in [`valid`], the checks in
-//! [`check`].
+//! [`check`], its figures in the company's currency in [`convert`].
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -27,9 +32,11 @@ use crate::document::{TotalsDraft, VatDraft};
 use crate::order::CustomerDraft;
 
 mod check;
+mod convert;
 mod valid;
 
 pub use check::{parse_moment, parse_moment_at, validate_receipt};
+pub use convert::InCompanyCurrency;
 pub use valid::{ReceiptSplit, ValidReceipt, ValidReceiptLine, ValidReceiptPayment};
 
 /// The most a cash rounding may be, either way.
@@ -158,6 +165,13 @@ pub struct ReceiptDraft {
     /// ISO 4217 currency code.
     #[serde(default)]
     pub currency: Option<String>,
+    /// Company currency per unit of the receipt's currency (`1.1702` EUR per GBP), up to 6
+    /// decimals; required when the receipt is not in the company's currency.
+    #[serde(default, with = "crate::money::exact::option")]
+    pub exchange_rate: Option<Decimal>,
+    /// The date the exchange rate is of.
+    #[serde(default)]
+    pub exchange_rate_date: Option<NaiveDate>,
     /// Whether unit prices include VAT (usual for a till).
     #[serde(default)]
     pub prices_include_vat: Option<bool>,

@@ -5,10 +5,11 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::daily::{RateFigures, RateKey};
 use crate::document::{Totals, ValidVat, VatGroup};
 use crate::order::ValidCustomer;
 
-use super::ReceiptLineKind;
+use super::{InCompanyCurrency, ReceiptLineKind};
 
 /// A validated receipt line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -103,7 +104,7 @@ pub struct ValidReceipt {
     /// What single-purpose vouchers paid, per revenue rate: taken out of the day's revenue
     /// and VAT (VAT.md). Derived from the payments, so not part of the canonical form.
     #[serde(skip)]
-    pub voucher_redemptions: Vec<(crate::daily::RateKey, crate::daily::RateFigures)>,
+    pub voucher_redemptions: Vec<(RateKey, RateFigures)>,
     /// For a refund: the receipt it refunds (our id). Left out of the canonical form when
     /// absent, with the two below, so a receipt sent before they existed hashes as it did.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -117,11 +118,69 @@ pub struct ValidReceipt {
     /// The buyer, when the receipt named one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<ValidCustomer>,
+    /// For a receipt in another currency than the company's: company currency per unit of
+    /// the receipt's. Left out of the canonical form when absent, with its date, so a receipt
+    /// sent before receipts took rates hashes as it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exchange_rate: Option<Decimal>,
+    /// The date the exchange rate is of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exchange_rate_date: Option<NaiveDate>,
+    /// With an exchange rate: the receipt's figures in the company's currency, which the day
+    /// and the VAT return count. Follows from the figures and the rate, so not part of the
+    /// canonical form.
+    #[serde(skip)]
+    pub company_currency: Option<InCompanyCurrency>,
 }
 
 impl ValidReceipt {
     /// The business date of the sale in the company's timezone and cutoff.
     pub fn business_date(&self, tz: chrono_tz::Tz, cutoff: NaiveTime) -> NaiveDate {
         crate::business_day::business_date(self.created_at, tz, cutoff)
+    }
+
+    /// Line `i`'s amounts excluding VAT and VAT as the books count them: in the company's
+    /// currency.
+    pub fn booked_line(&self, i: usize) -> (Decimal, Decimal) {
+        match &self.company_currency {
+            Some(c) => c.lines[i],
+            None => (self.lines[i].total_excl_vat, self.lines[i].vat.amount),
+        }
+    }
+
+    /// Payment `i`'s amount net of change as the books count it: in the company's currency.
+    pub fn booked_payment(&self, i: usize) -> Decimal {
+        match &self.company_currency {
+            Some(c) => c.payments[i],
+            None => self.payments[i].net(),
+        }
+    }
+
+    /// The totals in the company's currency.
+    pub fn booked_totals(&self) -> Totals {
+        self.company_currency
+            .as_ref()
+            .map_or(self.totals, |c| c.totals)
+    }
+
+    /// The revenue split in the company's currency.
+    pub fn booked_split(&self) -> ReceiptSplit {
+        self.company_currency
+            .as_ref()
+            .map_or(self.split, |c| c.split)
+    }
+
+    /// The cash rounding in the company's currency.
+    pub fn booked_cash_rounding(&self) -> Decimal {
+        self.company_currency
+            .as_ref()
+            .map_or(self.cash_rounding, |c| c.cash_rounding)
+    }
+
+    /// What single-purpose vouchers redeemed, per rate, in the company's currency.
+    pub fn booked_voucher_redemptions(&self) -> &[(RateKey, RateFigures)] {
+        self.company_currency
+            .as_ref()
+            .map_or(&self.voucher_redemptions, |c| &c.voucher_redemptions)
     }
 }

@@ -92,7 +92,7 @@ pub(super) async fn add_voucher_redemptions(
         Vec::new(),
     );
     for new in created {
-        for ((c, p, k), share) in &new.receipt.voucher_redemptions {
+        for ((c, p, k), share) in new.receipt.booked_voucher_redemptions() {
             receipt.push(new.id);
             category.push(c.as_str());
             percentage.push(*p);

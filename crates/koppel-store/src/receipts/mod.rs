@@ -122,6 +122,12 @@ pub struct ReceiptLineRecord {
     pub total_excl_vat: Decimal,
     /// Line total including VAT.
     pub total_incl_vat: Decimal,
+    /// For a receipt in another currency than the company's: the line's amount excluding VAT
+    /// and its VAT in the company's (allocated within its VAT group, see
+    /// `koppel_domain::receipt::InCompanyCurrency`).
+    pub total_excl_vat_company: Option<Decimal>,
+    /// See `total_excl_vat_company`.
+    pub vat_amount_company: Option<Decimal>,
 }
 
 /// A stored receipt payment.
@@ -199,6 +205,13 @@ pub struct ReceiptRecord {
     pub gift_cards_multi_purpose: Decimal,
     /// Deposits.
     pub deposits: Decimal,
+    /// For a receipt in another currency than the company's: company currency per unit.
+    pub exchange_rate: Option<Decimal>,
+    /// The date of the exchange rate.
+    pub exchange_rate_date: Option<NaiveDate>,
+    /// With an exchange rate: the totals in the company's currency (excluding VAT, VAT,
+    /// including VAT).
+    pub totals_company: Option<(Decimal, Decimal, Decimal)>,
     /// Whether it arrived after its day was final.
     pub late: bool,
     /// Always 1: receipts are immutable.

@@ -48,6 +48,11 @@ struct ReceiptRow {
     customer_id: Option<Uuid>,
     customer_external_id: Option<String>,
     customer: Option<serde_json::Value>,
+    exchange_rate: Option<Decimal>,
+    exchange_rate_date: Option<NaiveDate>,
+    total_excl_vat_company: Option<Decimal>,
+    total_vat_company: Option<Decimal>,
+    total_incl_vat_company: Option<Decimal>,
 }
 
 const RECEIPT_COLUMNS: &str = "r.id, r.external_id, r.number, r.location_id, r.register_id, \
@@ -55,7 +60,8 @@ const RECEIPT_COLUMNS: &str = "r.id, r.external_id, r.number, r.location_id, r.r
      r.cash_rounding, r.total_excl_vat, r.total_vat, r.total_incl_vat, r.revenue_excl_vat, \
      r.revenue_vat, r.tips, r.gift_cards_multi_purpose, r.deposits, r.late, r.version, \
      r.received_at, r.updated_at, r.refund_of, r.refund_of_external_id, r.refund_reason, \
-     r.customer_id, r.customer_external_id, r.customer, \
+     r.customer_id, r.customer_external_id, r.customer, r.exchange_rate, r.exchange_rate_date, \
+     r.total_excl_vat_company, r.total_vat_company, r.total_incl_vat_company, \
      (select json_build_object('id', l.id, 'name', l.name, 'cost_centre', l.cost_centre) \
         from locations l \
        where l.company_id = r.company_id and l.external_id = btrim(r.location_id)) as location, \
@@ -99,6 +105,16 @@ impl ReceiptRow {
             tips: self.tips,
             gift_cards_multi_purpose: self.gift_cards_multi_purpose,
             deposits: self.deposits,
+            exchange_rate: self.exchange_rate.map(|r| r.normalize()),
+            exchange_rate_date: self.exchange_rate_date,
+            totals_company: match (
+                self.total_excl_vat_company,
+                self.total_vat_company,
+                self.total_incl_vat_company,
+            ) {
+                (Some(excl), Some(vat), Some(incl)) => Some((excl, vat, incl)),
+                _ => None,
+            },
             late: self.late,
             version: self.version,
             received_at: self.received_at,
@@ -246,7 +262,8 @@ impl Receipts<'_> {
                         as category_external_id,
                     quantity, unit_price,
                     discount, vat_rate_id, vat_rate_external_id, vat_percentage, vat_category,
-                    vat_country, vat_amount, exemption_reason, total_excl_vat, total_incl_vat
+                    vat_country, vat_amount, exemption_reason, total_excl_vat, total_incl_vat,
+                    total_excl_vat_company, vat_amount_company
                from receipt_lines l where company_id = $1 and receipt_id = any($2)
               order by receipt_id, position",
         )

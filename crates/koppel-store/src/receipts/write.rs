@@ -49,6 +49,11 @@ struct ReceiptColumns {
     customer_id: Vec<Option<Uuid>>,
     customer_external_id: Vec<Option<String>>,
     customer: Vec<Option<String>>,
+    exchange_rate: Vec<Option<Decimal>>,
+    exchange_rate_date: Vec<Option<NaiveDate>>,
+    total_excl_vat_company: Vec<Option<Decimal>>,
+    total_vat_company: Vec<Option<Decimal>>,
+    total_incl_vat_company: Vec<Option<Decimal>>,
 }
 
 #[derive(Default)]
@@ -71,6 +76,8 @@ struct LineColumns {
     exemption_reason: Vec<Option<String>>,
     total_excl_vat: Vec<Decimal>,
     total_incl_vat: Vec<Decimal>,
+    total_excl_vat_company: Vec<Option<Decimal>>,
+    vat_amount_company: Vec<Option<Decimal>>,
 }
 
 #[derive(Default)]
@@ -145,6 +152,15 @@ pub(super) async fn insert_receipts(
             .push(buyer.and_then(|c| c.external_id.clone()));
         r.customer
             .push(buyer.map(|c| serde_json::to_string(c).unwrap_or_default()));
+        r.exchange_rate.push(v.exchange_rate);
+        r.exchange_rate_date.push(v.exchange_rate_date);
+        let converted = v.company_currency.as_ref();
+        r.total_excl_vat_company
+            .push(converted.map(|c| c.totals.total_excl_vat));
+        r.total_vat_company
+            .push(converted.map(|c| c.totals.total_vat));
+        r.total_incl_vat_company
+            .push(converted.map(|c| c.totals.total_incl_vat));
         for (i, line) in v.lines.iter().enumerate() {
             l.receipt_id.push(new.id);
             l.position.push(i32::try_from(i).unwrap_or(i32::MAX));
@@ -166,6 +182,9 @@ pub(super) async fn insert_receipts(
             l.exemption_reason.push(line.vat.exemption_reason.clone());
             l.total_excl_vat.push(line.total_excl_vat);
             l.total_incl_vat.push(line.total_incl_vat);
+            let in_company = converted.map(|c| c.lines[i]);
+            l.total_excl_vat_company.push(in_company.map(|c| c.0));
+            l.vat_amount_company.push(in_company.map(|c| c.1));
         }
         for (i, payment) in v.payments.iter().enumerate() {
             p.receipt_id.push(new.id);
@@ -196,13 +215,15 @@ pub(super) async fn insert_receipts(
                                  $15::numeric[], $16::numeric[], $17::numeric[], $18::numeric[],
                                  $19::numeric[], $20::numeric[], $21::numeric[], $22::numeric[],
                                  $23::numeric[], $24::bytea[], $49::uuid[], $50::text[], $51::text[],
-                                 $52::uuid[], $53::text[], $54::text[])
+                                 $52::uuid[], $53::text[], $54::text[], $55::numeric[], $56::date[],
+                                 $57::numeric[], $58::numeric[], $59::numeric[])
               as i(id, external_id, number, location_id, register_id, created_at, utc_offset_seconds,
                    business_date, currency, prices_include_vat, cash_rounding, total_excl_vat,
                    total_vat, total_incl_vat, revenue_excl_vat, revenue_vat, tips,
                    gift_cards_multi_purpose, deposits, content_hash, refund_of,
                    refund_of_external_id, refund_reason, customer_id, customer_external_id,
-                   customer)
+                   customer, exchange_rate, exchange_rate_date, total_excl_vat_company,
+                   total_vat_company, total_incl_vat_company)
          ), ins as (
             insert into receipts (company_id, id, external_id, number, location_id, register_id,
                                   created_at, utc_offset_seconds, business_date, currency,
@@ -210,13 +231,17 @@ pub(super) async fn insert_receipts(
                                   total_incl_vat, revenue_excl_vat, revenue_vat, tips,
                                   gift_cards_multi_purpose, deposits, content_hash, received_at,
                                   updated_at, refund_of, refund_of_external_id, refund_reason,
-                                  customer_id, customer_external_id, customer)
+                                  customer_id, customer_external_id, customer, exchange_rate,
+                                  exchange_rate_date, total_excl_vat_company, total_vat_company,
+                                  total_incl_vat_company)
             select $1, i.id, i.external_id, i.number, i.location_id, i.register_id, i.created_at,
                    i.utc_offset_seconds, i.business_date, i.currency, i.prices_include_vat,
                    i.cash_rounding, i.total_excl_vat, i.total_vat, i.total_incl_vat,
                    i.revenue_excl_vat, i.revenue_vat, i.tips, i.gift_cards_multi_purpose,
                    i.deposits, i.content_hash, $2, $2, i.refund_of, i.refund_of_external_id,
-                   i.refund_reason, i.customer_id, i.customer_external_id, i.customer::jsonb
+                   i.refund_reason, i.customer_id, i.customer_external_id, i.customer::jsonb,
+                   i.exchange_rate, i.exchange_rate_date, i.total_excl_vat_company,
+                   i.total_vat_company, i.total_incl_vat_company
               from input i
              -- One order for every writer, so two batches holding the same receipts wait
              -- for each other instead of deadlocking on the external id index.
@@ -228,16 +253,18 @@ pub(super) async fn insert_receipts(
                                        description, category_id, quantity, unit_price, discount,
                                        vat_rate_id, vat_percentage, vat_category, vat_country,
                                        vat_amount, exemption_reason, total_excl_vat, total_incl_vat,
-                                       vat_rate_external_id)
+                                       vat_rate_external_id, total_excl_vat_company,
+                                       vat_amount_company)
             select $1, l.* from unnest($25::uuid[], $26::int[], $27::text[], $28::text[], $29::text[],
                                       $30::uuid[], $31::numeric[], $32::numeric[], $33::numeric[],
                                       $34::uuid[], $35::numeric[], $36::text[], $37::text[],
                                       $38::numeric[], $39::text[], $40::numeric[], $41::numeric[],
-                                      $48::text[])
+                                      $48::text[], $60::numeric[], $61::numeric[])
                            as l(receipt_id, position, kind, product_code, description, category_id,
                                 quantity, unit_price, discount, vat_rate_id, vat_percentage,
                                 vat_category, vat_country, vat_amount, exemption_reason,
-                                total_excl_vat, total_incl_vat, vat_rate_external_id)
+                                total_excl_vat, total_incl_vat, vat_rate_external_id,
+                                total_excl_vat_company, vat_amount_company)
              where l.receipt_id in (select id from ins)
          ), payments as (
             insert into receipt_payments (company_id, receipt_id, position, method_id, amount,
@@ -312,6 +339,13 @@ pub(super) async fn insert_receipts(
     .bind(r.customer_id)
     .bind(r.customer_external_id)
     .bind(r.customer)
+    .bind(r.exchange_rate)
+    .bind(r.exchange_rate_date)
+    .bind(r.total_excl_vat_company)
+    .bind(r.total_vat_company)
+    .bind(r.total_incl_vat_company)
+    .bind(l.total_excl_vat_company)
+    .bind(l.vat_amount_company)
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows)

@@ -261,6 +261,20 @@ pub struct Receipt {
     pub deposits: Decimal,
     /// Base and VAT per category, rate and country, of all lines.
     pub vat_breakdown: Vec<ReceiptVatGroup>,
+    /// For a receipt in another currency than the company's: the company's currency per 1
+    /// unit of the receipt's, as sent; null for a receipt in the company's currency.
+    #[schema(value_type = Option<String>, example = "1.1702")]
+    #[serde(serialize_with = "crate::money::serialize_rate")]
+    pub exchange_rate: Option<Decimal>,
+    /// The date the exchange rate is of.
+    pub exchange_rate_date: Option<NaiveDate>,
+    /// For a receipt in another currency: `totals` in the company's currency, the sums of
+    /// `vat_breakdown_company_currency`; null otherwise. The day, the VAT return and the
+    /// journal count these.
+    pub totals_company_currency: Option<ReceiptTotals>,
+    /// For a receipt in another currency: each group of `vat_breakdown` converted at the
+    /// exchange rate, base and VAT each rounded to the cent on its own; null otherwise.
+    pub vat_breakdown_company_currency: Option<Vec<ReceiptVatGroup>>,
     /// Whether it arrived after its day was final; its day was then revised.
     pub late: bool,
     /// For a refund: the receipt it refunds (our id).
@@ -288,7 +302,10 @@ pub struct Receipt {
 impl From<ReceiptRecord> for Receipt {
     fn from(r: ReceiptRecord) -> Self {
         let (bookings, needs_correction) = crate::booking::bookings_of(r.version, r.bookings);
-        let mut groups: BTreeMap<(String, Decimal, String), (Decimal, Decimal)> = BTreeMap::new();
+        // Per group: base and VAT, and in the company's currency (the lines' converted
+        // figures were allocated so that they add up to each group's conversion).
+        type Sums = [Decimal; 4];
+        let mut groups: BTreeMap<(String, Decimal, String), Sums> = BTreeMap::new();
         for l in &r.lines {
             let key = (
                 l.vat.category.clone(),
@@ -296,9 +313,25 @@ impl From<ReceiptRecord> for Receipt {
                 l.vat.country.clone(),
             );
             let group = groups.entry(key).or_default();
-            group.0 += l.total_excl_vat;
-            group.1 += l.vat.amount;
+            group[0] += l.total_excl_vat;
+            group[1] += l.vat.amount;
+            group[2] += l.total_excl_vat_company.unwrap_or_default();
+            group[3] += l.vat_amount_company.unwrap_or_default();
         }
+        let breakdown = |base: usize| -> Vec<ReceiptVatGroup> {
+            groups
+                .iter()
+                .map(|((category, percentage, country), sums)| ReceiptVatGroup {
+                    category: category.clone(),
+                    percentage: *percentage,
+                    country: country.clone(),
+                    base: sums[base],
+                    vat: sums[base + 1],
+                })
+                .collect()
+        };
+        let vat_breakdown = breakdown(0);
+        let vat_breakdown_company_currency = r.totals_company.map(|_| breakdown(2));
         Self {
             id: r.id,
             external_id: r.external_id,
@@ -334,18 +367,15 @@ impl From<ReceiptRecord> for Receipt {
             tips: r.tips,
             gift_cards_multi_purpose: r.gift_cards_multi_purpose,
             deposits: r.deposits,
-            vat_breakdown: groups
-                .into_iter()
-                .map(
-                    |((category, percentage, country), (base, vat))| ReceiptVatGroup {
-                        category,
-                        percentage,
-                        country,
-                        base,
-                        vat,
-                    },
-                )
-                .collect(),
+            vat_breakdown,
+            exchange_rate: r.exchange_rate,
+            exchange_rate_date: r.exchange_rate_date,
+            totals_company_currency: r.totals_company.map(|(excl, vat, incl)| ReceiptTotals {
+                total_excl_vat: excl,
+                total_vat: vat,
+                total_incl_vat: incl,
+            }),
+            vat_breakdown_company_currency,
             late: r.late,
             refund_of: r.refund_of,
             refund_of_external_id: r.refund_of_external_id,
@@ -451,6 +481,24 @@ pub struct ReceiptValidation {
     pub deposits: Decimal,
     /// Base and VAT per category, rate and country.
     pub vat_breakdown: Vec<ReceiptVatGroup>,
+    /// For a receipt in another currency: `totals` in the company's currency; null otherwise.
+    pub totals_company_currency: Option<ReceiptTotals>,
+    /// For a receipt in another currency: `vat_breakdown` converted, each group on its own;
+    /// null otherwise.
+    pub vat_breakdown_company_currency: Option<Vec<ReceiptVatGroup>>,
+}
+
+impl ReceiptVatGroup {
+    /// A domain breakdown group as answered.
+    pub(crate) fn of(g: &koppel_domain::document::VatGroup) -> ReceiptVatGroup {
+        ReceiptVatGroup {
+            category: g.category.as_str().to_owned(),
+            percentage: g.percentage,
+            country: g.country.as_str().to_owned(),
+            base: g.base,
+            vat: g.vat,
+        }
+    }
 }
 
 #[cfg(test)]

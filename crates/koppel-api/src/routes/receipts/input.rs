@@ -7,7 +7,7 @@
 //! two agree: every field a draft accepts is documented and every documented property is
 //! accepted.
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use utoipa::ToSchema;
 
 /// What a receipt line is, for keeping revenue apart (`docs/bookkeeping-rules.md` "POS days").
@@ -165,9 +165,18 @@ pub struct ReceiptInput {
     /// refused: in the October night it happens twice).
     #[schema(value_type = String, example = "2026-03-29T14:05:00+02:00")]
     pub created_at: DateTime<FixedOffset>,
-    /// ISO 4217 currency: the company's currency.
+    /// ISO 4217 currency. Another currency than the company's takes `exchange_rate` and
+    /// `exchange_rate_date`; the day and the VAT return then count the receipt in the
+    /// company's currency.
     #[schema(example = "EUR")]
     pub currency: String,
+    /// Required when `currency` is not the company's: the company's currency per 1 unit of
+    /// the receipt's (EUR per GBP), more than 0, up to 6 decimals. A receipt in the
+    /// company's currency takes none, or 1.
+    #[schema(value_type = Option<String>, example = "1.1702")]
+    pub exchange_rate: Option<String>,
+    /// The date the exchange rate is of; required with it.
+    pub exchange_rate_date: Option<NaiveDate>,
     /// Whether unit prices include VAT (usual for a till); required.
     pub prices_include_vat: bool,
     /// The lines; at least one.

@@ -66,7 +66,7 @@ fn facts(receipt: &ReceiptRecord, context: &JournalContext) -> Result<DocumentFa
     Ok(DocumentFacts {
         parts,
         payments,
-        exchange_rate: None,
+        exchange_rate: receipt.totals_company.and(receipt.exchange_rate),
         on_account: false,
         cash_rounding: receipt.cash_rounding,
         voucher_redemptions,
@@ -82,8 +82,10 @@ fn facts(receipt: &ReceiptRecord, context: &JournalContext) -> Result<DocumentFa
 /// net of change (`cash`, `payment_clearing`, `gift_card_liability` for a gift card taken,
 /// `receivable` on account); what single-purpose vouchers paid is taken back out of revenue
 /// and VAT (it was revenue when the voucher was sold) and not posted as a payment; cash
-/// rounding to `rounding`. Amounts are in the receipt's currency. Most connectors post the
-/// day's journal instead (`…/daily-revenue/{date}/journal`). Scope `ledger:read`.
+/// rounding to `rounding`. A receipt in another currency posts its company-currency figures
+/// (each VAT group converted on its own, each payment too, a cent between them on
+/// `rounding`). Most connectors post the day's journal instead
+/// (`…/daily-revenue/{date}/journal`). Scope `ledger:read`.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/receipts/{receipt_id}/journal", tag = "journals",
     params(ReceiptPath),
     security(("oauth2" = ["ledger:read"])),
@@ -119,7 +121,7 @@ pub async fn get_receipt_journal(
             date: receipt.business_date,
             description: format!("receipt {reference}"),
             reference,
-            currency: receipt.currency.clone(),
+            currency: context.currency.clone(),
             revision: None,
             correction_of: None,
         },

@@ -256,14 +256,13 @@ pub async fn validate_receipt_only(
         vat_breakdown: valid
             .vat_breakdown
             .iter()
-            .map(|g| ReceiptVatGroup {
-                category: g.category.as_str().to_owned(),
-                percentage: g.percentage,
-                country: g.country.as_str().to_owned(),
-                base: g.base,
-                vat: g.vat,
-            })
+            .map(ReceiptVatGroup::of)
             .collect(),
+        totals_company_currency: valid.company_currency.as_ref().map(|c| totals(c.totals)),
+        vat_breakdown_company_currency: valid
+            .company_currency
+            .as_ref()
+            .map(|c| c.vat_breakdown.iter().map(ReceiptVatGroup::of).collect()),
     }))
 }
 

@@ -1,0 +1,140 @@
+//! A receipt in another currency than the company's, in the company's currency
+//! (`docs/bookkeeping-rules.md`, "Foreign currency"): each VAT group's base and VAT converted
+//! and rounded to the cent on its own, as an order's are, the totals their sums. The day and
+//! the VAT return add up lines and payments, not groups, so those are converted too and
+//! allocated: within each group every line rounded on its own and the group's last line taking
+//! the remainder, the last payment taking what makes the payments equal the converted total.
+//! The day's rule that payments equal revenue then holds in the company's currency exactly as
+//! it does in the receipt's.
+
+use rust_decimal::Decimal;
+
+use crate::daily::{RateFigures, RateKey, voucher_shares};
+use crate::document::{Converted, Totals, VatGroup};
+use crate::money::round_cents;
+
+use super::{ReceiptLineKind, ReceiptSplit, ValidReceiptLine, ValidReceiptPayment};
+
+/// A receipt's figures in the company's currency, in the receipt's order of lines and
+/// payments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InCompanyCurrency {
+    /// The totals: the sums of the groups.
+    pub totals: Totals,
+    /// The VAT breakdown, each group converted on its own.
+    pub vat_breakdown: Vec<VatGroup>,
+    /// Per line: the amount excluding VAT and the VAT.
+    pub lines: Vec<(Decimal, Decimal)>,
+    /// Per payment: what it counts for, net of change.
+    pub payments: Vec<Decimal>,
+    /// The cash rounding.
+    pub cash_rounding: Decimal,
+    /// Revenue apart from tips, gift cards and deposits.
+    pub split: ReceiptSplit,
+    /// What single-purpose vouchers redeemed, per revenue rate.
+    pub voucher_redemptions: Vec<(RateKey, RateFigures)>,
+}
+
+/// The key of the VAT group a line belongs to.
+fn key(line: &ValidReceiptLine) -> RateKey {
+    (line.vat.category, line.vat.percentage, line.vat.country)
+}
+
+/// Converts a valid receipt's figures at `rate` (company currency per unit of the receipt's).
+/// `is_voucher` tells, per payment, whether its method redeems single-purpose vouchers.
+pub(super) fn convert(
+    rate: Decimal,
+    lines: &[ValidReceiptLine],
+    payments: &[ValidReceiptPayment],
+    cash_rounding: Decimal,
+    breakdown: &[VatGroup],
+    is_voucher: &[bool],
+) -> InCompanyCurrency {
+    let Converted {
+        totals,
+        vat_breakdown,
+    } = Converted::at(rate, breakdown);
+
+    // Lines: each rounded on its own; the last line of each group takes what is left of the
+    // group's converted figures.
+    let mut converted: Vec<(Decimal, Decimal)> = lines
+        .iter()
+        .map(|l| {
+            (
+                round_cents(l.total_excl_vat * rate),
+                round_cents(l.vat.amount * rate),
+            )
+        })
+        .collect();
+    for group in &vat_breakdown {
+        let members: Vec<usize> = (0..lines.len())
+            .filter(|&i| key(&lines[i]) == (group.category, group.percentage, group.country))
+            .collect();
+        if let Some((&last, others)) = members.split_last() {
+            let (excl, vat) = others
+                .iter()
+                .fold((Decimal::ZERO, Decimal::ZERO), |(e, v), &i| {
+                    (e + converted[i].0, v + converted[i].1)
+                });
+            converted[last] = (group.excl - excl, group.vat - vat);
+        }
+    }
+
+    let mut split = ReceiptSplit::default();
+    let mut revenue: std::collections::BTreeMap<RateKey, (Decimal, Decimal)> =
+        std::collections::BTreeMap::new();
+    for (line, &(excl, vat)) in lines.iter().zip(&converted) {
+        match line.kind {
+            ReceiptLineKind::Sale | ReceiptLineKind::GiftCardSinglePurpose => {
+                split.revenue.add(excl, vat);
+                let group = revenue.entry(key(line)).or_default();
+                group.0 += excl;
+                group.1 += vat;
+            }
+            ReceiptLineKind::Tip => split.tips += excl + vat,
+            ReceiptLineKind::GiftCardMultiPurpose => split.gift_cards_multi_purpose += excl + vat,
+            ReceiptLineKind::Deposit => split.deposits += excl + vat,
+        }
+    }
+
+    // Payments: each rounded on its own, the last taking what makes them, with the cash
+    // rounding, the converted total. Without payments the cash rounding is the whole total.
+    let mut cash_rounding = round_cents(cash_rounding * rate);
+    let mut nets: Vec<Decimal> = payments
+        .iter()
+        .map(|p| round_cents(p.net() * rate))
+        .collect();
+    match nets.split_last_mut() {
+        Some((last, others)) => {
+            *last = totals.total_incl_vat - cash_rounding - others.iter().sum::<Decimal>();
+        }
+        None => cash_rounding = totals.total_incl_vat,
+    }
+
+    // Vouchers: what they paid, converted, split over the converted revenue rates as the
+    // receipt's own redemption was; never more than the revenue it can pay for, which a
+    // cent of rounding could otherwise make it.
+    let revenue: Vec<(RateKey, Decimal, Decimal)> =
+        revenue.into_iter().map(|(k, (b, v))| (k, b, v)).collect();
+    let mut redeemed: Decimal = nets
+        .iter()
+        .zip(is_voucher)
+        .filter(|(_, voucher)| **voucher)
+        .map(|(net, _)| *net)
+        .sum();
+    if redeemed > Decimal::ZERO {
+        redeemed = redeemed.min(split.revenue.total_incl_vat);
+    }
+    let voucher_redemptions = voucher_shares(redeemed, &revenue).unwrap_or_default();
+
+    InCompanyCurrency {
+        totals,
+        vat_breakdown,
+        lines: converted,
+        payments: nets,
+        cash_rounding,
+        split,
+        voucher_redemptions,
+    }
+}
