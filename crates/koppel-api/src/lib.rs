@@ -24,6 +24,7 @@ pub mod middleware;
 pub mod money;
 pub mod onboarding;
 pub mod openapi;
+pub mod page;
 pub mod params;
 pub mod replay;
 pub mod routes;

@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -45,14 +45,19 @@ pub struct GrantPath {
     pub company_id: Uuid,
 }
 
-/// A page of companies.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct CompanyList {
-    /// The companies on this page.
-    pub data: Vec<Company>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
+/// The company list, as the OpenAPI document names and describes its page.
+#[derive(Debug)]
+pub enum CompanyListing {}
+
+impl crate::page::Listing for CompanyListing {
+    type Item = Company;
+    const NAME: &'static str = "CompanyList";
+    const DESCRIPTION: &'static str = "A page of companies.";
+    const DATA: &'static str = "The companies on this page.";
 }
+
+/// A page of companies.
+pub type CompanyList = crate::page::Page<CompanyListing>;
 
 /// Create a company (administratie).
 ///

@@ -165,14 +165,19 @@ impl From<CustomerRecord> for Customer {
     }
 }
 
-/// A page of customers.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct CustomerList {
-    /// The customers on this page.
-    pub data: Vec<Customer>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
+/// The customer list, as the OpenAPI document names and describes its page.
+#[derive(Debug)]
+pub enum CustomerListing {}
+
+impl crate::page::Listing for CustomerListing {
+    type Item = Customer;
+    const NAME: &'static str = "CustomerList";
+    const DESCRIPTION: &'static str = "A page of customers.";
+    const DATA: &'static str = "The customers on this page.";
 }
+
+/// A page of customers.
+pub type CustomerList = crate::page::Page<CustomerListing>;
 
 /// Filters of the customer list.
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -89,14 +89,20 @@ impl From<LocationRecord> for Location {
     }
 }
 
-/// A page of locations.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct LocationList {
-    /// The locations, oldest change first.
-    pub data: Vec<Location>,
-    /// Pass as `cursor` for the next page; null on the last.
-    pub next_cursor: Option<String>,
+/// The location list, as the OpenAPI document names and describes its page.
+#[derive(Debug)]
+pub enum LocationListing {}
+
+impl crate::page::Listing for LocationListing {
+    type Item = Location;
+    const NAME: &'static str = "LocationList";
+    const DESCRIPTION: &'static str = "A page of locations.";
+    const DATA: &'static str = "The locations, oldest change first.";
+    const CURSOR: &'static str = "Pass as `cursor` for the next page; null on the last.";
 }
+
+/// A page of locations.
+pub type LocationList = crate::page::Page<LocationListing>;
 
 /// A register to create or update, matched by `external_id` within its location.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -144,14 +150,20 @@ impl From<RegisterRecord> for Register {
     }
 }
 
-/// A page of registers.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct RegisterList {
-    /// The registers, oldest change first.
-    pub data: Vec<Register>,
-    /// Pass as `cursor` for the next page; null on the last.
-    pub next_cursor: Option<String>,
+/// The register list, as the OpenAPI document names and describes its page.
+#[derive(Debug)]
+pub enum RegisterListing {}
+
+impl crate::page::Listing for RegisterListing {
+    type Item = Register;
+    const NAME: &'static str = "RegisterList";
+    const DESCRIPTION: &'static str = "A page of registers.";
+    const DATA: &'static str = "The registers, oldest change first.";
+    const CURSOR: &'static str = "Pass as `cursor` for the next page; null on the last.";
 }
+
+/// A page of registers.
+pub type RegisterList = crate::page::Page<RegisterListing>;
 
 /// The `company_id` and `location_id` path parameters.
 #[derive(Debug, Deserialize, IntoParams)]

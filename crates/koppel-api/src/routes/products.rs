@@ -115,14 +115,19 @@ impl From<ProductRecord> for Product {
     }
 }
 
-/// A page of products.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ProductList {
-    /// The products on this page.
-    pub data: Vec<Product>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
+/// The product list, as the OpenAPI document names and describes its page.
+#[derive(Debug)]
+pub enum ProductListing {}
+
+impl crate::page::Listing for ProductListing {
+    type Item = Product;
+    const NAME: &'static str = "ProductList";
+    const DESCRIPTION: &'static str = "A page of products.";
+    const DATA: &'static str = "The products on this page.";
 }
+
+/// A page of products.
+pub type ProductList = crate::page::Page<ProductListing>;
 
 /// Filters of the product list.
 #[derive(Debug, Default, Deserialize, IntoParams)]

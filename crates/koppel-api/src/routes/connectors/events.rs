@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::State;
 use koppel_store::events::EventPosition;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -33,16 +33,22 @@ pub struct EventsQuery {
     pub limit: Option<u32>,
 }
 
-/// A stretch of the feed.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct EventList {
-    /// The events, in feed order.
-    pub data: Vec<Event>,
-    /// Pass as `after` next time. Also given when `data` is empty (it is then
-    /// the `after` you sent), so a connector can always poll with the last value;
-    /// null only before the first event of the company.
-    pub next_cursor: Option<String>,
+/// The event list, as the OpenAPI document names and describes its page.
+#[derive(Debug)]
+pub enum EventListing {}
+
+impl crate::page::Listing for EventListing {
+    type Item = Event;
+    const NAME: &'static str = "EventList";
+    const DESCRIPTION: &'static str = "A stretch of the feed.";
+    const DATA: &'static str = "The events, in feed order.";
+    const CURSOR: &'static str = "Pass as `after` next time. Also given when `data` is empty \
+        (it is then\nthe `after` you sent), so a connector can always poll with the last \
+        value;\nnull only before the first event of the company.";
 }
+
+/// A stretch of the feed.
+pub type EventList = crate::page::Page<EventListing>;
 
 /// Read the changes of a company, in an order that never misses or repeats one.
 ///

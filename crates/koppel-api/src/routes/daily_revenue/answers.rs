@@ -500,14 +500,19 @@ impl DailyRevenue {
     }
 }
 
-/// A page of days.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct DailyRevenueList {
-    /// The days on this page, oldest first.
-    pub data: Vec<DailyRevenue>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
+/// The daily revenue list, as the OpenAPI document names and describes its page.
+#[derive(Debug)]
+pub enum DailyRevenueListing {}
+
+impl crate::page::Listing for DailyRevenueListing {
+    type Item = DailyRevenue;
+    const NAME: &'static str = "DailyRevenueList";
+    const DESCRIPTION: &'static str = "A page of days.";
+    const DATA: &'static str = "The days on this page, oldest first.";
 }
+
+/// A page of days.
+pub type DailyRevenueList = crate::page::Page<DailyRevenueListing>;
 
 #[cfg(test)]
 mod tests {

@@ -125,14 +125,20 @@ pub struct DayRevision {
     pub delta: DayDelta,
 }
 
-/// A page of a day's revisions.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct DayRevisionList {
-    /// The revisions, oldest first.
-    pub data: Vec<DayRevision>,
-    /// Pass as `cursor` for the next page; null on the last.
-    pub next_cursor: Option<String>,
+/// The day revision list, as the OpenAPI document names and describes its page.
+#[derive(Debug)]
+pub enum DayRevisionListing {}
+
+impl crate::page::Listing for DayRevisionListing {
+    type Item = DayRevision;
+    const NAME: &'static str = "DayRevisionList";
+    const DESCRIPTION: &'static str = "A page of a day's revisions.";
+    const DATA: &'static str = "The revisions, oldest first.";
+    const CURSOR: &'static str = "Pass as `cursor` for the next page; null on the last.";
 }
+
+/// A page of a day's revisions.
+pub type DayRevisionList = crate::page::Page<DayRevisionListing>;
 
 type Lines<K, const N: usize> = BTreeMap<K, [Decimal; N]>;
 

@@ -470,23 +470,33 @@ impl From<OrderRecord> for Order {
     }
 }
 
+/// The order list, as the OpenAPI document names and describes its page.
+#[derive(Debug)]
+pub enum OrderListing {}
+
+impl crate::page::Listing for OrderListing {
+    type Item = Order;
+    const NAME: &'static str = "OrderList";
+    const DESCRIPTION: &'static str = "A page of orders.";
+    const DATA: &'static str = "The orders on this page, each in its current version.";
+}
+
 /// A page of orders.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct OrderList {
-    /// The orders on this page, each in its current version.
-    pub data: Vec<Order>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
+pub type OrderList = crate::page::Page<OrderListing>;
+
+/// The order version list, as the OpenAPI document names and describes its page.
+#[derive(Debug)]
+pub enum OrderVersionListing {}
+
+impl crate::page::Listing for OrderVersionListing {
+    type Item = Order;
+    const NAME: &'static str = "OrderVersionList";
+    const DESCRIPTION: &'static str = "A page of an order's versions, oldest first.";
+    const DATA: &'static str = "Each version as it was stored, complete.";
 }
 
 /// A page of an order's versions, oldest first.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct OrderVersionList {
-    /// Each version as it was stored, complete.
-    pub data: Vec<Order>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
-}
+pub type OrderVersionList = crate::page::Page<OrderVersionListing>;
 
 /// What storing an order did.
 #[derive(Debug, Clone, Copy, ToSchema)]

@@ -397,14 +397,19 @@ impl From<ReceiptRecord> for Receipt {
     }
 }
 
-/// A page of receipts.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ReceiptList {
-    /// The receipts on this page.
-    pub data: Vec<Receipt>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
+/// The receipt list, as the OpenAPI document names and describes its page.
+#[derive(Debug)]
+pub enum ReceiptListing {}
+
+impl crate::page::Listing for ReceiptListing {
+    type Item = Receipt;
+    const NAME: &'static str = "ReceiptList";
+    const DESCRIPTION: &'static str = "A page of receipts.";
+    const DATA: &'static str = "The receipts on this page.";
 }
+
+/// A page of receipts.
+pub type ReceiptList = crate::page::Page<ReceiptListing>;
 
 /// What storing a receipt did. A receipt never changes, so there is no `updated`.
 #[derive(Debug, Clone, Copy, ToSchema)]

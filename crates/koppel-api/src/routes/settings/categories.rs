@@ -79,14 +79,19 @@ impl From<CategoryRecord> for Category {
     }
 }
 
-/// A page of categories.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct CategoryList {
-    /// The categories on this page.
-    pub data: Vec<Category>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
+/// The category list, as the OpenAPI document names and describes its page.
+#[derive(Debug)]
+pub enum CategoryListing {}
+
+impl crate::page::Listing for CategoryListing {
+    type Item = Category;
+    const NAME: &'static str = "CategoryList";
+    const DESCRIPTION: &'static str = "A page of categories.";
+    const DATA: &'static str = "The categories on this page.";
 }
+
+/// A page of categories.
+pub type CategoryList = crate::page::Page<CategoryListing>;
 
 /// The `company_id` and `category_id` path parameters.
 #[derive(Debug, Deserialize, IntoParams)]

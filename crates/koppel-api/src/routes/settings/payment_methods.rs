@@ -79,14 +79,19 @@ impl From<PaymentMethodRecord> for PaymentMethod {
     }
 }
 
-/// A page of payment methods.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct PaymentMethodList {
-    /// The methods on this page.
-    pub data: Vec<PaymentMethod>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
+/// The payment method list, as the OpenAPI document names and describes its page.
+#[derive(Debug)]
+pub enum PaymentMethodListing {}
+
+impl crate::page::Listing for PaymentMethodListing {
+    type Item = PaymentMethod;
+    const NAME: &'static str = "PaymentMethodList";
+    const DESCRIPTION: &'static str = "A page of payment methods.";
+    const DATA: &'static str = "The methods on this page.";
 }
+
+/// A page of payment methods.
+pub type PaymentMethodList = crate::page::Page<PaymentMethodListing>;
 
 /// The `company_id` and `payment_method_id` path parameters.
 #[derive(Debug, Deserialize, IntoParams)]

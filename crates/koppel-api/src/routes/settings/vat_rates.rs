@@ -97,14 +97,19 @@ impl From<VatRateRecord> for VatRate {
     }
 }
 
-/// A page of VAT rates.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct VatRateList {
-    /// The rates on this page.
-    pub data: Vec<VatRate>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
+/// The vat rate list, as the OpenAPI document names and describes its page.
+#[derive(Debug)]
+pub enum VatRateListing {}
+
+impl crate::page::Listing for VatRateListing {
+    type Item = VatRate;
+    const NAME: &'static str = "VatRateList";
+    const DESCRIPTION: &'static str = "A page of VAT rates.";
+    const DATA: &'static str = "The rates on this page.";
 }
+
+/// A page of VAT rates.
+pub type VatRateList = crate::page::Page<VatRateListing>;
 
 /// The `company_id` and `vat_rate_id` path parameters.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -208,14 +208,20 @@ impl From<SettlementRecord> for Settlement {
     }
 }
 
-/// A page of payouts, oldest first.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct SettlementList {
-    /// The payouts, without their transactions.
-    pub data: Vec<Settlement>,
-    /// Pass as `cursor` for the next page; null on the last.
-    pub next_cursor: Option<String>,
+/// The settlement list, as the OpenAPI document names and describes its page.
+#[derive(Debug)]
+pub enum SettlementListing {}
+
+impl crate::page::Listing for SettlementListing {
+    type Item = Settlement;
+    const NAME: &'static str = "SettlementList";
+    const DESCRIPTION: &'static str = "A page of payouts, oldest first.";
+    const DATA: &'static str = "The payouts, without their transactions.";
+    const CURSOR: &'static str = "Pass as `cursor` for the next page; null on the last.";
 }
+
+/// A page of payouts, oldest first.
+pub type SettlementList = crate::page::Page<SettlementListing>;
 
 /// What happened to one payout of a batch.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

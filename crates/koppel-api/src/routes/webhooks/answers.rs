@@ -79,14 +79,20 @@ pub struct WebhookEndpointWithSecret {
     pub secret: String,
 }
 
-/// A page of endpoints.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct WebhookEndpointList {
-    /// The endpoints, oldest first.
-    pub data: Vec<WebhookEndpoint>,
-    /// Pass as `cursor` for the next page; null on the last.
-    pub next_cursor: Option<String>,
+/// The webhook endpoint list, as the OpenAPI document names and describes its page.
+#[derive(Debug)]
+pub enum WebhookEndpointListing {}
+
+impl crate::page::Listing for WebhookEndpointListing {
+    type Item = WebhookEndpoint;
+    const NAME: &'static str = "WebhookEndpointList";
+    const DESCRIPTION: &'static str = "A page of endpoints.";
+    const DATA: &'static str = "The endpoints, oldest first.";
+    const CURSOR: &'static str = "Pass as `cursor` for the next page; null on the last.";
 }
+
+/// A page of endpoints.
+pub type WebhookEndpointList = crate::page::Page<WebhookEndpointListing>;
 
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, ToSchema)]
@@ -177,11 +183,17 @@ impl From<DeliveryRecord> for WebhookDelivery {
     }
 }
 
-/// A page of deliveries.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct WebhookDeliveryList {
-    /// The deliveries, newest event first.
-    pub data: Vec<WebhookDelivery>,
-    /// Pass as `cursor` for the next page; null on the last.
-    pub next_cursor: Option<String>,
+/// The webhook delivery list, as the OpenAPI document names and describes its page.
+#[derive(Debug)]
+pub enum WebhookDeliveryListing {}
+
+impl crate::page::Listing for WebhookDeliveryListing {
+    type Item = WebhookDelivery;
+    const NAME: &'static str = "WebhookDeliveryList";
+    const DESCRIPTION: &'static str = "A page of deliveries.";
+    const DATA: &'static str = "The deliveries, newest event first.";
+    const CURSOR: &'static str = "Pass as `cursor` for the next page; null on the last.";
 }
+
+/// A page of deliveries.
+pub type WebhookDeliveryList = crate::page::Page<WebhookDeliveryListing>;
