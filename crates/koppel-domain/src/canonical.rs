@@ -73,6 +73,7 @@ impl ValidReceipt {
             l.total_incl_vat = cents(l.total_incl_vat);
             l.vat.amount = cents(l.vat.amount);
             l.vat.percentage = l.vat.percentage.normalize();
+            l.purchase_price = l.purchase_price.map(|p| p.normalize());
         }
         for p in &mut self.payments {
             p.amount = cents(p.amount);

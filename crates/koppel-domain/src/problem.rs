@@ -186,8 +186,8 @@ pub mod codes {
             "a document in the company's own currency has an exchange rate of 1 or none",
             "een document in de eigen valuta van de administratie heeft een wisselkoers van 1 of geen";
         MARGIN_NEEDS_PURCHASE_PRICE = "margin_needs_purchase_price",
-            "the margin scheme applies to a line of goods with its purchase_price; a cost or a receipt line cannot be under it",
-            "de margeregeling geldt voor een regel met goederen en hun purchase_price; een kostenpost of kassabonregel kan er niet onder vallen";
+            "the margin scheme applies to a line of goods with its purchase_price; a cost cannot be under it",
+            "de margeregeling geldt voor een regel met goederen en hun purchase_price; een kostenpost kan er niet onder vallen";
         PURCHASE_PRICE_WITHOUT_MARGIN = "purchase_price_without_margin",
             "a purchase_price is only taken on a line under the margin scheme (vat category margin)",
             "een purchase_price hoort alleen bij een regel onder de margeregeling (btw-categorie margin)";

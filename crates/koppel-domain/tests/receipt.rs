@@ -393,3 +393,71 @@ fn a_single_purpose_voucher_paid_in_pounds_comes_out_of_the_euro_revenue() {
     assert_eq!(day.vouchers_redeemed(), d("12.00"));
     assert_eq!(day.revenue.total_incl_vat, d("27.60") - d("12.00"));
 }
+
+/// A second-hand phone bought for 150.00 and sold at the till for 242.00 incl. 21% under the
+/// margin scheme, with the VAT `vat` on it.
+fn phone(vat: &str) -> ReceiptDraft {
+    let mut line = sale("PHONE", "1", "242.00", "242.00", "21", vat);
+    line.vat.as_mut().unwrap().category = Some(VatCategory::Margin);
+    line.purchase_price = Some(d("150.00"));
+    receipt(vec![line], vec![pay("pin", "242.00", None)])
+}
+
+#[test]
+fn a_second_hand_phone_at_the_till_pays_vat_on_its_margin_only() {
+    // Margin 92.00, VAT 92.00 × 21/121 = 15.97, base 76.03 (VAT.md).
+    let valid = validate_receipt(&phone("15.97"), &refs()).unwrap();
+    let line = &valid.lines[0];
+    assert_eq!(line.total_excl_vat, d("226.03"));
+    assert_eq!(line.purchase_price, Some(d("150.00")));
+    assert_eq!(line.vat_base(), d("76.03"));
+    assert_eq!(valid.vat_breakdown[0].base, d("76.03"));
+    assert_eq!(valid.vat_breakdown[0].vat, d("15.97"));
+    // The day counts what the shop took in: 226.03 of revenue, and balances.
+    let day = koppel_domain::daily::DailyFigures::from_receipts(&[valid]);
+    assert_eq!(day.revenue.total_excl_vat, d("226.03"));
+    assert!(day.payments_equal_revenue());
+
+    // VAT on the whole price is wrong under the margin scheme.
+    assert_eq!(
+        codes_at(&refused(&phone("42.00"))),
+        [("/lines/0/vat/amount", "vat_amount_mismatch")]
+    );
+    // Without its purchase price the margin is unknown.
+    let mut draft = phone("15.97");
+    draft.lines[0].purchase_price = None;
+    assert_eq!(
+        codes_at(&refused(&draft)),
+        [("/lines/0/purchase_price", "missing_field")]
+    );
+    // A purchase price on a line outside the margin scheme is refused.
+    let mut draft = receipt(
+        vec![sale("KOF", "1", "3.50", "3.50", "9", "0.29")],
+        vec![pay("cash", "3.50", None)],
+    );
+    draft.lines[0].purchase_price = Some(d("1.00"));
+    assert_eq!(
+        codes_at(&refused(&draft)),
+        [("/lines/0/purchase_price", "purchase_price_without_margin")]
+    );
+}
+
+#[test]
+fn a_second_hand_phone_sold_in_pounds_has_its_margin_converted_too() {
+    let mut draft = in_pounds(phone("15.97"));
+    draft.exchange_rate = Some(d("1.1702"));
+    draft.exchange_rate_date = chrono::NaiveDate::from_ymd_opt(2026, 10, 24);
+    let valid = validate_receipt(&draft, &euro_books()).unwrap();
+    let euros = valid.company_currency.as_ref().unwrap();
+    // 226.03 × 1.1702 = 264.500306, VAT 15.97 → 18.688094, base 76.03 → 88.970306.
+    let group = &euros.vat_breakdown[0];
+    assert_eq!(
+        (group.excl, group.vat, group.base),
+        (d("264.50"), d("18.69"), d("88.97"))
+    );
+    assert_eq!(
+        (euros.lines[0].excl, euros.lines[0].vat, euros.lines[0].base),
+        (d("264.50"), d("18.69"), d("88.97"))
+    );
+    assert_eq!(euros.payments, [d("283.19")]);
+}

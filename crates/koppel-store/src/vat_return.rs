@@ -154,7 +154,10 @@ pub async fn lines(
                         l.vat_country as country, r.business_date as date,
                         case when l.vat_category = 'intra_eu' then r.customer ->> 'vat_number' end
                             as buyer_vat_number,
-                        coalesce(l.total_excl_vat_company, l.total_excl_vat) as base,
+                        -- In the company's currency, and under the margin scheme the margin
+                        -- less its VAT (each column null where it equals the next).
+                        coalesce(l.margin_base_company, l.total_excl_vat_company, l.margin_base,
+                                 l.total_excl_vat) as base,
                         coalesce(l.vat_amount_company, l.vat_amount) as vat
                    from receipts r
                    join receipt_lines l on l.company_id = r.company_id and l.receipt_id = r.id

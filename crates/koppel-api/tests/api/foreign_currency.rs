@@ -1,6 +1,7 @@
 //! Receipts in another currency than the company's books (SPEC "Foreign currency"): refused
 //! without an exchange rate; with one, answered with their company-currency figures and
-//! counted in euros by the day, the VAT return and the journal.
+//! counted in euros by the day, the VAT return and the journal. And a second-hand shop's till
+//! selling under the margin scheme, in euros and in pounds: the VAT return reports the margin.
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -28,6 +29,22 @@ fn per_rate(list: &Value) -> Vec<(String, String, String)> {
             )
         })
         .collect()
+}
+
+/// The VAT return of April to June 2026.
+async fn second_quarter_return(s: &Setup) -> Value {
+    let answer = s
+        .app
+        .get(
+            &format!(
+                "/v1/companies/{}/vat-return?from=2026-04-01&to=2026-07-01",
+                s.company
+            ),
+            &s.connector,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.json()
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]
@@ -120,18 +137,7 @@ async fn a_receipt_in_pounds_needs_a_rate_and_counts_in_euros_in_the_day_return_
     assert_eq!(day["payments_check"]["balanced"], true, "{day:#}");
 
     // The VAT return of the quarter: both receipts, in euros.
-    let answer = s
-        .app
-        .get(
-            &format!(
-                "/v1/companies/{}/vat-return?from=2026-04-01&to=2026-07-01",
-                s.company
-            ),
-            &s.connector,
-        )
-        .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
-    let answer = answer.json();
+    let answer = second_quarter_return(&s).await;
     assert_eq!(answer["boxes"]["1a"]["base"], "5.01");
     assert_eq!(answer["boxes"]["1a"]["vat"], "1.06");
     assert_eq!(answer["boxes"]["1b"]["base"], "6.97");
@@ -168,4 +174,72 @@ async fn a_resent_receipt_in_pounds_is_the_same_receipt_and_another_rate_is_not(
     body["exchange_rate"] = json!("1.18");
     let changed = s.post_receipt(&body).await;
     assert_eq!(changed.status, StatusCode::BAD_REQUEST, "{}", changed.text);
+}
+
+/// A second-hand phone bought for 150.00, sold at the till for 242.00 incl. 21% under the
+/// margin scheme: VAT 15.97 on the margin of 92.00.
+fn phone(s: &Setup, external_id: &str, created_at: &str) -> Value {
+    let mut body = receipt(s, external_id, created_at);
+    body["lines"] = json!([
+        {"product_code": "IPH-12-REFURB", "description": "iPhone 12, refurbished",
+         "category_id": s.other, "quantity": 1, "unit_price": "242.00",
+         "total_incl_vat": "242.00", "purchase_price": "150.00",
+         "vat": {"percentage": "21", "category": "margin", "amount": "15.97"}}
+    ]);
+    body["payments"] = json!([{"method_id": s.pin, "amount": "242.00"}]);
+    body
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_second_hand_phone_at_the_till_is_reported_on_its_margin_in_euros_and_pounds(
+    pool: PgPool,
+) {
+    let s = setup(pool).await;
+    let mut wrong = phone(&s, "phone-0", "2026-06-10T11:00:00+02:00");
+    wrong["lines"][0]["vat"]["amount"] = json!("42.00");
+    let refused = s.post_receipt(&wrong).await;
+    assert_eq!(
+        pointers(&refused),
+        [(
+            "/lines/0/vat/amount".to_owned(),
+            "vat_amount_mismatch".to_owned()
+        )]
+    );
+
+    let stored = s
+        .post_receipt(&phone(&s, "phone-1", "2026-06-10T11:00:00+02:00"))
+        .await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+    let stored = stored.json();
+    assert_eq!(stored["lines"][0]["purchase_price"], "150.00");
+    assert_eq!(stored["lines"][0]["total_excl_vat"], "226.03");
+    assert_eq!(
+        per_rate(&stored["vat_breakdown"]),
+        [("21".to_owned(), "76.03".to_owned(), "15.97".to_owned())]
+    );
+    // The same phone once more, sold for pounds at 1.1702: base 76.03 → 88.97, VAT 15.97 →
+    // 18.69, the price excl. VAT 226.03 → 264.50.
+    let mut pounds = phone(&s, "phone-2", "2026-06-10T12:00:00+02:00");
+    pounds["currency"] = json!("GBP");
+    pounds["exchange_rate"] = json!("1.1702");
+    pounds["exchange_rate_date"] = json!("2026-06-10");
+    let stored = s.post_receipt(&pounds).await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+    assert_eq!(
+        per_rate(&stored.json()["vat_breakdown_company_currency"]),
+        [("21".to_owned(), "88.97".to_owned(), "18.69".to_owned())]
+    );
+
+    // The day counts what the shop took in: 226.03 + 264.50 excl. VAT, and balances.
+    let day = s.app.get(&s.day("2026-06-10"), &s.connector).await.json();
+    assert_eq!(
+        per_rate(&day["by_vat_rate"]),
+        [("21".to_owned(), "490.53".to_owned(), "34.66".to_owned())]
+    );
+    assert_eq!(day["payments_check"]["balanced"], true, "{day:#}");
+
+    // The VAT return reports the margins: 76.03 + 88.97 in box 1a.
+    let answer = second_quarter_return(&s).await;
+    assert_eq!(answer["boxes"]["1a"]["base"], "165.00", "{answer:#}");
+    assert_eq!(answer["boxes"]["1a"]["vat"], "34.66");
 }

@@ -206,8 +206,8 @@ impl Checker<'_> {
                 self.push(
                     format!("{p}/vat/category"),
                     codes::MARGIN_NEEDS_PURCHASE_PRICE,
-                    "the margin scheme applies to an order line of goods with its purchase_price, not here".to_owned(),
-                    "de margeregeling geldt voor een orderregel met goederen en hun purchase_price, niet hier".to_owned(),
+                    "the margin scheme applies to a line of goods with its purchase_price, not to a cost".to_owned(),
+                    "de margeregeling geldt voor een regel met goederen en hun purchase_price, niet voor een kostenpost".to_owned(),
                 );
                 return None;
             }

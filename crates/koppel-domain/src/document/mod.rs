@@ -104,9 +104,9 @@ pub(crate) struct SentPrices {
 /// needs it, and only order lines have the field.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Purchase {
-    /// A cost, or a receipt line: no purchase price, so no margin scheme.
+    /// A cost: no purchase price, so no margin scheme.
     NotTaken,
-    /// An order line, with the purchase price per unit if it sent one.
+    /// A line, with the purchase price per unit if it sent one.
     Price(Option<Decimal>),
 }
 

@@ -88,7 +88,7 @@ fn line(
         },
         (l.total_excl_vat, l.total_incl_vat),
         l.vat.as_ref(),
-        Purchase::NotTaken,
+        Purchase::Price(l.purchase_price),
     );
     let figures = figures?;
     if !kind.is_revenue() && figures.vat.category != VatCategory::OutsideScope {
@@ -125,6 +125,8 @@ fn line(
         vat: figures.vat,
         total_excl_vat: figures.excl,
         total_incl_vat: figures.incl,
+        purchase_price: figures.margin.map(|m| m.purchase_price),
+        margin_base: figures.margin.map(|m| m.base),
     })
 }
 

@@ -24,8 +24,8 @@ pub struct InCompanyCurrency {
     pub totals: Totals,
     /// The VAT breakdown, each group converted on its own.
     pub vat_breakdown: Vec<VatGroup>,
-    /// Per line: the amount excluding VAT and the VAT.
-    pub lines: Vec<(Decimal, Decimal)>,
+    /// Per line: its amounts.
+    pub lines: Vec<LineAmounts>,
     /// Per payment: what it counts for, net of change.
     pub payments: Vec<Decimal>,
     /// The cash rounding.
@@ -34,6 +34,18 @@ pub struct InCompanyCurrency {
     pub split: ReceiptSplit,
     /// What single-purpose vouchers redeemed, per revenue rate.
     pub voucher_redemptions: Vec<(RateKey, RateFigures)>,
+}
+
+/// A line's amounts in the company's currency.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LineAmounts {
+    /// Excluding VAT.
+    pub excl: Decimal,
+    /// The VAT.
+    pub vat: Decimal,
+    /// The base in the VAT return: under the margin scheme the margin less its VAT, else
+    /// `excl`.
+    pub base: Decimal,
 }
 
 /// The key of the VAT group a line belongs to.
@@ -57,14 +69,14 @@ pub(super) fn convert(
     } = Converted::at(rate, breakdown);
 
     // Lines: each rounded on its own; the last line of each group takes what is left of the
-    // group's converted figures.
-    let mut converted: Vec<(Decimal, Decimal)> = lines
+    // group's converted figures (its base too, which differs from its amount excluding VAT
+    // under the margin scheme).
+    let mut converted: Vec<LineAmounts> = lines
         .iter()
-        .map(|l| {
-            (
-                round_cents(l.total_excl_vat * rate),
-                round_cents(l.vat.amount * rate),
-            )
+        .map(|l| LineAmounts {
+            excl: round_cents(l.total_excl_vat * rate),
+            vat: round_cents(l.vat.amount * rate),
+            base: round_cents(l.vat_base() * rate),
         })
         .collect();
     for group in &vat_breakdown {
@@ -72,19 +84,24 @@ pub(super) fn convert(
             .filter(|&i| key(&lines[i]) == (group.category, group.percentage, group.country))
             .collect();
         if let Some((&last, others)) = members.split_last() {
-            let (excl, vat) = others
-                .iter()
-                .fold((Decimal::ZERO, Decimal::ZERO), |(e, v), &i| {
-                    (e + converted[i].0, v + converted[i].1)
-                });
-            converted[last] = (group.excl - excl, group.vat - vat);
+            let mut left = LineAmounts {
+                excl: group.excl,
+                vat: group.vat,
+                base: group.base,
+            };
+            for &i in others {
+                left.excl -= converted[i].excl;
+                left.vat -= converted[i].vat;
+                left.base -= converted[i].base;
+            }
+            converted[last] = left;
         }
     }
 
     let mut split = ReceiptSplit::default();
     let mut revenue: std::collections::BTreeMap<RateKey, (Decimal, Decimal)> =
         std::collections::BTreeMap::new();
-    for (line, &(excl, vat)) in lines.iter().zip(&converted) {
+    for (line, &LineAmounts { excl, vat, .. }) in lines.iter().zip(&converted) {
         match line.kind {
             ReceiptLineKind::Sale | ReceiptLineKind::GiftCardSinglePurpose => {
                 split.revenue.add(excl, vat);

@@ -16,6 +16,9 @@
 //! - Every line, tips included, needs a product code and a category, as `docs/contract.md` says.
 //! - An `intra_eu` line needs a buyer with a VAT number of another member state: a receipt
 //!   of a sale to a business names its `customer`, as an order does.
+//! - A second-hand shop's till sells under the margin scheme as a webshop does: a `margin`
+//!   line carries its `purchase_price`, its VAT is on the margin, and the VAT return reports
+//!   the margin. The day counts such a line's revenue as every other: its price less VAT.
 //!
 //! - A receipt in another currency than the company's (a tourist paying in pounds at a till
 //!   that takes them) carries an exchange rate, as an order does; the day and the VAT return
@@ -36,7 +39,7 @@ mod convert;
 mod valid;
 
 pub use check::{parse_moment, parse_moment_at, validate_receipt};
-pub use convert::InCompanyCurrency;
+pub use convert::{InCompanyCurrency, LineAmounts};
 pub use valid::{ReceiptSplit, ValidReceipt, ValidReceiptLine, ValidReceiptPayment};
 
 /// The most a cash rounding may be, either way.
@@ -119,6 +122,10 @@ pub struct ReceiptLineDraft {
     /// Line total including VAT, 2 decimals.
     #[serde(default, with = "crate::money::exact::option")]
     pub total_incl_vat: Option<Decimal>,
+    /// Under the margin scheme (VAT category `margin`): what one unit was bought for,
+    /// including any VAT paid on it, in the receipt's currency. Up to 6 decimals.
+    #[serde(default, with = "crate::money::exact::option")]
+    pub purchase_price: Option<Decimal>,
 }
 
 /// A payment on a receipt as sent.

@@ -35,6 +35,22 @@ pub struct ValidReceiptLine {
     pub total_excl_vat: Decimal,
     /// Line total including VAT.
     pub total_incl_vat: Decimal,
+    /// Under the margin scheme: the purchase price per unit. Left out of the canonical form
+    /// when absent, so a receipt sent before receipts took it hashes as it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purchase_price: Option<Decimal>,
+    /// Under the margin scheme: the taxable base, the margin less its VAT; follows from the
+    /// figures, so not part of the canonical form.
+    #[serde(skip)]
+    pub margin_base: Option<Decimal>,
+}
+
+impl ValidReceiptLine {
+    /// The line's base in the VAT return: the margin less its VAT under the margin scheme,
+    /// else the amount excluding VAT.
+    pub fn vat_base(&self) -> Decimal {
+        self.margin_base.unwrap_or(self.total_excl_vat)
+    }
 }
 
 /// A validated receipt payment.
@@ -143,7 +159,7 @@ impl ValidReceipt {
     /// currency.
     pub fn booked_line(&self, i: usize) -> (Decimal, Decimal) {
         match &self.company_currency {
-            Some(c) => c.lines[i],
+            Some(c) => (c.lines[i].excl, c.lines[i].vat),
             None => (self.lines[i].total_excl_vat, self.lines[i].vat.amount),
         }
     }

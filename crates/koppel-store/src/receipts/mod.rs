@@ -128,6 +128,12 @@ pub struct ReceiptLineRecord {
     pub total_excl_vat_company: Option<Decimal>,
     /// See `total_excl_vat_company`.
     pub vat_amount_company: Option<Decimal>,
+    /// Under the margin scheme: the purchase price per unit.
+    pub purchase_price: Option<Decimal>,
+    /// Under the margin scheme: the base in the VAT return, the margin less its VAT.
+    pub margin_base: Option<Decimal>,
+    /// That base in the company's currency, for a receipt in another currency.
+    pub margin_base_company: Option<Decimal>,
 }
 
 /// A stored receipt payment.

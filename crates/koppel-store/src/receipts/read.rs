@@ -263,7 +263,8 @@ impl Receipts<'_> {
                     quantity, unit_price,
                     discount, vat_rate_id, vat_rate_external_id, vat_percentage, vat_category,
                     vat_country, vat_amount, exemption_reason, total_excl_vat, total_incl_vat,
-                    total_excl_vat_company, vat_amount_company
+                    total_excl_vat_company, vat_amount_company, purchase_price, margin_base,
+                    margin_base_company
                from receipt_lines l where company_id = $1 and receipt_id = any($2)
               order by receipt_id, position",
         )

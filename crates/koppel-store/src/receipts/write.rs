@@ -78,6 +78,9 @@ struct LineColumns {
     total_incl_vat: Vec<Decimal>,
     total_excl_vat_company: Vec<Option<Decimal>>,
     vat_amount_company: Vec<Option<Decimal>>,
+    purchase_price: Vec<Option<Decimal>>,
+    margin_base: Vec<Option<Decimal>>,
+    margin_base_company: Vec<Option<Decimal>>,
 }
 
 #[derive(Default)]
@@ -183,8 +186,12 @@ pub(super) async fn insert_receipts(
             l.total_excl_vat.push(line.total_excl_vat);
             l.total_incl_vat.push(line.total_incl_vat);
             let in_company = converted.map(|c| c.lines[i]);
-            l.total_excl_vat_company.push(in_company.map(|c| c.0));
-            l.vat_amount_company.push(in_company.map(|c| c.1));
+            l.total_excl_vat_company.push(in_company.map(|c| c.excl));
+            l.vat_amount_company.push(in_company.map(|c| c.vat));
+            l.purchase_price.push(line.purchase_price);
+            l.margin_base.push(line.margin_base);
+            l.margin_base_company
+                .push(line.margin_base.and(in_company.map(|c| c.base)));
         }
         for (i, payment) in v.payments.iter().enumerate() {
             p.receipt_id.push(new.id);
@@ -254,17 +261,20 @@ pub(super) async fn insert_receipts(
                                        vat_rate_id, vat_percentage, vat_category, vat_country,
                                        vat_amount, exemption_reason, total_excl_vat, total_incl_vat,
                                        vat_rate_external_id, total_excl_vat_company,
-                                       vat_amount_company)
+                                       vat_amount_company, purchase_price, margin_base,
+                                       margin_base_company)
             select $1, l.* from unnest($25::uuid[], $26::int[], $27::text[], $28::text[], $29::text[],
                                       $30::uuid[], $31::numeric[], $32::numeric[], $33::numeric[],
                                       $34::uuid[], $35::numeric[], $36::text[], $37::text[],
                                       $38::numeric[], $39::text[], $40::numeric[], $41::numeric[],
-                                      $48::text[], $60::numeric[], $61::numeric[])
+                                      $48::text[], $60::numeric[], $61::numeric[],
+                                      $62::numeric[], $63::numeric[], $64::numeric[])
                            as l(receipt_id, position, kind, product_code, description, category_id,
                                 quantity, unit_price, discount, vat_rate_id, vat_percentage,
                                 vat_category, vat_country, vat_amount, exemption_reason,
                                 total_excl_vat, total_incl_vat, vat_rate_external_id,
-                                total_excl_vat_company, vat_amount_company)
+                                total_excl_vat_company, vat_amount_company, purchase_price,
+                                margin_base, margin_base_company)
              where l.receipt_id in (select id from ins)
          ), payments as (
             insert into receipt_payments (company_id, receipt_id, position, method_id, amount,
@@ -346,6 +356,9 @@ pub(super) async fn insert_receipts(
     .bind(r.total_incl_vat_company)
     .bind(l.total_excl_vat_company)
     .bind(l.vat_amount_company)
+    .bind(l.purchase_price)
+    .bind(l.margin_base)
+    .bind(l.margin_base_company)
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows)

@@ -84,6 +84,14 @@ pub struct ReceiptLine {
     #[schema(value_type = String, example = "3.50")]
     #[serde(serialize_with = "crate::money::serialize")]
     pub total_incl_vat: Decimal,
+    /// Under the margin scheme: the purchase price per unit, as sent; absent otherwise.
+    #[schema(value_type = Option<String>, example = "150.00")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::money::serialize_option"
+    )]
+    pub purchase_price: Option<Decimal>,
 }
 
 impl From<ReceiptLineRecord> for ReceiptLine {
@@ -109,6 +117,7 @@ impl From<ReceiptLineRecord> for ReceiptLine {
             },
             total_excl_vat: l.total_excl_vat,
             total_incl_vat: l.total_incl_vat,
+            purchase_price: l.purchase_price,
         }
     }
 }
@@ -313,9 +322,13 @@ impl From<ReceiptRecord> for Receipt {
                 l.vat.country.clone(),
             );
             let group = groups.entry(key).or_default();
-            group[0] += l.total_excl_vat;
+            // A margin line's base is its margin less VAT (VAT.md), as on an order.
+            group[0] += l.margin_base.unwrap_or(l.total_excl_vat);
             group[1] += l.vat.amount;
-            group[2] += l.total_excl_vat_company.unwrap_or_default();
+            group[2] += l
+                .margin_base_company
+                .or(l.total_excl_vat_company)
+                .unwrap_or_default();
             group[3] += l.vat_amount_company.unwrap_or_default();
         }
         let breakdown = |base: usize| -> Vec<ReceiptVatGroup> {

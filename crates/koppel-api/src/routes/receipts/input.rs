@@ -109,6 +109,12 @@ pub struct ReceiptLineInput {
     /// Line total including VAT, 2 decimals; required when prices include VAT.
     #[schema(value_type = Option<String>, example = "3.50")]
     pub total_incl_vat: Option<String>,
+    /// Under the margin scheme (VAT category `margin`), and only there: what one unit was
+    /// bought for, including any VAT paid on it, in the receipt's currency; up to 6
+    /// decimals. The VAT is then on the margin `total_incl_vat − purchase_price × quantity`
+    /// only (0 when that is not positive).
+    #[schema(value_type = Option<String>, example = "150.00")]
+    pub purchase_price: Option<String>,
 }
 
 /// A payment on a receipt.
