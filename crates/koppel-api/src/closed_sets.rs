@@ -72,6 +72,9 @@ pub enum LedgerRole {
     Rounding,
     /// Cash counted against expected, and any larger gap between sold and paid.
     CashDifference,
+    /// The other side of a Z-report's pay-ins and pay-outs: a suspense account (kruisposten)
+    /// the bookkeeper clears.
+    CashTransfers,
 }
 
 /// What happened to a document, as the change feed and webhooks name it.

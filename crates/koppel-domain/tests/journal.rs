@@ -8,8 +8,8 @@ use chrono::DateTime;
 use koppel_domain::daily::{DailyFigures, RateKey};
 use koppel_domain::document::{Converted, KnownReferences, VatDraft, VatGroup};
 use koppel_domain::journal::{
-    DayCash, DayFacts, DayPayment, DayRate, Entry, Role, day_entry, document_entry, order_facts,
-    receipt_facts,
+    CashMove, DayCash, DayFacts, DayPayment, DayRate, Entry, Role, day_entry, document_entry,
+    order_facts, receipt_facts,
 };
 use koppel_domain::money::round_cents;
 use koppel_domain::order::{
@@ -24,6 +24,10 @@ use koppel_domain::receipt::{
 use koppel_domain::vat::VatCategory;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
 
 fn cents(n: i64) -> Decimal {
     Decimal::new(n, 2)
@@ -569,7 +573,12 @@ proptest! {
             check_receipt(r);
         }
         let figures = DailyFigures::from_receipts(&valid);
-        let cash = Some(DayCash { difference: Some(cents(counted)), bank_deposit: cents(deposit) });
+        let cash = Some(DayCash {
+            difference: Some(cents(counted)),
+            bank_deposit: cents(deposit),
+            pay_ins: vec![CashMove { amount: cents(deposit / 7 + 1), description: None }],
+            pay_outs: vec![CashMove { amount: cents(counted.abs() + 1), description: Some("Bloemen".to_owned()) }],
+        });
         let entry = day_entry(&day_facts(&figures, cash));
         assert_sound(&entry, figures.by_vat_rate.len());
         // The figures of accepted receipts leave nothing to balance.
@@ -671,4 +680,61 @@ fn a_refunded_order_without_credit_orders_posts_nothing_and_with_them_its_own_fi
             (Role::PaymentClearing, cents(-35)),
         ]
     );
+}
+
+/// The bakery's day closed with a Z-report: 412.35 taken in cash and 388.10 by pin (9%), a
+/// float of 150.00, 20.00 out of the till for flowers, 400.00 to the bank, 142.30 counted
+/// where 142.35 was expected.
+#[test]
+fn a_days_pay_outs_go_to_cash_transfers_and_its_cash_moves_by_counted_minus_the_float() {
+    let nl = koppel_domain::identifiers::CountryCode::parse("NL").unwrap();
+    let day = DayFacts {
+        by_vat_rate: vec![DayRate {
+            rate: (VatCategory::Reduced, d("9"), nl),
+            base: d("734.35"),
+            vat: d("66.10"),
+        }],
+        by_payment_method: vec![
+            DayPayment {
+                method_id: "cash".to_owned(),
+                kind: "cash".to_owned(),
+                amount: d("412.35"),
+            },
+            DayPayment {
+                method_id: "pin".to_owned(),
+                kind: "debit_card".to_owned(),
+                amount: d("388.10"),
+            },
+        ],
+        cash: Some(DayCash {
+            difference: Some(d("-0.05")),
+            bank_deposit: d("400.00"),
+            pay_ins: vec![],
+            pay_outs: vec![CashMove {
+                amount: d("20.00"),
+                description: Some("Bloemen".to_owned()),
+            }],
+        }),
+        ..DayFacts::default()
+    };
+    let entry = day_entry(&day);
+    assert!(entry.is_balanced());
+    let sum = |role: Role| -> Decimal {
+        entry
+            .postings
+            .iter()
+            .filter(|p| p.role == role)
+            .map(|p| p.amount)
+            .sum()
+    };
+    // 412.35 − 0.05 − 400.00 − 20.00 = −7.70 = 142.30 counted − 150.00 float.
+    assert_eq!(sum(Role::Cash), d("142.30") - d("150.00"));
+    assert_eq!(sum(Role::CashTransfers), d("20.00"));
+    let transfer = entry
+        .postings
+        .iter()
+        .find(|p| p.role == Role::CashTransfers)
+        .unwrap();
+    assert_eq!(transfer.description, "cash paid out: Bloemen");
+    assert_eq!(transfer.source, "/cash/pay_outs/0");
 }

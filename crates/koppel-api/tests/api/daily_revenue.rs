@@ -1107,6 +1107,30 @@ async fn the_bakery_closes_its_day_with_a_z_report_and_the_drawer_is_five_cents_
     assert_eq!(cash["counted_by_method"][0]["difference"], Value::Null);
     assert_eq!(s.app.get(&centrum, &s.connector).await.json(), closed);
 
+    // The day's journal moves `cash` by what the drawer gained, 142.30 counted − 150.00
+    // float, and the 20.00 for flowers waits on `cash_transfers` for the bookkeeper.
+    let journal = s
+        .app
+        .get(&format!("{uri}/journal?location_id=centrum"), &s.connector)
+        .await;
+    assert_eq!(journal.status, StatusCode::OK, "{}", journal.text);
+    let journal = journal.json();
+    let net = |role: &str| -> Decimal {
+        journal["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["role"] == role)
+            .map(|l| {
+                let side = |k: &str| l[k].as_str().unwrap().parse::<Decimal>().unwrap();
+                side("debit") - side("credit")
+            })
+            .sum()
+    };
+    assert_eq!(net("cash"), Decimal::new(-770, 2), "{journal:#}");
+    assert_eq!(net("cash_transfers"), Decimal::new(2000, 2), "{journal:#}");
+    assert_eq!(journal["total_debit"], journal["total_credit"]);
+
     // The same report again, or none, changes nothing; another one is refused.
     let again = s
         .app

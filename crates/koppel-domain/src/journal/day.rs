@@ -37,6 +37,19 @@ pub struct DayCash {
     pub difference: Option<Decimal>,
     /// Cash taken to the bank.
     pub bank_deposit: Decimal,
+    /// Cash put in beside sales.
+    pub pay_ins: Vec<CashMove>,
+    /// Cash taken out beside sales.
+    pub pay_outs: Vec<CashMove>,
+}
+
+/// Cash put into or taken out of the till beside sales, as the Z-report gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CashMove {
+    /// How much; positive.
+    pub amount: Decimal,
+    /// What for, as the till recorded it.
+    pub description: Option<String>,
 }
 
 /// A day's figures as its entry needs them.
@@ -63,7 +76,9 @@ pub struct DayFacts {
 /// redeemed are not: the day's revenue is already net of them), cash rounding to
 /// `rounding`; what the figures leave over to `rounding` (at most 0.01 per rate) or
 /// `cash_difference`. Then the drawer: the counted difference between `cash` and
-/// `cash_difference`, the bank deposit from `cash` to `bank`.
+/// `cash_difference`, the bank deposit from `cash` to `bank`, and each pay-in and pay-out
+/// between `cash` and `cash_transfers`. The drawer's postings to `cash` then add up to what
+/// the till holds more than at the start of the day: counted minus the opening float.
 pub fn day_entry(day: &DayFacts) -> Entry {
     let mut entry = Entry::default();
     for (i, r) in day.by_vat_rate.iter().enumerate() {
@@ -127,7 +142,29 @@ pub fn day_entry(day: &DayFacts) -> Entry {
             "cash to the bank",
             "/cash/bank_deposit",
         ) {
-            p.method_id = cash_method;
+            p.method_id = cash_method.clone();
+        }
+        let moves = [
+            ("pay_ins", "cash paid in", Decimal::ONE, &cash.pay_ins),
+            (
+                "pay_outs",
+                "cash paid out",
+                Decimal::NEGATIVE_ONE,
+                &cash.pay_outs,
+            ),
+        ];
+        for (field, words, sign, list) in moves {
+            for (i, m) in list.iter().enumerate() {
+                let source = format!("/cash/{field}/{i}");
+                let words = match m.description.as_deref().map(str::trim) {
+                    Some(what) if !what.is_empty() => format!("{words}: {what}"),
+                    _ => words.to_owned(),
+                };
+                if let Some(p) = entry.post(Role::Cash, sign * m.amount, words.clone(), &source) {
+                    p.method_id = cash_method.clone();
+                }
+                entry.post(Role::CashTransfers, -sign * m.amount, words, &source);
+            }
         }
     }
     entry

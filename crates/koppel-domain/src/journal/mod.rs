@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
-pub use day::{DayCash, DayFacts, DayPayment, DayRate, day_entry};
+pub use day::{CashMove, DayCash, DayFacts, DayPayment, DayRate, day_entry};
 pub use document::{
     DocumentFacts, FeeFacts, PartFacts, PaymentFacts, cost_role, document_entry, line_role,
     order_counts_zero, order_facts, payment_role, receipt_facts, receipt_line_role,
@@ -68,11 +68,16 @@ pub enum Role {
     Rounding,
     /// Cash counted against cash expected, and any larger gap between what was sold and paid.
     CashDifference,
+    /// The other side of cash put into or taken out of the till beside sales (a Z-report's
+    /// pay-ins and pay-outs): a suspense account (kruisposten) the bookkeeper clears, since
+    /// only the shop knows whether 12.50 out of the till paid the window cleaner or a
+    /// supplier.
+    CashTransfers,
 }
 
 impl Role {
     /// Every role, in the order of the contract.
-    pub const ALL: [Role; 17] = [
+    pub const ALL: [Role; 18] = [
         Role::Revenue,
         Role::ShippingRevenue,
         Role::PaymentRevenue,
@@ -90,6 +95,7 @@ impl Role {
         Role::Deposits,
         Role::Rounding,
         Role::CashDifference,
+        Role::CashTransfers,
     ];
 
     /// The snake_case name used on the wire, and shown as the account of an unmapped role.
@@ -112,6 +118,7 @@ impl Role {
             Role::Deposits => "deposits",
             Role::Rounding => "rounding",
             Role::CashDifference => "cash_difference",
+            Role::CashTransfers => "cash_transfers",
         }
     }
 

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use chrono::Utc;
-use koppel_domain::journal::{DayCash, DayFacts, DayPayment, DayRate, Entry, day_entry};
+use koppel_domain::journal::{CashMove, DayCash, DayFacts, DayPayment, DayRate, Entry, day_entry};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -60,9 +60,21 @@ fn facts(day: &DailyRevenue) -> Result<DayFacts, ApiError> {
         gift_cards_multi_purpose: day.gift_cards.sold_multi_purpose,
         deposits: day.deposits,
         cash_rounding: day.cash_rounding,
-        cash: day.cash.as_ref().map(|c| DayCash {
-            difference: c.difference,
-            bank_deposit: c.bank_deposit,
+        cash: day.cash.as_ref().map(|c| {
+            let moves = |list: &[super::cash::DayCashMove]| {
+                list.iter()
+                    .map(|m| CashMove {
+                        amount: m.amount,
+                        description: m.description.clone(),
+                    })
+                    .collect()
+            };
+            DayCash {
+                difference: c.difference,
+                bank_deposit: c.bank_deposit,
+                pay_ins: moves(&c.pay_ins),
+                pay_outs: moves(&c.pay_outs),
+            }
         }),
     })
 }
@@ -75,8 +87,9 @@ fn facts(day: &DailyRevenue) -> Result<DayFacts, ApiError> {
 /// `payment_clearing`, `gift_card_liability` for gift cards taken); cash rounding to
 /// `rounding`. Where the figures leave a difference, at most 0.01 per rate goes to
 /// `rounding` and more to `cash_difference`, never hidden. A day closed with a Z-report also
-/// posts the counted cash difference (`cash` against `cash_difference`) and the bank deposit
-/// (`bank` against `cash`). `?revision=n` posts revision n; `?correction_of=m` answers what to
+/// posts the counted cash difference (`cash` against `cash_difference`), the bank deposit
+/// (`bank` against `cash`) and each pay-in and pay-out (`cash` against `cash_transfers`, a
+/// suspense account the bookkeeper clears). `?revision=n` posts revision n; `?correction_of=m` answers what to
 /// post after revision m's entry to reach the later one. Scope `ledger:read`.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/daily-revenue/{date}/journal", tag = "journals",
     params(DayPath, DayJournalQuery),
