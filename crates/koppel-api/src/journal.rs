@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::error::ApiError;
+use crate::language::Language;
 
 /// The VAT rate a journal line is of.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -66,7 +67,8 @@ pub struct JournalLine {
     pub role: String,
     /// Whether the mapping gives the line an account.
     pub mapped: bool,
-    /// What the line is, in words.
+    /// What the line is, in words: in Dutch for `Accept-Language: nl` (`omzet 21% standard
+    /// NL`), else in English. A till's own text (a pay-out's description) stays as sent.
     #[schema(example = "revenue 21% standard NL")]
     pub description: String,
     /// The JSON pointer of the part of the document (or day) the line comes from.
@@ -90,7 +92,8 @@ pub struct Journal {
     /// The document's number (else its external id), or the day's date and location.
     #[schema(example = "1001")]
     pub reference: String,
-    /// What the entry is, in words.
+    /// What the entry is, in words, in the language `Accept-Language` asks for (English or
+    /// Dutch).
     #[schema(example = "order 1001")]
     pub description: String,
     /// Of a day: the revision posted (the latest, or `?revision=`); null for a document.
@@ -179,6 +182,8 @@ pub struct Heading {
     pub reference: String,
     /// The description.
     pub description: String,
+    /// The same in Dutch.
+    pub description_nl: String,
     /// The company's currency.
     pub currency: String,
     /// Of a day: the revision posted.
@@ -188,7 +193,17 @@ pub struct Heading {
 }
 
 /// The journal of `entry` under `mapping`.
-pub fn answer(entry: &Entry, mapping: Option<&CurrentMapping>, heading: Heading) -> Journal {
+/// Descriptions are in `language` (Dutch from the domain's table, English as posted).
+pub fn answer(
+    entry: &Entry,
+    mapping: Option<&CurrentMapping>,
+    heading: Heading,
+    language: Language,
+) -> Journal {
+    let words = |en: &str| match language {
+        Language::Dutch => koppel_domain::journal::dutch(en).unwrap_or_else(|| en.to_owned()),
+        Language::English => en.to_owned(),
+    };
     let mut unmapped: Vec<Role> = Vec::new();
     let lines = entry
         .postings
@@ -205,7 +220,7 @@ pub fn answer(entry: &Entry, mapping: Option<&CurrentMapping>, heading: Heading)
                 credit: p.credit(),
                 role: p.role.as_str().to_owned(),
                 mapped: found.is_some(),
-                description: p.description.clone(),
+                description: words(&p.description),
                 source: p.source.clone(),
                 vat_rate: p.rate.as_ref().map(JournalRate::of),
                 method_id: p.method_id.clone(),
@@ -217,7 +232,10 @@ pub fn answer(entry: &Entry, mapping: Option<&CurrentMapping>, heading: Heading)
     Journal {
         date: heading.date,
         reference: heading.reference,
-        description: heading.description,
+        description: match language {
+            Language::Dutch => heading.description_nl,
+            Language::English => heading.description,
+        },
         revision: heading.revision,
         correction_of: heading.correction_of,
         currency: heading.currency,

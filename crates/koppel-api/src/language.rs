@@ -1,7 +1,11 @@
 //! The caller's language, from `Accept-Language`.
 
+use std::convert::Infallible;
+
+use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::header::ACCEPT_LANGUAGE;
+use axum::http::request::Parts;
 
 /// The languages Koppel answers in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,6 +44,15 @@ impl Language {
             }
         }
         best.map(|(_, language)| language).unwrap_or_default()
+    }
+}
+
+/// A handler that answers in words (a journal's descriptions) takes the caller's language.
+impl<S: Send + Sync> FromRequestParts<S> for Language {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Language::from_headers(&parts.headers))
     }
 }
 

@@ -340,6 +340,12 @@ fn assert_sound(entry: &Entry, groups: usize) {
     );
     for p in &entry.postings {
         assert!(!p.amount.is_zero(), "{p:?}");
+        // Every description a journal makes has its Dutch.
+        assert!(
+            koppel_domain::journal::dutch(&p.description).is_some(),
+            "no Dutch for {:?}",
+            p.description
+        );
         if p.role == Role::Rounding && p.description == "rounding difference" {
             assert!(
                 p.amount.abs() <= cents(1) * Decimal::from(groups.max(1)),

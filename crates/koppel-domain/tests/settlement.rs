@@ -230,6 +230,7 @@ proptest! {
         prop_assert!(entry.is_balanced());
         for p in &entry.postings {
             prop_assert!(!p.amount.is_zero());
+            prop_assert!(koppel_domain::journal::dutch(&p.description).is_some(), "{}", p.description);
             if p.role == Role::Rounding {
                 prop_assert!(p.amount.abs() <= Decimal::new(1, 2) * Decimal::from(facts.len()));
             }

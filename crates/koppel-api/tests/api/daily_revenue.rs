@@ -1130,6 +1130,39 @@ async fn the_bakery_closes_its_day_with_a_z_report_and_the_drawer_is_five_cents_
     assert_eq!(net("cash"), Decimal::new(-770, 2), "{journal:#}");
     assert_eq!(net("cash_transfers"), Decimal::new(2000, 2), "{journal:#}");
     assert_eq!(journal["total_debit"], journal["total_credit"]);
+    // The same entry for a Dutch reader: its words in Dutch, the till's own text as sent.
+    let dutch = s
+        .app
+        .send(
+            axum::http::Request::get(format!("{uri}/journal?location_id=centrum"))
+                .header("authorization", format!("Bearer {}", s.connector))
+                .header("accept-language", "nl-NL,nl;q=0.9,en;q=0.8")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .json();
+    let words: Vec<&str> = dutch["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["description"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "omzet 9% reduced NL",
+        "btw 9% reduced NL",
+        "kasopname: Bloemen",
+    ] {
+        assert!(words.contains(&expected), "{expected:?} not in {words:?}");
+    }
+    assert!(
+        dutch["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("dagomzet "),
+        "{dutch:#}"
+    );
+    assert_eq!(dutch["total_debit"], journal["total_debit"]);
 
     // The same report again, or none, changes nothing; another one is refused.
     let again = s

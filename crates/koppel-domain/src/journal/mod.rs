@@ -14,6 +14,7 @@
 
 mod day;
 mod document;
+mod words;
 
 use std::collections::BTreeMap;
 
@@ -24,6 +25,7 @@ pub use document::{
     DocumentFacts, FeeFacts, PartFacts, PaymentFacts, cost_role, document_entry, line_role,
     order_counts_zero, order_facts, payment_role, receipt_facts, receipt_line_role,
 };
+pub use words::dutch;
 
 use crate::daily::RateKey;
 

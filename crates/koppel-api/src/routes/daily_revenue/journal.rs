@@ -16,6 +16,7 @@ use crate::auth::extract::{CompanyAccess, JournalsRead};
 use crate::error::{ApiError, Problem};
 use crate::extract::{AppPath, AppQuery};
 use crate::journal::{self, CurrentMapping, Heading, Journal};
+use crate::language::Language;
 use crate::params::DayPath;
 
 /// Which revision to post, or which correction.
@@ -103,6 +104,7 @@ pub async fn get_day_journal(
     access: CompanyAccess<JournalsRead>,
     AppPath(path): AppPath<DayPath>,
     AppQuery(query): AppQuery<DayJournalQuery>,
+    language: Language,
 ) -> Result<Json<Journal>, ApiError> {
     let company_id = access.company_id;
     let key = day_key(&app, company_id, &path.date, query.location_id).await?;
@@ -149,12 +151,16 @@ pub async fn get_day_journal(
         Some(location) => format!("{} {location}", target.date),
         None => target.date.to_string(),
     };
-    let description = match query.correction_of {
-        Some(from) => format!(
-            "daily revenue {reference}: correction from revision {from} to {}",
-            target.revision
+    let revision = target.revision;
+    let (description, description_nl) = match query.correction_of {
+        Some(from) => (
+            format!("daily revenue {reference}: correction from revision {from} to {revision}"),
+            format!("dagomzet {reference}: correctie van revisie {from} naar {revision}"),
         ),
-        None => format!("daily revenue {reference}, revision {}", target.revision),
+        None => (
+            format!("daily revenue {reference}, revision {revision}"),
+            format!("dagomzet {reference}, revisie {revision}"),
+        ),
     };
     Ok(Json(journal::answer(
         &entry,
@@ -163,9 +169,11 @@ pub async fn get_day_journal(
             date: target.date,
             reference,
             description,
+            description_nl,
             currency: context.currency.clone(),
             revision: Some(target.revision),
             correction_of: query.correction_of,
         },
+        language,
     )))
 }

@@ -17,6 +17,7 @@ use crate::auth::extract::{CompanyAccess, JournalsRead};
 use crate::error::{ApiError, Problem};
 use crate::extract::AppPath;
 use crate::journal::{self, CurrentMapping, Heading, Journal};
+use crate::language::Language;
 use crate::params::OrderPath;
 
 /// A closed value the store wrote, read back through the domain's serde names.
@@ -109,6 +110,7 @@ pub async fn get_order_journal(
     State(app): State<App>,
     access: CompanyAccess<JournalsRead>,
     AppPath(path): AppPath<OrderPath>,
+    language: Language,
 ) -> Result<Json<Journal>, ApiError> {
     let (order, context) = tokio::try_join!(
         async {
@@ -140,10 +142,12 @@ pub async fn get_order_journal(
         Heading {
             date,
             description: format!("order {reference}"),
+            description_nl: format!("order {reference}"),
             reference,
             currency: context.currency.clone(),
             revision: None,
             correction_of: None,
         },
+        language,
     )))
 }

@@ -16,6 +16,7 @@ use crate::auth::extract::{CompanyAccess, JournalsRead};
 use crate::error::{ApiError, Problem};
 use crate::extract::AppPath;
 use crate::journal::{self, CurrentMapping, Heading, Journal};
+use crate::language::Language;
 use crate::params::ReceiptPath;
 
 /// The facts of a stored receipt, as the domain's `receipt_facts` makes them of a valid one.
@@ -97,6 +98,7 @@ pub async fn get_receipt_journal(
     State(app): State<App>,
     access: CompanyAccess<JournalsRead>,
     AppPath(path): AppPath<ReceiptPath>,
+    language: Language,
 ) -> Result<Json<Journal>, ApiError> {
     let (receipt, context) = tokio::try_join!(
         async {
@@ -120,10 +122,12 @@ pub async fn get_receipt_journal(
         Heading {
             date: receipt.business_date,
             description: format!("receipt {reference}"),
+            description_nl: format!("kassabon {reference}"),
             reference,
             currency: context.currency.clone(),
             revision: None,
             correction_of: None,
         },
+        language,
     )))
 }

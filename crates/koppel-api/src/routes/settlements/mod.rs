@@ -326,6 +326,7 @@ pub async fn get_settlement_journal(
     State(app): State<App>,
     access: CompanyAccess<JournalsRead>,
     AppPath(path): AppPath<SettlementPath>,
+    language: Language,
 ) -> Result<Json<Journal>, ApiError> {
     let (record, context) = tokio::try_join!(
         async {
@@ -375,10 +376,15 @@ pub async fn get_settlement_journal(
         Heading {
             date: settlement.paid_out_at.date_naive(),
             description: format!("payout {} {}", settlement.provider, settlement.external_id),
+            description_nl: format!(
+                "uitbetaling {} {}",
+                settlement.provider, settlement.external_id
+            ),
             reference: settlement.external_id,
             currency: context.currency.clone(),
             revision: None,
             correction_of: None,
         },
+        language,
     )))
 }
