@@ -461,3 +461,19 @@ fn a_second_hand_phone_sold_in_pounds_has_its_margin_converted_too() {
     );
     assert_eq!(euros.payments, [d("283.19")]);
 }
+
+#[test]
+fn an_exchange_rate_that_would_make_an_amount_too_large_is_refused_at_the_rate() {
+    let mut draft = in_pounds(receipt(
+        vec![sale("KOF", "1", "3.50", "3.50", "9", "0.29")],
+        vec![pay("cash", "3.50", None)],
+    ));
+    draft.exchange_rate = Some(d("999999999999"));
+    draft.exchange_rate_date = chrono::NaiveDate::from_ymd_opt(2026, 10, 24);
+    assert_eq!(
+        codes_at(&validate_receipt(&draft, &euro_books()).unwrap_err()),
+        [("/exchange_rate", "amount_out_of_range")]
+    );
+    draft.exchange_rate = Some(d("2"));
+    assert!(validate_receipt(&draft, &euro_books()).is_ok());
+}

@@ -137,7 +137,7 @@ pub(crate) struct Priced {
 
 /// One trillion: no sale comes near it, and keeping every input below it means no product
 /// or sum of inputs can overflow a `Decimal`, so validation can never panic.
-fn amount_limit() -> Decimal {
+pub(crate) fn amount_limit() -> Decimal {
     Decimal::from(1_000_000_000_000i64)
 }
 

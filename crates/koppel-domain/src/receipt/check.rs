@@ -382,6 +382,34 @@ pub fn validate_receipt(
                     &is_voucher,
                 )
             });
+            // Every amount sent is below a trillion; at an extreme rate its conversion need
+            // not be, and no day or return can hold that.
+            if let Some(converted) = &company_currency {
+                let largest = converted
+                    .lines
+                    .iter()
+                    .flat_map(|l| [l.excl, l.vat, l.base])
+                    .chain(converted.payments.iter().copied())
+                    .chain([
+                        converted.totals.total_excl_vat,
+                        converted.totals.total_incl_vat,
+                    ])
+                    .map(|v| v.abs())
+                    .max()
+                    .unwrap_or_default();
+                if largest >= crate::document::amount_limit() {
+                    return Err(vec![Violation::new(
+                        "/exchange_rate",
+                        codes::AMOUNT_OUT_OF_RANGE,
+                        format!(
+                            "at this exchange rate an amount of the receipt would be {largest} in the company's currency, more than the trillion an amount may be"
+                        ),
+                        format!(
+                            "tegen deze wisselkoers zou een bedrag van de bon {largest} zijn in de valuta van de administratie, meer dan het biljoen dat een bedrag mag zijn"
+                        ),
+                    )]);
+                }
+            }
             Ok(ValidReceipt {
                 external_id,
                 number: draft.number.clone(),
