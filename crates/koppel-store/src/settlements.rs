@@ -340,8 +340,21 @@ impl<'a> Settlements<'a> {
                 return Ok(Some((id, Upserted::Unchanged)));
             }
             Some((id, _)) => {
+                // The version being replaced is kept whole (migration 0031), then its
+                // transactions make way for the new ones.
                 sqlx::query(
-                    "delete from settlement_transactions where company_id = $1 and settlement_id = $2",
+                    "with kept as (
+                        insert into settlement_versions
+                            (company_id, settlement_id, version, settlement, transactions)
+                        select s.company_id, s.id, s.version, to_jsonb(s) - 'content_hash',
+                               coalesce((select jsonb_agg(to_jsonb(t) order by t.position)
+                                           from settlement_transactions t
+                                          where t.company_id = s.company_id
+                                            and t.settlement_id = s.id), '[]')
+                          from settlements s
+                         where s.company_id = $1 and s.id = $2
+                     )
+                     delete from settlement_transactions where company_id = $1 and settlement_id = $2",
                 )
                 .bind(company_id)
                 .bind(id)

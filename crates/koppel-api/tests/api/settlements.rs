@@ -182,6 +182,36 @@ async fn a_payout_is_matched_to_its_orders_and_its_journal_balances(pool: PgPool
     assert_eq!(journal["date"], "2026-03-30");
     assert_eq!(journal["reference"], "stl_1");
     assert_eq!(journal["lines"][1]["method_id"], json!(shop.ideal));
+
+    // Mollie drops the monthly fee from the payout: version 2, its transactions replaced and
+    // matched again, and version 1 kept whole as it was.
+    let mut changed = payout("stl_1", "tr_one", "tr_two");
+    changed["transactions"].as_array_mut().unwrap().pop();
+    changed["amount"] = json!("90.65");
+    let updated = shop.push(changed).await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.text);
+    let updated = updated.json();
+    assert_eq!(updated["version"], 2);
+    let now = shop.get(&format!("/settlements/{id}")).await;
+    assert_eq!(now["transactions"].as_array().unwrap().len(), 2);
+    // Both payments matched again: their gross, 30.85 + 60.50.
+    assert_eq!(now["matched_total"], "91.35", "{now:#}");
+    let kept: Vec<(i32, Value, Value)> = sqlx::query_as(
+        "select version, settlement, transactions from settlement_versions
+          where company_id = $1 and settlement_id = $2::uuid",
+    )
+    .bind(shop.s.company)
+    .bind(id.as_str())
+    .fetch_all(shop.s.app.app.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(kept.len(), 1);
+    let (version, header, transactions) = &kept[0];
+    assert_eq!(*version, 1);
+    assert_eq!(header["amount"], json!(90.53));
+    assert_eq!(transactions.as_array().unwrap().len(), 3);
+    assert_eq!(transactions[2]["kind"], "fee");
+    assert_eq!(transactions[0]["match_type"], "order");
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]
