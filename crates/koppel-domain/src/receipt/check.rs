@@ -1,7 +1,11 @@
 //! The checks that turn a till's draft into a [`ValidReceipt`], every broken rule named.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use rust_decimal::Decimal;
+
+use crate::daily::{RateFigures, RateKey, voucher_shares};
 
 use crate::document::{
     Checker, ExternalKind, Groups, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced, Purchase, References,
@@ -12,8 +16,8 @@ use crate::problem::{Violation, codes};
 use crate::vat::VatCategory;
 
 use super::{
-    ReceiptDraft, ReceiptLineDraft, ReceiptLineKind, ReceiptPaymentDraft, ReceiptSplit,
-    ValidReceipt, ValidReceiptLine, ValidReceiptPayment, max_cash_rounding,
+    ReceiptDraft, ReceiptLineDraft, ReceiptPaymentDraft, ReceiptSplit, ValidReceipt,
+    ValidReceiptLine, ValidReceiptPayment, max_cash_rounding,
 };
 
 /// Parses a moment of sale, naming a missing offset rather than calling it malformed.
@@ -97,12 +101,12 @@ fn line(
             codes::LINE_KIND_NOT_OUTSIDE_SCOPE,
             format!(
                 "a {} line carries no vat and must be outside_scope, got {}",
-                kind_name(kind),
+                kind.as_str(),
                 figures.vat.category
             ),
             format!(
                 "een regel van soort {} heeft geen btw en hoort in outside_scope, ontvangen: {}",
-                kind_name(kind),
+                kind.as_str(),
                 figures.vat.category
             ),
         );
@@ -128,16 +132,6 @@ fn line(
         purchase_price: figures.margin.map(|m| m.purchase_price),
         margin_base: figures.margin.map(|m| m.base),
     })
-}
-
-fn kind_name(kind: ReceiptLineKind) -> &'static str {
-    match kind {
-        ReceiptLineKind::Sale => "sale",
-        ReceiptLineKind::Tip => "tip",
-        ReceiptLineKind::GiftCardMultiPurpose => "gift_card_multi_purpose",
-        ReceiptLineKind::GiftCardSinglePurpose => "gift_card_single_purpose",
-        ReceiptLineKind::Deposit => "deposit",
-    }
 }
 
 fn payment(
@@ -180,6 +174,85 @@ fn payment(
         change,
         reference: pay.reference.clone(),
     })
+}
+
+/// The cash rounding sent, 0 when left out: at most 0.02 either way.
+fn cash_rounding(c: &mut Checker<'_>, sent: Option<Decimal>) -> Option<Decimal> {
+    let Some(v) = sent else {
+        return Some(Decimal::ZERO);
+    };
+    let v = c.bounded("/cash_rounding".to_owned(), v, 2)?;
+    if v.abs() > max_cash_rounding() {
+        c.push(
+            "/cash_rounding",
+            codes::ROUNDING_TOO_LARGE,
+            format!("cash_rounding is at most 0.02 either way, got {v}"),
+            format!("cash_rounding is hoogstens 0.02 in beide richtingen, ontvangen: {v}"),
+        );
+        return None;
+    }
+    Some(v)
+}
+
+/// What single-purpose vouchers, paying `redeemed`, take out of the receipt's revenue rates
+/// (VAT.md); refused when that is more than the goods they can pay for.
+fn redeemed_by_vouchers(
+    c: &mut Checker<'_>,
+    redeemed: Decimal,
+    lines: &[ValidReceiptLine],
+    split: &ReceiptSplit,
+) -> Vec<(RateKey, RateFigures)> {
+    let mut revenue: BTreeMap<RateKey, (Decimal, Decimal)> = BTreeMap::new();
+    for l in lines.iter().filter(|l| l.kind.is_revenue()) {
+        let group = revenue
+            .entry((l.vat.category, l.vat.percentage, l.vat.country))
+            .or_default();
+        group.0 += l.total_excl_vat;
+        group.1 += l.vat.amount;
+    }
+    let groups: Vec<_> = revenue.into_iter().map(|(k, (b, v))| (k, b, v)).collect();
+    if let Some(shares) = voucher_shares(redeemed, &groups) {
+        return shares;
+    }
+    c.push(
+        "/payments",
+        codes::VOUCHER_EXCEEDS_REVENUE,
+        format!(
+            "single-purpose vouchers pay {redeemed}, more than the goods they can pay for ({})",
+            split.revenue.total_incl_vat
+        ),
+        format!(
+            "enkelvoudige waardebonnen betalen {redeemed}, meer dan de goederen die ze kunnen betalen ({})",
+            split.revenue.total_incl_vat
+        ),
+    );
+    Vec::new()
+}
+
+/// The payments minus change, plus the cash rounding, make the total exactly.
+fn payments_make_the_total(
+    c: &mut Checker<'_>,
+    payments: &[ValidReceiptPayment],
+    rounding: Decimal,
+    totals: &Totals,
+) {
+    let net: Decimal = payments.iter().map(ValidReceiptPayment::net).sum();
+    if net + rounding != totals.total_incl_vat {
+        c.push(
+            "/payments",
+            codes::PAYMENTS_DO_NOT_MATCH_TOTAL,
+            format!(
+                "the payments minus change ({net}) plus cash rounding ({rounding}) make {} but the total is {}",
+                net + rounding,
+                totals.total_incl_vat
+            ),
+            format!(
+                "de betalingen min wisselgeld ({net}) plus contante afronding ({rounding}) maken {} maar het totaal is {}",
+                net + rounding,
+                totals.total_incl_vat
+            ),
+        );
+    }
 }
 
 /// Checks every receipt rule and returns the receipt with its totals, VAT breakdown and the
@@ -238,22 +311,7 @@ pub fn validate_receipt(
         draft.refund_of_external_id.as_deref(),
         ExternalKind::Receipt,
     );
-    let cash_rounding = match draft.cash_rounding {
-        None => Some(Decimal::ZERO),
-        Some(v) => c.bounded("/cash_rounding".to_owned(), v, 2).and_then(|v| {
-            if v.abs() > max_cash_rounding() {
-                c.push(
-                    "/cash_rounding",
-                    codes::ROUNDING_TOO_LARGE,
-                    format!("cash_rounding is at most 0.02 either way, got {v}"),
-                    format!("cash_rounding is hoogstens 0.02 in beide richtingen, ontvangen: {v}"),
-                );
-                None
-            } else {
-                Some(v)
-            }
-        }),
-    };
+    let cash_rounding = cash_rounding(&mut c, draft.cash_rounding);
     if draft.lines.is_empty() {
         c.push(
             "/lines",
@@ -284,71 +342,24 @@ pub fn validate_receipt(
     let mut split = ReceiptSplit::default();
     let mut voucher_redemptions = Vec::new();
     if let Some(lines) = &lines {
-        for l in lines {
-            totals.add(l.total_excl_vat, l.vat.amount);
-            match l.kind {
-                ReceiptLineKind::Sale | ReceiptLineKind::GiftCardSinglePurpose => {
-                    split.revenue.add(l.total_excl_vat, l.vat.amount)
-                }
-                ReceiptLineKind::Tip => split.tips += l.total_incl_vat,
-                ReceiptLineKind::GiftCardMultiPurpose => {
-                    split.gift_cards_multi_purpose += l.total_incl_vat
-                }
-                ReceiptLineKind::Deposit => split.deposits += l.total_incl_vat,
-            }
-        }
+        (totals, split) = ReceiptSplit::of(
+            lines
+                .iter()
+                .map(|l| (l.kind, l.total_excl_vat, l.vat.amount)),
+        );
         groups.check(c.prices_include_vat, &mut c.out);
         c.totals(draft.totals.as_ref(), &totals);
         if let Some(payments) = &payments {
-            let redeemed: Decimal = payments
+            let is_voucher = |p: &ValidReceiptPayment| refs.is_single_purpose_voucher(&p.method_id);
+            let redeemed = payments
                 .iter()
-                .filter(|p| refs.is_single_purpose_voucher(&p.method_id))
+                .filter(|p| is_voucher(p))
                 .map(ValidReceiptPayment::net)
                 .sum();
-            let mut revenue: std::collections::BTreeMap<crate::daily::RateKey, (Decimal, Decimal)> =
-                std::collections::BTreeMap::new();
-            for l in lines.iter().filter(|l| l.kind.is_revenue()) {
-                let group = revenue
-                    .entry((l.vat.category, l.vat.percentage, l.vat.country))
-                    .or_default();
-                group.0 += l.total_excl_vat;
-                group.1 += l.vat.amount;
-            }
-            let groups: Vec<_> = revenue.into_iter().map(|(k, (b, v))| (k, b, v)).collect();
-            match crate::daily::voucher_shares(redeemed, &groups) {
-                Some(shares) => voucher_redemptions = shares,
-                None => c.push(
-                    "/payments",
-                    codes::VOUCHER_EXCEEDS_REVENUE,
-                    format!(
-                        "single-purpose vouchers pay {redeemed}, more than the goods they can pay for ({})",
-                        split.revenue.total_incl_vat
-                    ),
-                    format!(
-                        "enkelvoudige waardebonnen betalen {redeemed}, meer dan de goederen die ze kunnen betalen ({})",
-                        split.revenue.total_incl_vat
-                    ),
-                ),
-            }
+            voucher_redemptions = redeemed_by_vouchers(&mut c, redeemed, lines, &split);
         }
         if let (Some(payments), Some(rounding)) = (&payments, cash_rounding) {
-            let net: Decimal = payments.iter().map(ValidReceiptPayment::net).sum();
-            if net + rounding != totals.total_incl_vat {
-                c.push(
-                    "/payments",
-                    codes::PAYMENTS_DO_NOT_MATCH_TOTAL,
-                    format!(
-                        "the payments minus change ({net}) plus cash rounding ({rounding}) make {} but the total is {}",
-                        net + rounding,
-                        totals.total_incl_vat
-                    ),
-                    format!(
-                        "de betalingen min wisselgeld ({net}) plus contante afronding ({rounding}) maken {} maar het totaal is {}",
-                        net + rounding,
-                        totals.total_incl_vat
-                    ),
-                );
-            }
+            payments_make_the_total(&mut c, payments, rounding, &totals);
         }
     }
     match (
@@ -368,48 +379,25 @@ pub fn validate_receipt(
             Some(cash_rounding),
         ) if c.out.is_empty() => {
             let vat_breakdown = groups.breakdown();
-            let company_currency = exchange_rate.map(|rate| {
-                let is_voucher: Vec<bool> = payments
-                    .iter()
-                    .map(|p| refs.is_single_purpose_voucher(&p.method_id))
-                    .collect();
-                super::convert::convert(
-                    rate,
-                    &lines,
-                    &payments,
-                    cash_rounding,
-                    &vat_breakdown,
-                    &is_voucher,
-                )
-            });
-            // Every amount sent is below a trillion; at an extreme rate its conversion need
-            // not be, and no day or return can hold that.
-            if let Some(converted) = &company_currency {
-                let largest = converted
-                    .lines
-                    .iter()
-                    .flat_map(|l| [l.excl, l.vat, l.base])
-                    .chain(converted.payments.iter().copied())
-                    .chain([
-                        converted.totals.total_excl_vat,
-                        converted.totals.total_incl_vat,
-                    ])
-                    .map(|v| v.abs())
-                    .max()
-                    .unwrap_or_default();
-                if largest >= crate::document::amount_limit() {
-                    return Err(vec![Violation::new(
-                        "/exchange_rate",
-                        codes::AMOUNT_OUT_OF_RANGE,
-                        format!(
-                            "at this exchange rate an amount of the receipt would be {largest} in the company's currency, more than the trillion an amount may be"
-                        ),
-                        format!(
-                            "tegen deze wisselkoers zou een bedrag van de bon {largest} zijn in de valuta van de administratie, meer dan het biljoen dat een bedrag mag zijn"
-                        ),
-                    )]);
+            let company_currency = match exchange_rate {
+                None => None,
+                Some(rate) => {
+                    let is_voucher: Vec<bool> = payments
+                        .iter()
+                        .map(|p| refs.is_single_purpose_voucher(&p.method_id))
+                        .collect();
+                    let converted = super::convert::convert(
+                        rate,
+                        &lines,
+                        &payments,
+                        cash_rounding,
+                        &vat_breakdown,
+                        &is_voucher,
+                    );
+                    converted.within_bounds().map_err(|v| vec![v])?;
+                    Some(converted)
                 }
-            }
+            };
             Ok(ValidReceipt {
                 external_id,
                 number: draft.number.clone(),

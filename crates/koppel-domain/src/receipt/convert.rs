@@ -13,7 +13,9 @@ use crate::daily::{RateFigures, RateKey, voucher_shares};
 use crate::document::{Converted, Totals, VatGroup};
 use crate::money::round_cents;
 
-use super::{ReceiptLineKind, ReceiptSplit, ValidReceiptLine, ValidReceiptPayment};
+use crate::problem::{Violation, codes};
+
+use super::{ReceiptSplit, ValidReceiptLine, ValidReceiptPayment};
 
 /// A receipt's figures in the company's currency, in the receipt's order of lines and
 /// payments.
@@ -34,6 +36,35 @@ pub struct InCompanyCurrency {
     pub split: ReceiptSplit,
     /// What single-purpose vouchers redeemed, per revenue rate.
     pub voucher_redemptions: Vec<(RateKey, RateFigures)>,
+}
+
+impl InCompanyCurrency {
+    /// Every amount sent is below a trillion, and so is a rate; at an extreme rate their
+    /// product need not be, and no day or return can hold that: refused at the rate.
+    pub(super) fn within_bounds(&self) -> Result<(), Violation> {
+        let largest = self
+            .lines
+            .iter()
+            .flat_map(|l| [l.excl, l.vat, l.base])
+            .chain(self.payments.iter().copied())
+            .chain([self.totals.total_excl_vat, self.totals.total_incl_vat])
+            .map(|v| v.abs())
+            .max()
+            .unwrap_or_default();
+        if largest < crate::document::amount_limit() {
+            return Ok(());
+        }
+        Err(Violation::new(
+            "/exchange_rate",
+            codes::AMOUNT_OUT_OF_RANGE,
+            format!(
+                "at this exchange rate an amount of the receipt would be {largest} in the company's currency, more than the trillion an amount may be"
+            ),
+            format!(
+                "tegen deze wisselkoers zou een bedrag van de bon {largest} zijn in de valuta van de administratie, meer dan het biljoen dat een bedrag mag zijn"
+            ),
+        ))
+    }
 }
 
 /// A line's amounts in the company's currency.
@@ -98,20 +129,19 @@ pub(super) fn convert(
         }
     }
 
-    let mut split = ReceiptSplit::default();
+    let (_, split) = ReceiptSplit::of(
+        lines
+            .iter()
+            .zip(&converted)
+            .map(|(line, amounts)| (line.kind, amounts.excl, amounts.vat)),
+    );
     let mut revenue: std::collections::BTreeMap<RateKey, (Decimal, Decimal)> =
         std::collections::BTreeMap::new();
-    for (line, &LineAmounts { excl, vat, .. }) in lines.iter().zip(&converted) {
-        match line.kind {
-            ReceiptLineKind::Sale | ReceiptLineKind::GiftCardSinglePurpose => {
-                split.revenue.add(excl, vat);
-                let group = revenue.entry(key(line)).or_default();
-                group.0 += excl;
-                group.1 += vat;
-            }
-            ReceiptLineKind::Tip => split.tips += excl + vat,
-            ReceiptLineKind::GiftCardMultiPurpose => split.gift_cards_multi_purpose += excl + vat,
-            ReceiptLineKind::Deposit => split.deposits += excl + vat,
+    for (line, amounts) in lines.iter().zip(&converted) {
+        if line.kind.is_revenue() {
+            let group = revenue.entry(key(line)).or_default();
+            group.0 += amounts.excl;
+            group.1 += amounts.vat;
         }
     }
 

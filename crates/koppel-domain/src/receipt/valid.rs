@@ -87,6 +87,30 @@ pub struct ReceiptSplit {
     pub deposits: Decimal,
 }
 
+impl ReceiptSplit {
+    /// The totals and the split of lines given as (kind, amount excluding VAT, VAT): revenue
+    /// apart from tips, multi-purpose gift cards and deposits (each of those incl. its VAT,
+    /// which is none). The one place a line's kind decides where its amount counts.
+    pub fn of(lines: impl Iterator<Item = (ReceiptLineKind, Decimal, Decimal)>) -> (Totals, Self) {
+        let mut totals = Totals::default();
+        let mut split = ReceiptSplit::default();
+        for (kind, excl, vat) in lines {
+            totals.add(excl, vat);
+            match kind {
+                ReceiptLineKind::Sale | ReceiptLineKind::GiftCardSinglePurpose => {
+                    split.revenue.add(excl, vat)
+                }
+                ReceiptLineKind::Tip => split.tips += excl + vat,
+                ReceiptLineKind::GiftCardMultiPurpose => {
+                    split.gift_cards_multi_purpose += excl + vat
+                }
+                ReceiptLineKind::Deposit => split.deposits += excl + vat,
+            }
+        }
+        (totals, split)
+    }
+}
+
 /// A receipt that passed every rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
