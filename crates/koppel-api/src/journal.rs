@@ -3,6 +3,9 @@
 //! mapping gives each, or the role's name where it gives none, so that a journal is a preview
 //! before any mapping exists.
 
+use axum::Json;
+use axum::http::header::{CONTENT_LANGUAGE, VARY};
+use axum::http::{HeaderName, HeaderValue};
 use chrono::NaiveDate;
 use koppel_domain::daily::RateKey;
 use koppel_domain::identifiers::CountryCode;
@@ -172,6 +175,26 @@ impl CurrentMapping {
             ),
         })
     }
+}
+
+/// A journal as answered: its words depend on `Accept-Language`, so the answer says in which
+/// language it is and that it varies with that header (a cache must not give a Dutch
+/// journal to an English reader).
+pub type JournalAnswer = ([(HeaderName, HeaderValue); 2], Json<Journal>);
+
+/// The answer of `journal` in `language`.
+pub fn respond(journal: Journal, language: Language) -> JournalAnswer {
+    let tag = match language {
+        Language::Dutch => "nl",
+        Language::English => "en",
+    };
+    (
+        [
+            (CONTENT_LANGUAGE, HeaderValue::from_static(tag)),
+            (VARY, HeaderValue::from_static("accept-language")),
+        ],
+        Json(journal),
+    )
 }
 
 /// What a journal says of itself beside its lines.

@@ -77,6 +77,10 @@ pub async fn observe(State(app): State<App>, mut request: Request, next: Next) -
                 .headers_mut()
                 .insert(header::CONTENT_LANGUAGE, HeaderValue::from_static("nl"));
         }
+        // A problem's words follow Accept-Language: a cache must keep them apart.
+        response
+            .headers_mut()
+            .append(header::VARY, HeaderValue::from_static("accept-language"));
     }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);

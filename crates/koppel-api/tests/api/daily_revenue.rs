@@ -1140,8 +1140,11 @@ async fn the_bakery_closes_its_day_with_a_z_report_and_the_drawer_is_five_cents_
                 .body(axum::body::Body::empty())
                 .unwrap(),
         )
-        .await
-        .json();
+        .await;
+    // Which language it is in, and that a cache must keep the languages apart.
+    assert_eq!(dutch.header("content-language"), Some("nl"));
+    assert_eq!(dutch.header("vary"), Some("accept-language"));
+    let dutch = dutch.json();
     let words: Vec<&str> = dutch["lines"]
         .as_array()
         .unwrap()

@@ -237,6 +237,7 @@ async fn accept_language_nl_gives_dutch_texts_with_the_same_codes(pool: PgPool) 
     )
     .await;
     assert_eq!(dutch_response.header("content-language"), Some("nl"));
+    assert_eq!(dutch_response.header("vary"), Some("accept-language"));
     let dutch = dutch_response.problem();
     assert_eq!(dutch.code, english.code);
     assert_eq!(dutch.title, "Het verzoek bevat fouten");

@@ -2,7 +2,6 @@
 //! and the correcting entry between two revisions: from the day's figures only, never its
 //! receipts, so a day of any size costs the same.
 
-use axum::Json;
 use axum::extract::State;
 use chrono::Utc;
 use koppel_domain::journal::{CashMove, DayCash, DayFacts, DayPayment, DayRate, Entry, day_entry};
@@ -105,7 +104,7 @@ pub async fn get_day_journal(
     AppPath(path): AppPath<DayPath>,
     AppQuery(query): AppQuery<DayJournalQuery>,
     language: Language,
-) -> Result<Json<Journal>, ApiError> {
+) -> Result<journal::JournalAnswer, ApiError> {
     let company_id = access.company_id;
     let key = day_key(&app, company_id, &path.date, query.location_id).await?;
     // The context (company, mapping) and the day are read side by side.
@@ -162,18 +161,21 @@ pub async fn get_day_journal(
             format!("dagomzet {reference}, revisie {revision}"),
         ),
     };
-    Ok(Json(journal::answer(
-        &entry,
-        mapping.as_ref(),
-        Heading {
-            date: target.date,
-            reference,
-            description,
-            description_nl,
-            currency: context.currency.clone(),
-            revision: Some(target.revision),
-            correction_of: query.correction_of,
-        },
+    Ok(journal::respond(
+        journal::answer(
+            &entry,
+            mapping.as_ref(),
+            Heading {
+                date: target.date,
+                reference,
+                description,
+                description_nl,
+                currency: context.currency.clone(),
+                revision: Some(target.revision),
+                correction_of: query.correction_of,
+            },
+            language,
+        ),
         language,
-    )))
+    ))
 }

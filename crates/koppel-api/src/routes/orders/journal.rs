@@ -1,7 +1,6 @@
 //! An order's journal entry (SPEC "Journals"): its revenue and VAT per group against what
 //! the buyer owes, the paid payments and their providers' fees, in the company's currency.
 
-use axum::Json;
 use axum::extract::State;
 use chrono_tz::Tz;
 use koppel_domain::journal::{
@@ -111,7 +110,7 @@ pub async fn get_order_journal(
     access: CompanyAccess<JournalsRead>,
     AppPath(path): AppPath<OrderPath>,
     language: Language,
-) -> Result<Json<Journal>, ApiError> {
+) -> Result<journal::JournalAnswer, ApiError> {
     let (order, context) = tokio::try_join!(
         async {
             app.store
@@ -136,18 +135,21 @@ pub async fn get_order_journal(
         .clone()
         .unwrap_or_else(|| order.external_id.clone());
     let mapping = CurrentMapping::of(&context);
-    Ok(Json(journal::answer(
-        &entry,
-        mapping.as_ref(),
-        Heading {
-            date,
-            description: format!("order {reference}"),
-            description_nl: format!("order {reference}"),
-            reference,
-            currency: context.currency.clone(),
-            revision: None,
-            correction_of: None,
-        },
+    Ok(journal::respond(
+        journal::answer(
+            &entry,
+            mapping.as_ref(),
+            Heading {
+                date,
+                description: format!("order {reference}"),
+                description_nl: format!("order {reference}"),
+                reference,
+                currency: context.currency.clone(),
+                revision: None,
+                correction_of: None,
+            },
+            language,
+        ),
         language,
-    )))
+    ))
 }

@@ -1,7 +1,6 @@
 //! A receipt's journal entry (SPEC "Journals"): its revenue and VAT per group, tips, gift
 //! cards and deposits on their own roles, against what was paid, on its business date.
 
-use axum::Json;
 use axum::extract::State;
 use koppel_domain::daily::RateFigures;
 use koppel_domain::journal::{
@@ -99,7 +98,7 @@ pub async fn get_receipt_journal(
     access: CompanyAccess<JournalsRead>,
     AppPath(path): AppPath<ReceiptPath>,
     language: Language,
-) -> Result<Json<Journal>, ApiError> {
+) -> Result<journal::JournalAnswer, ApiError> {
     let (receipt, context) = tokio::try_join!(
         async {
             app.store
@@ -116,18 +115,21 @@ pub async fn get_receipt_journal(
         .clone()
         .unwrap_or_else(|| receipt.external_id.clone());
     let mapping = CurrentMapping::of(&context);
-    Ok(Json(journal::answer(
-        &entry,
-        mapping.as_ref(),
-        Heading {
-            date: receipt.business_date,
-            description: format!("receipt {reference}"),
-            description_nl: format!("kassabon {reference}"),
-            reference,
-            currency: context.currency.clone(),
-            revision: None,
-            correction_of: None,
-        },
+    Ok(journal::respond(
+        journal::answer(
+            &entry,
+            mapping.as_ref(),
+            Heading {
+                date: receipt.business_date,
+                description: format!("receipt {reference}"),
+                description_nl: format!("kassabon {reference}"),
+                reference,
+                currency: context.currency.clone(),
+                revision: None,
+                correction_of: None,
+            },
+            language,
+        ),
         language,
-    )))
+    ))
 }

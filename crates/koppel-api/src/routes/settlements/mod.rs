@@ -327,7 +327,7 @@ pub async fn get_settlement_journal(
     access: CompanyAccess<JournalsRead>,
     AppPath(path): AppPath<SettlementPath>,
     language: Language,
-) -> Result<Json<Journal>, ApiError> {
+) -> Result<journal::JournalAnswer, ApiError> {
     let (record, context) = tokio::try_join!(
         async {
             app.store
@@ -370,21 +370,24 @@ pub async fn get_settlement_journal(
     let entry = settlement_entry(record.amount, record.exchange_rate, &facts);
     let settlement = Settlement::from(record);
     let mapping = CurrentMapping::of(&context);
-    Ok(Json(journal::answer(
-        &entry,
-        mapping.as_ref(),
-        Heading {
-            date: settlement.paid_out_at.date_naive(),
-            description: format!("payout {} {}", settlement.provider, settlement.external_id),
-            description_nl: format!(
-                "uitbetaling {} {}",
-                settlement.provider, settlement.external_id
-            ),
-            reference: settlement.external_id,
-            currency: context.currency.clone(),
-            revision: None,
-            correction_of: None,
-        },
+    Ok(journal::respond(
+        journal::answer(
+            &entry,
+            mapping.as_ref(),
+            Heading {
+                date: settlement.paid_out_at.date_naive(),
+                description: format!("payout {} {}", settlement.provider, settlement.external_id),
+                description_nl: format!(
+                    "uitbetaling {} {}",
+                    settlement.provider, settlement.external_id
+                ),
+                reference: settlement.external_id,
+                currency: context.currency.clone(),
+                revision: None,
+                correction_of: None,
+            },
+            language,
+        ),
         language,
-    )))
+    ))
 }
