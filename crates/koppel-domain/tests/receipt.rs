@@ -477,3 +477,37 @@ fn an_exchange_rate_that_would_make_an_amount_too_large_is_refused_at_the_rate()
     draft.exchange_rate = Some(d("2"));
     assert!(validate_receipt(&draft, &euro_books()).is_ok());
 }
+
+#[test]
+fn a_receipt_in_pounds_journals_its_payments_as_its_day_counts_them() {
+    use koppel_domain::journal::{Role, document_entry, receipt_facts};
+    let mut draft = in_pounds(receipt(
+        vec![
+            sale("KOF", "3", "3.30", "9.90", "21", "1.72"),
+            sale("BRD", "1", "6.50", "6.50", "9", "0.54"),
+            apart(ReceiptLineKind::Tip, "2.00"),
+        ],
+        vec![
+            pay("pin", "10.00", None),
+            pay("cash", "10.00", Some("1.60")),
+        ],
+    ));
+    draft.exchange_rate = Some(d("1.1702"));
+    draft.exchange_rate_date = chrono::NaiveDate::from_ymd_opt(2026, 10, 24);
+    let valid = validate_receipt(&draft, &euro_books()).unwrap();
+    let kind = |id: &str| Some(if id == "cash" { "cash" } else { "debit_card" }.to_owned());
+    let entry = document_entry(&receipt_facts(&valid, kind));
+    assert!(entry.is_balanced());
+    let sum = |role: Role| -> Decimal {
+        entry
+            .postings
+            .iter()
+            .filter(|p| p.role == role)
+            .map(|p| p.amount)
+            .sum()
+    };
+    // The cash's 8.40 alone would be 9.83; as in the day it takes what is left of 21.52.
+    assert_eq!(sum(Role::Cash), d("9.82"));
+    assert_eq!(sum(Role::PaymentClearing), d("11.70"));
+    assert_eq!(sum(Role::Rounding), d("0"), "{entry:#?}");
+}

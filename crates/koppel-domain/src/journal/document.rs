@@ -244,7 +244,8 @@ pub fn receipt_facts(
 /// `vat_receivable` against the payment's role. In another currency every group's base and
 /// VAT are converted and rounded on their own (VAT.md, "Foreign currency"), the group's parts
 /// sharing its base with the last taking the remainder, so revenue and VAT per group equal
-/// the company-currency breakdown to the cent.
+/// the company-currency breakdown to the cent; a receipt's payments are converted as its day
+/// converts them ([`crate::receipt::converted_payments`]).
 pub fn document_entry(facts: &DocumentFacts) -> Entry {
     let mut entry = Entry::default();
     if facts.counts_zero {
@@ -317,12 +318,26 @@ pub fn document_entry(facts: &DocumentFacts) -> Entry {
         };
         entry.post(Role::Receivable, total, "owed by the buyer", source);
     }
-    for payment in &facts.payments {
+    // A receipt in another currency: its payments and cash rounding as its day counts them,
+    // the last payment taking what makes them the converted total.
+    let (receipt_payments, cash_rounding) = match facts.exchange_rate {
+        Some(rate) if !facts.on_account => {
+            let nets: Vec<Decimal> = facts.payments.iter().map(|p| p.amount).collect();
+            let (converted, rounding) =
+                crate::receipt::converted_payments(rate, &nets, facts.cash_rounding, total);
+            (Some(converted), rounding)
+        }
+        _ => (None, convert(facts.cash_rounding)),
+    };
+    for (i, payment) in facts.payments.iter().enumerate() {
         let Some(role) = payment.role else { continue };
         if payment.status.is_some_and(|s| s != PaymentStatus::Paid) {
             continue;
         }
-        let amount = convert(payment.amount);
+        let amount = match &receipt_payments {
+            Some(converted) => converted[i],
+            None => convert(payment.amount),
+        };
         let method = Some(payment.method_id.clone());
         if let Some(p) = entry.post(role, amount, "payment", &payment.source) {
             p.method_id = method.clone();
@@ -349,7 +364,7 @@ pub fn document_entry(facts: &DocumentFacts) -> Entry {
     }
     entry.post(
         Role::Rounding,
-        convert(facts.cash_rounding),
+        cash_rounding,
         "cash rounding",
         "/cash_rounding",
     );

@@ -67,6 +67,27 @@ impl InCompanyCurrency {
     }
 }
 
+/// A receipt's payments (net of change) and cash rounding at `rate`, given its total already
+/// converted: each rounded on its own, the last payment taking what makes them, with the cash
+/// rounding, that total (without payments the cash rounding is the whole total). The day and
+/// the receipt's journal both use this, so they agree to the cent.
+pub fn converted_payments(
+    rate: Decimal,
+    nets: &[Decimal],
+    cash_rounding: Decimal,
+    total: Decimal,
+) -> (Vec<Decimal>, Decimal) {
+    let mut cash_rounding = round_cents(cash_rounding * rate);
+    let mut converted: Vec<Decimal> = nets.iter().map(|n| round_cents(n * rate)).collect();
+    match converted.split_last_mut() {
+        Some((last, others)) => {
+            *last = total - cash_rounding - others.iter().sum::<Decimal>();
+        }
+        None => cash_rounding = total,
+    }
+    (converted, cash_rounding)
+}
+
 /// A line's amounts in the company's currency.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LineAmounts {
@@ -145,19 +166,9 @@ pub(super) fn convert(
         }
     }
 
-    // Payments: each rounded on its own, the last taking what makes them, with the cash
-    // rounding, the converted total. Without payments the cash rounding is the whole total.
-    let mut cash_rounding = round_cents(cash_rounding * rate);
-    let mut nets: Vec<Decimal> = payments
-        .iter()
-        .map(|p| round_cents(p.net() * rate))
-        .collect();
-    match nets.split_last_mut() {
-        Some((last, others)) => {
-            *last = totals.total_incl_vat - cash_rounding - others.iter().sum::<Decimal>();
-        }
-        None => cash_rounding = totals.total_incl_vat,
-    }
+    let nets: Vec<Decimal> = payments.iter().map(ValidReceiptPayment::net).collect();
+    let (nets, cash_rounding) =
+        converted_payments(rate, &nets, cash_rounding, totals.total_incl_vat);
 
     // Vouchers: what they paid, converted, split over the converted revenue rates as the
     // receipt's own redemption was; never more than the revenue it can pay for, which a

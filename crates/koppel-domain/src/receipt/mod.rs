@@ -39,7 +39,7 @@ mod convert;
 mod valid;
 
 pub use check::{parse_moment, parse_moment_at, validate_receipt};
-pub use convert::{InCompanyCurrency, LineAmounts};
+pub use convert::{InCompanyCurrency, LineAmounts, converted_payments};
 pub use valid::{ReceiptSplit, ValidReceipt, ValidReceiptLine, ValidReceiptPayment};
 
 /// The most a cash rounding may be, either way.

@@ -83,8 +83,8 @@ fn facts(receipt: &ReceiptRecord, context: &JournalContext) -> Result<DocumentFa
 /// `receivable` on account); what single-purpose vouchers paid is taken back out of revenue
 /// and VAT (it was revenue when the voucher was sold) and not posted as a payment; cash
 /// rounding to `rounding`. A receipt in another currency posts its company-currency figures
-/// (each VAT group converted on its own, each payment too, a cent between them on
-/// `rounding`). Most connectors post the day's journal instead
+/// as its day counts them (each VAT group converted on its own, each payment too, the last
+/// payment taking what makes them the converted total). Most connectors post the day's journal instead
 /// (`…/daily-revenue/{date}/journal`). Scope `ledger:read`.
 #[utoipa::path(get, path = "/v1/companies/{company_id}/receipts/{receipt_id}/journal", tag = "journals",
     params(ReceiptPath),
