@@ -7,12 +7,13 @@
 //! The day's rule that payments equal revenue then holds in the company's currency exactly as
 //! it does in the receipt's.
 
+use std::collections::BTreeMap;
+
 use rust_decimal::Decimal;
 
 use crate::daily::{RateFigures, RateKey, voucher_shares};
 use crate::document::{Converted, Totals, VatGroup};
 use crate::money::round_cents;
-
 use crate::problem::{Violation, codes};
 
 use super::{ReceiptSplit, ValidReceiptLine, ValidReceiptPayment};
@@ -156,8 +157,7 @@ pub(super) fn convert(
             .zip(&converted)
             .map(|(line, amounts)| (line.kind, amounts.excl, amounts.vat)),
     );
-    let mut revenue: std::collections::BTreeMap<RateKey, (Decimal, Decimal)> =
-        std::collections::BTreeMap::new();
+    let mut revenue: BTreeMap<RateKey, (Decimal, Decimal)> = BTreeMap::new();
     for (line, amounts) in lines.iter().zip(&converted) {
         if line.kind.is_revenue() {
             let group = revenue.entry(key(line)).or_default();
