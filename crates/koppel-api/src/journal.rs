@@ -182,21 +182,6 @@ impl CurrentMapping {
 /// journal to an English reader).
 pub type JournalAnswer = ([(HeaderName, HeaderValue); 2], Json<Journal>);
 
-/// The answer of `journal` in `language`.
-pub fn respond(journal: Journal, language: Language) -> JournalAnswer {
-    let tag = match language {
-        Language::Dutch => "nl",
-        Language::English => "en",
-    };
-    (
-        [
-            (CONTENT_LANGUAGE, HeaderValue::from_static(tag)),
-            (VARY, HeaderValue::from_static("accept-language")),
-        ],
-        Json(journal),
-    )
-}
-
 /// What a journal says of itself beside its lines.
 pub struct Heading {
     /// The date to post on.
@@ -215,9 +200,29 @@ pub struct Heading {
     pub correction_of: Option<i32>,
 }
 
-/// The journal of `entry` under `mapping`.
-/// Descriptions are in `language` (Dutch from the domain's table, English as posted).
+/// The journal of `entry` under `mapping`, answered in `language`: descriptions in Dutch
+/// from the domain's table, or in English as posted, with the headers that say so.
 pub fn answer(
+    entry: &Entry,
+    mapping: Option<&CurrentMapping>,
+    heading: Heading,
+    language: Language,
+) -> JournalAnswer {
+    let tag = match language {
+        Language::Dutch => "nl",
+        Language::English => "en",
+    };
+    let journal = journal(entry, mapping, heading, language);
+    (
+        [
+            (CONTENT_LANGUAGE, HeaderValue::from_static(tag)),
+            (VARY, HeaderValue::from_static("accept-language")),
+        ],
+        Json(journal),
+    )
+}
+
+fn journal(
     entry: &Entry,
     mapping: Option<&CurrentMapping>,
     heading: Heading,

@@ -187,6 +187,30 @@ impl Checker<'_> {
         })
     }
 
+    /// A line that is not revenue (a tip, a multi-purpose gift card, a deposit: `kind` by its
+    /// name) carries no VAT and must be `outside_scope`; false, with the violation, when it is
+    /// not.
+    pub(crate) fn kind_carries_its_vat(
+        &mut self,
+        p: &str,
+        kind: &str,
+        is_revenue: bool,
+        category: VatCategory,
+    ) -> bool {
+        if is_revenue || category == VatCategory::OutsideScope {
+            return true;
+        }
+        self.push(
+            format!("{p}/vat/category"),
+            codes::LINE_KIND_NOT_OUTSIDE_SCOPE,
+            format!("a {kind} line carries no vat and must be outside_scope, got {category}"),
+            format!(
+                "een regel van soort {kind} heeft geen btw en hoort in outside_scope, ontvangen: {category}"
+            ),
+        );
+        false
+    }
+
     /// The margin scheme's rules for one line (`docs/bookkeeping-rules.md`, "Margin scheme"):
     /// a margin line needs its purchase price, and only a margin line takes one; the VAT is
     /// on the margin `m = incl − purchase_price × quantity`, `round(m × r / (100 + r))`,

@@ -229,21 +229,7 @@ fn line(
     );
     let figures = figures?;
     let kind = l.kind.unwrap_or_default();
-    if !kind.is_revenue() && figures.vat.category != VatCategory::OutsideScope {
-        c.push(
-            format!("{p}/vat/category"),
-            codes::LINE_KIND_NOT_OUTSIDE_SCOPE,
-            format!(
-                "a {} line carries no vat and must be outside_scope, got {}",
-                kind.as_str(),
-                figures.vat.category
-            ),
-            format!(
-                "een regel van soort {} heeft geen btw en hoort in outside_scope, ontvangen: {}",
-                kind.as_str(),
-                figures.vat.category
-            ),
-        );
+    if !c.kind_carries_its_vat(&p, kind.as_str(), kind.is_revenue(), figures.vat.category) {
         return None;
     }
     let Priced {

@@ -13,7 +13,6 @@ use crate::document::{
 };
 use crate::order::customer;
 use crate::problem::{Violation, codes};
-use crate::vat::VatCategory;
 
 use super::{
     ReceiptDraft, ReceiptLineDraft, ReceiptPaymentDraft, ReceiptSplit, ValidReceipt,
@@ -95,21 +94,7 @@ fn line(
         Purchase::Price(l.purchase_price),
     );
     let figures = figures?;
-    if !kind.is_revenue() && figures.vat.category != VatCategory::OutsideScope {
-        c.push(
-            format!("{p}/vat/category"),
-            codes::LINE_KIND_NOT_OUTSIDE_SCOPE,
-            format!(
-                "a {} line carries no vat and must be outside_scope, got {}",
-                kind.as_str(),
-                figures.vat.category
-            ),
-            format!(
-                "een regel van soort {} heeft geen btw en hoort in outside_scope, ontvangen: {}",
-                kind.as_str(),
-                figures.vat.category
-            ),
-        );
+    if !c.kind_carries_its_vat(&p, kind.as_str(), kind.is_revenue(), figures.vat.category) {
         return None;
     }
     let Priced {

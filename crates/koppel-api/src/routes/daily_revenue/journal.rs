@@ -161,21 +161,18 @@ pub async fn get_day_journal(
             format!("dagomzet {reference}, revisie {revision}"),
         ),
     };
-    Ok(journal::respond(
-        journal::answer(
-            &entry,
-            mapping.as_ref(),
-            Heading {
-                date: target.date,
-                reference,
-                description,
-                description_nl,
-                currency: context.currency.clone(),
-                revision: Some(target.revision),
-                correction_of: query.correction_of,
-            },
-            language,
-        ),
+    Ok(journal::answer(
+        &entry,
+        mapping.as_ref(),
+        Heading {
+            date: target.date,
+            reference,
+            description,
+            description_nl,
+            currency: context.currency.clone(),
+            revision: Some(target.revision),
+            correction_of: query.correction_of,
+        },
         language,
     ))
 }

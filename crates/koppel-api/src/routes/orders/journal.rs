@@ -135,21 +135,18 @@ pub async fn get_order_journal(
         .clone()
         .unwrap_or_else(|| order.external_id.clone());
     let mapping = CurrentMapping::of(&context);
-    Ok(journal::respond(
-        journal::answer(
-            &entry,
-            mapping.as_ref(),
-            Heading {
-                date,
-                description: format!("order {reference}"),
-                description_nl: format!("order {reference}"),
-                reference,
-                currency: context.currency.clone(),
-                revision: None,
-                correction_of: None,
-            },
-            language,
-        ),
+    Ok(journal::answer(
+        &entry,
+        mapping.as_ref(),
+        Heading {
+            date,
+            description: format!("order {reference}"),
+            description_nl: format!("order {reference}"),
+            reference,
+            currency: context.currency.clone(),
+            revision: None,
+            correction_of: None,
+        },
         language,
     ))
 }

@@ -115,21 +115,18 @@ pub async fn get_receipt_journal(
         .clone()
         .unwrap_or_else(|| receipt.external_id.clone());
     let mapping = CurrentMapping::of(&context);
-    Ok(journal::respond(
-        journal::answer(
-            &entry,
-            mapping.as_ref(),
-            Heading {
-                date: receipt.business_date,
-                description: format!("receipt {reference}"),
-                description_nl: format!("kassabon {reference}"),
-                reference,
-                currency: context.currency.clone(),
-                revision: None,
-                correction_of: None,
-            },
-            language,
-        ),
+    Ok(journal::answer(
+        &entry,
+        mapping.as_ref(),
+        Heading {
+            date: receipt.business_date,
+            description: format!("receipt {reference}"),
+            description_nl: format!("kassabon {reference}"),
+            reference,
+            currency: context.currency.clone(),
+            revision: None,
+            correction_of: None,
+        },
         language,
     ))
 }

@@ -370,24 +370,21 @@ pub async fn get_settlement_journal(
     let entry = settlement_entry(record.amount, record.exchange_rate, &facts);
     let settlement = Settlement::from(record);
     let mapping = CurrentMapping::of(&context);
-    Ok(journal::respond(
-        journal::answer(
-            &entry,
-            mapping.as_ref(),
-            Heading {
-                date: settlement.paid_out_at.date_naive(),
-                description: format!("payout {} {}", settlement.provider, settlement.external_id),
-                description_nl: format!(
-                    "uitbetaling {} {}",
-                    settlement.provider, settlement.external_id
-                ),
-                reference: settlement.external_id,
-                currency: context.currency.clone(),
-                revision: None,
-                correction_of: None,
-            },
-            language,
-        ),
+    Ok(journal::answer(
+        &entry,
+        mapping.as_ref(),
+        Heading {
+            date: settlement.paid_out_at.date_naive(),
+            description: format!("payout {} {}", settlement.provider, settlement.external_id),
+            description_nl: format!(
+                "uitbetaling {} {}",
+                settlement.provider, settlement.external_id
+            ),
+            reference: settlement.external_id,
+            currency: context.currency.clone(),
+            revision: None,
+            correction_of: None,
+        },
         language,
     ))
 }
