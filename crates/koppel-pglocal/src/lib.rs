@@ -155,6 +155,29 @@ impl Cluster {
         Ok(())
     }
 
+    /// Stops the server as a crash would (`pg_ctl stop -m immediate`: no shutdown checkpoint,
+    /// every connection cut), keeping its data; [`resume`](Cluster::resume) then starts it
+    /// with crash recovery, as a supervisor restarts a database that went down.
+    ///
+    /// Only a cluster with [`Options::durable`] keeps every acknowledged commit through this:
+    /// without it, commits of the last moments may be lost, as `synchronous_commit=off` says.
+    /// Crashing a stopped cluster does nothing.
+    pub fn crash(&self) -> Result<(), Error> {
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        if *running {
+            run(self.pg_ctl().arg("-D").arg(&self.data_dir).args([
+                "-w",
+                "-t",
+                "30",
+                "-m",
+                "immediate",
+                "stop",
+            ]))?;
+            *running = false;
+        }
+        Ok(())
+    }
+
     /// Starts the server again after [`stop`](Cluster::stop), on the same port and with the
     /// same data.
     ///

@@ -5,6 +5,11 @@
 //! succeed when retried with their keys, within the 10 s the contract allows for a key whose
 //! server died (no 409 for minutes).
 //!
+//! Another crashes PostgreSQL itself (`pg_ctl stop -m immediate`) under the same load, then
+//! restarts it as an operator would (`-m fast`): every answer meanwhile is a 503 problem with
+//! `Retry-After`, never a 500 or a hang, `/health/ready` says 503, and service resumes by
+//! itself within seconds of the database's return, with nothing acknowledged lost.
+//!
 //! These take tens of seconds, so they are `#[ignore]`d in the ordinary run; `scripts/faults`
 //! runs them (and CI runs `scripts/faults`).
 
@@ -16,18 +21,39 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use koppel_pglocal::{Cluster, Options};
 use serde_json::{Value, json};
 use server::Server;
 
 /// What one request got: status and JSON body, or nothing when it got no whole answer.
 type Answer = Option<(u16, Value)>;
 
+/// A whole answer with the one header the tests read.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    retry_after: Option<String>,
+    body: Value,
+}
+
 /// One HTTP/1.1 request on a fresh connection; `None` when the connection failed or the
 /// answer was cut off (the server died mid-request).
 fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
+    request(port, method, path, headers, body).map(|reply| (reply.status, reply.body))
+}
+
+/// [`http`], answering the `Retry-After` header too.
+fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Option<Reply> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
@@ -47,18 +73,23 @@ fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &st
     let text = String::from_utf8_lossy(&answer);
     let status: u16 = text.get(9..12)?.parse().ok()?;
     let (head, body) = text.split_once("\r\n\r\n")?;
-    let length: Option<usize> = head
-        .lines()
-        .find_map(|l| {
+    let header = |name: &str| {
+        head.lines().find_map(|l| {
             l.to_ascii_lowercase()
-                .strip_prefix("content-length: ")
-                .map(str::to_owned)
+                .strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix(':'))
+                .map(|value| value.trim().to_owned())
         })
-        .and_then(|v| v.trim().parse().ok());
+    };
+    let length: Option<usize> = header("content-length").and_then(|v| v.parse().ok());
     if length.is_some_and(|n| n != body.len()) {
         return None;
     }
-    Some((status, serde_json::from_str(body).unwrap_or(Value::Null)))
+    Some(Reply {
+        status,
+        retry_after: header("retry-after"),
+        body: serde_json::from_str(body).unwrap_or(Value::Null),
+    })
 }
 
 /// Runs a `koppel` command on the server's database and answers its JSON output.
@@ -115,9 +146,14 @@ fn order(i: usize) -> String {
 }
 
 fn push(port: u16, orders: &str, token: &str, i: usize) -> Answer {
+    push_reply(port, orders, token, i).map(|reply| (reply.status, reply.body))
+}
+
+/// Pushes order `i` with its own idempotency key.
+fn push_reply(port: u16, orders: &str, token: &str, i: usize) -> Option<Reply> {
     let key = format!("crash-key-{i}");
     let bearer = format!("Bearer {token}");
-    http(
+    request(
         port,
         "POST",
         orders,
@@ -472,4 +508,214 @@ fn a_killed_server_loses_no_webhook_delivery() {
         after = format!("&after={}", page["next_cursor"].as_str().unwrap());
     }
     assert_eq!(wanted, feed);
+}
+
+/// A vendor and a connector of a new company on `server`, and the company's orders route.
+fn vendor_and_connector(server: &Server, name: &str) -> (Value, Value, String) {
+    let company = cli(server, &["company", "create", "--name", name]);
+    let company_id = company["id"].as_str().unwrap().to_owned();
+    let client = |kind: &str| {
+        cli(
+            server,
+            &[
+                "client",
+                "create",
+                "--kind",
+                kind,
+                "--name",
+                kind,
+                "--company",
+                &company_id,
+            ],
+        )
+    };
+    let orders = format!("/v1/companies/{company_id}/orders");
+    (client("vendor"), client("connector"), orders)
+}
+
+/// What one push during the outage test got, and when it was sent.
+struct Sent {
+    at: Instant,
+    reply: Option<Reply>,
+}
+
+#[test]
+#[ignore = "a fault test: run by scripts/faults"]
+fn a_database_crashed_or_restarted_under_load_answers_503s_never_500s_and_loses_nothing() {
+    // A cluster of its own, durable: it is crashed (`-m immediate`) and must keep every
+    // commit Koppel acknowledged, as a production database does.
+    let cluster = Cluster::start(Options {
+        durable: true,
+        ..Options::default()
+    })
+    .expect("a local PostgreSQL");
+    let server = Server::start_in(&cluster.url("postgres"), &[]);
+    let port = server.port();
+    let (vendor, connector, orders) = vendor_and_connector(&server, "Uitval B.V.");
+    let vendor_token = token(port, &vendor);
+
+    // Four pushers, each its own orders, until told to stop; after an answer that is not a
+    // success a pusher waits a moment, as a client would, but not the Retry-After, so that
+    // the outage sees many requests.
+    const PUSHERS: usize = 4;
+    const PER_PUSHER: usize = 2_000;
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent: Arc<Mutex<BTreeMap<usize, Sent>>> = Arc::default();
+    let pushers: Vec<_> = (0..PUSHERS)
+        .map(|p| {
+            let (stop, sent) = (Arc::clone(&stop), Arc::clone(&sent));
+            let (orders, token) = (orders.clone(), vendor_token.clone());
+            std::thread::spawn(move || {
+                for i in p * PER_PUSHER..(p + 1) * PER_PUSHER {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let at = Instant::now();
+                    let reply = push_reply(port, &orders, &token, i);
+                    let success = matches!(
+                        reply,
+                        Some(Reply {
+                            status: 200 | 201,
+                            ..
+                        })
+                    );
+                    sent.lock().unwrap().insert(i, Sent { at, reply });
+                    if !success {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                }
+            })
+        })
+        .collect();
+    let answered = |sent: &Mutex<BTreeMap<usize, Sent>>| sent.lock().unwrap().len();
+    let ready = |port| request(port, "GET", "/health/ready", &[], "").map(|reply| reply.status);
+    // Two outages under the same load: a crash (`-m immediate`: connections cut without a
+    // word), then an operator's restart (`-m fast`: every session told "terminating
+    // connection due to administrator command", SQLSTATE 57P01).
+    let mut resumed_in = Vec::new();
+    for crash in [true, false] {
+        let before = answered(&sent);
+        let started = Instant::now();
+        while answered(&sent) < before + 40 {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no load: {}",
+                server.log_tail(10)
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if crash {
+            cluster.crash().unwrap();
+        } else {
+            cluster.stop().unwrap();
+        }
+        let down_at = Instant::now();
+        // Readiness says so while the database is down.
+        while ready(port) != Some(503) {
+            assert!(
+                down_at.elapsed() < Duration::from_secs(5),
+                "/health/ready still says ready"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_secs(2));
+        cluster.resume().unwrap();
+        let up_at = Instant::now();
+
+        // Service resumes by itself: a push sent after the restart succeeds within seconds.
+        loop {
+            let resumed = sent.lock().unwrap().values().any(|s| {
+                s.at >= up_at
+                    && matches!(
+                        s.reply,
+                        Some(Reply {
+                            status: 200 | 201,
+                            ..
+                        })
+                    )
+            });
+            if resumed {
+                resumed_in.push(up_at.elapsed());
+                break;
+            }
+            assert!(
+                up_at.elapsed() < Duration::from_secs(10),
+                "no push succeeded within 10 s of the database's restart:\n{}",
+                server.log_tail(20)
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    assert_eq!(ready(port), Some(200));
+    stop.store(true, Ordering::Relaxed);
+    for pusher in pushers {
+        pusher.join().unwrap();
+    }
+    let sent = std::mem::take(&mut *sent.lock().unwrap());
+
+    // Every push got a whole answer: a success, or a 503 problem saying when to come back.
+    let mut acknowledged = BTreeMap::new();
+    let mut refused = Vec::new();
+    for (i, one) in &sent {
+        let reply = one
+            .reply
+            .as_ref()
+            .unwrap_or_else(|| panic!("push {i} got no whole answer"));
+        match reply.status {
+            200 | 201 => {
+                acknowledged.insert(*i, reply.body.clone());
+            }
+            503 => {
+                assert_eq!(reply.body["code"], "service_unavailable", "push {i}");
+                assert!(
+                    reply.retry_after.is_some(),
+                    "push {i}: 503 without Retry-After"
+                );
+                refused.push(*i);
+            }
+            status => panic!("push {i} got {status}: {}", reply.body),
+        }
+    }
+    eprintln!(
+        "{} acknowledged, {} refused with 503 during the outages; resumed {resumed_in:?} after the restarts",
+        acknowledged.len(),
+        refused.len(),
+    );
+    assert!(
+        !refused.is_empty(),
+        "no push met the outage: the test shows nothing"
+    );
+
+    // Every acknowledged order is stored as answered, once.
+    let bearer = format!("Bearer {}", token(port, &connector));
+    for (i, answer) in &acknowledged {
+        let id = answer["id"].as_str().unwrap();
+        let (status, stored) = http(
+            port,
+            "GET",
+            &format!("{orders}/{id}"),
+            &[("Authorization", &bearer)],
+            "",
+        )
+        .expect("the order can be read");
+        assert_eq!(status, 200, "order {i}: {stored}");
+        assert_eq!(stored["totals"], answer["totals"], "order {i}");
+        assert_eq!(stored["version"], 1, "order {i} was stored twice");
+    }
+    // The refused ones succeed when retried with their keys, within the key's lease.
+    for i in &refused {
+        let deadline = Instant::now() + Duration::from_secs(12);
+        loop {
+            match push(port, &orders, &vendor_token, *i) {
+                Some((201 | 200, answer)) => {
+                    assert_eq!(answer["version"], 1, "push {i}");
+                    break;
+                }
+                Some((409 | 503, _)) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+                other => panic!("retry of push {i} got {other:?}"),
+            }
+        }
+    }
 }

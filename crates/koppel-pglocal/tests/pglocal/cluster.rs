@@ -49,6 +49,38 @@ fn a_stopped_cluster_refuses_connections_and_resumes_with_its_data() {
 }
 
 #[test]
+fn a_crashed_durable_cluster_recovers_every_commit_when_resumed() {
+    let cluster = Cluster::start(Options {
+        durable: true,
+        ..Options::default()
+    })
+    .unwrap();
+    let port = cluster.port();
+    let created = crate::psql_command(
+        port,
+        "create table survivor (id int); insert into survivor select generate_series(1, 1000)",
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+
+    cluster.crash().unwrap();
+    assert!(!select_one(port).status.success());
+    cluster.crash().unwrap();
+    cluster.resume().unwrap();
+
+    let kept = crate::psql_command(port, "select count(*) from survivor");
+    assert_eq!(String::from_utf8_lossy(&kept.stdout).trim(), "1000");
+    let log = std::fs::read_to_string(cluster.data_dir().join("../server.log")).unwrap();
+    assert!(
+        log.contains("database system was not properly shut down"),
+        "the restart ran crash recovery:\n{log}"
+    );
+}
+
+#[test]
 fn stop_and_resume_twice_in_a_row_do_nothing_more() {
     let cluster = Cluster::start(Options::default()).unwrap();
 

@@ -46,13 +46,17 @@ fn spawn(database_url: &str, port: u16, env: &[(String, String)], dir: &Path) ->
         .expect("cannot start koppel serve")
 }
 
-/// Makes an empty database next to the one `DATABASE_URL` names and answers its URL.
-fn fresh_database(name: &str) -> String {
-    let url = std::env::var("DATABASE_URL").expect(
+/// The cluster of `DATABASE_URL`, where each server gets a database of its own.
+fn database_url() -> String {
+    std::env::var("DATABASE_URL").expect(
         "DATABASE_URL is not set: run this through scripts/test or scripts/docs-check, \
          which start a throwaway PostgreSQL",
-    );
-    let options: PgConnectOptions = url.parse().expect("DATABASE_URL is not a PostgreSQL URL");
+    )
+}
+
+/// Makes an empty database next to the one `url` names and answers its URL.
+fn fresh_database(url: &str, name: &str) -> String {
+    let options: PgConnectOptions = url.parse().expect("not a PostgreSQL URL");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -96,6 +100,13 @@ impl Server {
     /// Starts the server with extra environment variables (limits, say) and waits until
     /// `/health/ready` answers 200.
     pub fn start_with(env: &[(&str, &str)]) -> Self {
+        Self::start_in(&database_url(), env)
+    }
+
+    /// Starts the server on a fresh database in the cluster of `cluster_url` (a test's own
+    /// cluster, which it may crash), with extra environment variables.
+    #[allow(dead_code, reason = "used by the fault tests, not the walkthrough")]
+    pub fn start_in(cluster_url: &str, env: &[(&str, &str)]) -> Self {
         let unique = format!(
             "koppel_walkthrough_{}_{}",
             std::process::id(),
@@ -106,7 +117,7 @@ impl Server {
         );
         let dir = std::env::temp_dir().join(&unique);
         std::fs::create_dir_all(&dir).unwrap();
-        let database_url = fresh_database(&unique);
+        let database_url = fresh_database(cluster_url, &unique);
         let port = free_port();
         let mut env: Vec<(String, String)> = env
             .iter()
