@@ -755,6 +755,39 @@ async fn the_finaliser_task_of_koppel_serve_catches_up_on_its_first_run(pool: Pg
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn finalisers_of_two_nodes_at_once_emit_each_days_event_once(pool: PgPool) {
+    let s = setup(pool.clone()).await;
+    let other_node = crate::harness::TestApp::new(pool);
+    let receipts = s.app.app.store.receipts();
+    // Sixty past days, each with a receipt: 120 rows (the company's and the location's).
+    let first: NaiveDate = "2026-03-01".parse().unwrap();
+    for n in 0..60 {
+        let sold = local(first + Duration::days(n), 12, 0);
+        let new = new_receipt(&s, &receipt(&s, &format!("f-{n}"), &sold));
+        receipts.insert(s.company, &[new], at(&sold)).await.unwrap();
+    }
+    let rows: i64 = sqlx::query_scalar("select count(*) from daily_revenue where company_id = $1")
+        .bind(s.company)
+        .fetch_one(s.app.app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows, 120);
+
+    // Both nodes' finalisers wake at the same 05:00, twice each, as after a restart.
+    let now = at("2026-06-01T05:00:00+02:00");
+    let days: Vec<_> = [&s.app, &other_node, &s.app, &other_node]
+        .iter()
+        .map(|node| node.app.store.daily_revenue())
+        .collect();
+    let done = futures_util::future::join_all(days.iter().map(|d| d.finalise_due(now))).await;
+    let done: u64 = done.into_iter().map(Result::unwrap).sum();
+    assert_eq!(done, 120, "each day made final by exactly one finaliser");
+    let finals = events(&s, "daily_revenue.final").await;
+    let distinct: std::collections::BTreeSet<_> = finals.iter().collect();
+    assert_eq!((finals.len(), distinct.len()), (120, 120));
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
 async fn concurrent_writers_of_one_day_lose_no_receipt_and_no_cent(pool: PgPool) {
     let s = setup(pool).await;
     let date = today() + Duration::days(30);

@@ -381,8 +381,10 @@ async fn concurrent_sends_of_one_order_make_one_order_and_never_a_500(pool: PgPo
         1
     );
 
-    // Eight different sends: one order with eight versions, none lost.
-    let tasks: Vec<_> = (0..8)
+    // Twenty different sends at once (#15): one order with twenty versions, numbered
+    // without a gap or a duplicate, none lost.
+    const CHANGES: i64 = 20;
+    let tasks: Vec<_> = (0..CHANGES)
         .map(|i| {
             let mut body = s.order("race-2");
             body["number"] = json!(format!("variant-{i}"));
@@ -395,7 +397,7 @@ async fn concurrent_sends_of_one_order_make_one_order_and_never_a_500(pool: PgPo
         assert!(status.is_success(), "{status}: {body}");
         versions.insert(body["version"].as_i64().unwrap());
     }
-    assert_eq!(versions, (1..=8).collect());
+    assert_eq!(versions, (1..=CHANGES).collect());
     let (orders, stored_versions): (i64, i64) = sqlx::query_as(
         "select (select count(*) from orders where external_id = 'race-2'),
                 (select count(*) from order_versions v join orders o on o.id = v.order_id
@@ -404,7 +406,7 @@ async fn concurrent_sends_of_one_order_make_one_order_and_never_a_500(pool: PgPo
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert_eq!((orders, stored_versions), (1, 8));
+    assert_eq!((orders, stored_versions), (1, CHANGES));
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]
