@@ -1,7 +1,8 @@
-//! Slow and greedy clients against a real `koppel serve` (#15, items 15 and 18): a request
-//! head trickled line by line, an idle keep-alive connection, a body trickled byte by byte,
-//! connections past the cap, and a body declared too large. Each is closed or refused within
-//! its limit while other clients are served. Limits are set low (1–3 s) to keep this short;
+//! Slow, greedy and malformed clients against a real `koppel serve` (#15, items 15, 17 and
+//! 18): a request head trickled line by line, an idle keep-alive connection, a body trickled
+//! byte by byte, connections past the cap, a body declared too large, and requests hyper
+//! refuses before the router. Each is closed or refused within its limit (and logged) while
+//! other clients are served. Limits are set low (1–3 s) to keep this short;
 //! the idle timeout is set apart from the header timeout wherever it could hide which of the
 //! two closed a connection.
 
@@ -213,4 +214,63 @@ fn a_declared_body_over_the_limit_is_refused_without_100_continue() {
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(!answer.contains("100 Continue"), "{answer}");
     assert!(answer.contains("payload_too_large"), "{answer}");
+}
+
+#[test]
+fn requests_refused_before_the_router_are_logged_with_their_address() {
+    // hyper answers these itself, with a bare status and no problem body (#15, item 17);
+    // the log line is how an operator sees them.
+    let server = start("64");
+    let long_uri = format!("GET /{} HTTP/1.1\r\nHost: k\r\n\r\n", "a".repeat(70_000));
+    let many_headers = format!(
+        "GET /health/live HTTP/1.1\r\nHost: k\r\n{}\r\n",
+        (0..120)
+            .map(|i| format!("X-{i}: y\r\n"))
+            .collect::<String>()
+    );
+    let refused = [
+        (
+            "a malformed request line",
+            "GARBAGE\r\n\r\n".to_owned(),
+            "400",
+        ),
+        ("a URI over 64 kB", long_uri, "414"),
+        ("over 100 headers", many_headers, "431"),
+    ];
+    let mut ports = Vec::new();
+    for (what, request, status) in &refused {
+        let mut stream = connect(&server);
+        ports.push(stream.local_addr().unwrap().port());
+        stream.write_all(request.as_bytes()).unwrap();
+        let (answer, _) = read_until_closed(&mut stream);
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status}")),
+            "{what}: {answer}"
+        );
+    }
+    // Logged as the connection ends: poll briefly for the three lines.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let log = server.log_tail(200);
+        let missing: Vec<_> = refused
+            .iter()
+            .zip(&ports)
+            .filter(|(_, port)| {
+                !log.lines().any(|line| {
+                    line.contains("refused a request hyper could not parse")
+                        && line.contains(&format!("127.0.0.1:{port}"))
+                })
+            })
+            .map(|((what, ..), _)| *what)
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not logged with its address: {missing:?}\n{log}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(live(&server), "HTTP/1.1 200 OK");
 }

@@ -762,6 +762,33 @@ async fn no_secret_or_token_appears_in_the_logs(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "koppel_store::MIGRATOR")]
+async fn a_refused_token_request_is_logged_with_its_client_id_and_address(pool: PgPool) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let app = TestApp::new(pool);
+    let (_, vendor) = vendor_of_new_company(&app).await;
+    let id = vendor.id.to_string();
+    let refused = token_request_from(&app, [203, 0, 113, 9], &id, "a-guess").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+
+    // An operator looking into guessed secrets sees whose, and from where.
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let line = logs
+        .lines()
+        .find(|line| line.contains("token refused"))
+        .unwrap_or_else(|| panic!("no log line of the refusal: {logs}"));
+    assert!(line.contains(&id), "{line}");
+    assert!(line.contains("203.0.113.9"), "{line}");
+    assert!(!line.contains("a-guess"), "{line}");
+}
+
+#[sqlx::test(migrator = "koppel_store::MIGRATOR")]
 async fn bearer_tokens_that_do_not_verify_are_limited_per_address(pool: PgPool) {
     let app = TestApp::new(pool);
     let (company, vendor) = vendor_of_new_company(&app).await;
