@@ -15,6 +15,7 @@
 //! `versions.rs` inserts the new versions with all their parts in one statement, and
 //! `read.rs` reads complete versions back in one round trip.
 
+mod parts;
 mod read;
 mod versions;
 mod write;
@@ -56,7 +57,7 @@ pub struct Written {
 
 /// The VAT of a stored line or cost.
 ///
-/// Read positionally from the parts query (`read.rs`): the fields keep its order.
+/// Read from a part's row (`read.rs`), and by name from a stored fee's JSON object.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct VatRecord {
     /// The company's VAT rate, when the document named one.
@@ -77,14 +78,11 @@ pub struct VatRecord {
 }
 
 /// A stored order line.
-///
-/// Read positionally from the parts query (`read.rs`): the fields keep its order.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineRecord {
     /// The product.
     pub product_id: Option<Uuid>,
     /// That product's external id (the vendor's), written with the line.
-    #[serde(default)]
     pub product_external_id: Option<String>,
     /// The product's SKU as sent.
     pub sku: Option<String>,
@@ -105,36 +103,23 @@ pub struct LineRecord {
     /// The revenue category.
     pub category_id: Option<Uuid>,
     /// The category's external id (the vendor's), written with the line.
-    #[serde(default)]
     pub category_external_id: Option<String>,
     /// Under the margin scheme: the purchase price per unit.
-    #[serde(default)]
     pub purchase_price: Option<Decimal>,
     /// What the line is, e.g. `sale`.
-    #[serde(default = "sale")]
     pub kind: String,
     /// The unit of the quantity.
-    #[serde(default)]
     pub unit: Option<String>,
     /// The index of the line this one belongs to.
-    #[serde(default)]
     pub parent_line: Option<i32>,
     /// The discount code used.
-    #[serde(default)]
     pub discount_code: Option<String>,
     /// The discount's name.
-    #[serde(default)]
     pub discount_name: Option<String>,
 }
 
-fn sale() -> String {
-    "sale".to_owned()
-}
-
 /// A stored cost.
-///
-/// Read positionally from the parts query (`read.rs`): the fields keep its order.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CostRecord {
     /// What the cost is for, e.g. `shipping`.
     pub kind: String,
@@ -185,9 +170,7 @@ pub struct FeeRecord {
 }
 
 /// One group of a stored VAT breakdown.
-///
-/// Read positionally from the parts query (`read.rs`): the fields keep its order.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VatGroupRecord {
     /// The category.
     pub category: String,
@@ -200,10 +183,8 @@ pub struct VatGroupRecord {
     /// The sum of the VAT amounts.
     pub vat: Decimal,
     /// The base in the company's currency, for an order in another.
-    #[serde(default)]
     pub base_company: Option<Decimal>,
     /// The VAT in the company's currency, for an order in another.
-    #[serde(default)]
     pub vat_company: Option<Decimal>,
 }
 

@@ -1,20 +1,16 @@
-//! Reading complete order versions back: the head, every part as a JSON array and the
-//! bookings, in one round trip.
+//! Reading complete order versions back: the head, every part as an array of rows
+//! (`parts.rs`) and the bookings, in one round trip.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, Offset as _, Utc};
-use koppel_domain::order::{OrderDetails, PaymentStatus};
+use koppel_domain::order::OrderDetails;
 use rust_decimal::Decimal;
-use serde::Deserialize;
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::{
-    CostRecord, FeeRecord, LineRecord, OrderFilter, OrderRecord, OrderSort, Orders, PaymentRecord,
-    VatGroupRecord,
-};
+use super::{OrderFilter, OrderRecord, OrderSort, Orders, parts};
 use crate::StoreError;
 use crate::bookings::{BookedResource, BookingRecord, ORDER_BOOKINGS_JSON};
 
@@ -45,10 +41,10 @@ struct HeaderRow {
     updated_at: DateTime<Utc>,
     recorded_at: DateTime<Utc>,
     current_version: i32,
-    lines: Json<Vec<LineRecord>>,
-    costs: Json<Vec<CostRecord>>,
-    payments: Json<Vec<PaymentRow>>,
-    vat_breakdown: Json<Vec<VatGroupRecord>>,
+    lines: Vec<parts::LineRow>,
+    costs: Vec<parts::CostRow>,
+    payments: Vec<parts::PaymentRow>,
+    vat_breakdown: Vec<parts::VatGroupRow>,
     bookings: Json<Vec<BookingRecord>>,
 }
 
@@ -63,62 +59,6 @@ const HEADER_COLUMNS: &str = "o.company_id, o.id, o.external_id, v.version, v.nu
     v.total_vat_company, v.total_incl_vat_company, o.created_at, o.updated_at,
     v.recorded_at, o.version as current_version";
 
-/// A version's lines, costs, payments and VAT groups as JSON arrays in the order sent, for a
-/// row `h` of `HEADER_COLUMNS`: each a correlated lookup on the part table's primary key.
-/// Amounts go as text, so JSON's numbers never touch them.
-///
-/// Each part is a JSON *array* of its values, positional, in the order of the fields of the
-/// record it is read into (`LineRecord`, `VatRecord`, `CostRecord`, `PaymentRow`,
-/// `VatGroupRecord`; serde reads a struct from a sequence as well as from a map). Keyed
-/// objects cost the database a third more per read for the keys alone (`json_build_object`
-/// takes every key as an argument and writes it out for every line), and Koppel parses
-/// them back; measured in bench/README.md (#20).
-const PARTS_JSON: &str = "
-    coalesce((select json_agg(json_build_array(
-            -- A line sent with only a SKU names the company's product with that SKU
-            -- when one exists now (pushed before or after the order); SKUs may repeat
-            -- across variants, so the lowest id (ids are UUIDv7: the oldest), for a stable
-            -- answer, found as the first entry of products_sku_idx.
-            coalesce(l.product_id, by_sku.id),
-            coalesce(l.product_external_id, by_sku.external_id),
-            l.sku, l.description, l.quantity::text, l.unit_price::text, l.discount::text,
-            json_build_array(l.vat_rate_id, l.vat_rate_external_id, l.vat_percentage::text,
-                   l.vat_category, l.vat_country, l.vat_amount::text, l.exemption_reason),
-            l.total_excl_vat::text, l.total_incl_vat::text,
-            l.category_id, l.category_external_id, l.purchase_price::text, l.kind, l.unit,
-            l.parent_line, l.discount_code, l.discount_name)
-            order by l.position)
-        from order_lines l
-        left join lateral (
-            select p.id, p.external_id from products p
-             where l.product_id is null and p.company_id = l.company_id and p.sku = l.sku
-             order by p.id limit 1) by_sku on true
-       where l.company_id = h.company_id and l.order_id = h.id and l.version = h.version),
-      '[]') as lines,
-    coalesce((select json_agg(json_build_array(
-            c.kind, c.description, c.amount_excl_vat::text,
-            json_build_array(c.vat_rate_id, c.vat_rate_external_id, c.vat_percentage::text,
-                   c.vat_category, c.vat_country, c.vat_amount::text, c.exemption_reason),
-            c.amount_incl_vat::text) order by c.position)
-        from order_costs c
-       where c.company_id = h.company_id and c.order_id = h.id and c.version = h.version),
-      '[]') as costs,
-    coalesce((select json_agg(json_build_array(
-            p.method_id, p.method_external_id, p.status, p.provider, p.provider_reference,
-            p.payout_reference, p.amount::text, p.reference, p.paid_at, p.paid_at_offset,
-            p.fee)
-            order by p.position)
-        from order_payments p
-       where p.company_id = h.company_id and p.order_id = h.id and p.version = h.version),
-      '[]') as payments,
-    coalesce((select json_agg(json_build_array(
-            g.category, g.percentage::text, g.country, g.base::text, g.vat::text,
-            g.base_company::text, g.vat_company::text)
-            order by g.position)
-        from order_vat_breakdown g
-       where g.company_id = h.company_id and g.order_id = h.id and g.version = h.version),
-      '[]') as vat_breakdown";
-
 /// The query answering complete versions: `inner` selects `HEADER_COLUMNS` (and may
 /// filter, sort and limit as it likes); its rows get their parts and bookings, in `order`.
 /// The parts are looked up only for the rows `inner` answers, whatever its limit, and the
@@ -129,32 +69,14 @@ fn with_parts(inner: &str, order: &str) -> String {
 
 /// The start of [`with_parts`], up to where its inner query goes.
 fn parts_of_rows() -> String {
-    format!("select h.*, {PARTS_JSON}, {ORDER_BOOKINGS_JSON} from (")
+    format!("select h.*, {}, {ORDER_BOOKINGS_JSON} from (", parts::PARTS)
 }
 
 /// A stored instant with the offset it was sent with; the migration keeps
 /// offsets within a day, so the fallback to UTC is never taken.
-fn with_offset(at: DateTime<Utc>, offset: i32) -> DateTime<FixedOffset> {
+pub(super) fn with_offset(at: DateTime<Utc>, offset: i32) -> DateTime<FixedOffset> {
     let offset = FixedOffset::east_opt(offset).unwrap_or_else(|| Utc.fix());
     at.with_timezone(&offset)
-}
-
-/// A payment as `PARTS_JSON` answers it: positional, so the fields keep that order.
-#[derive(Deserialize)]
-struct PaymentRow {
-    method_id: Uuid,
-    #[serde(default)]
-    method_external_id: Option<String>,
-    status: String,
-    provider: Option<String>,
-    provider_reference: Option<String>,
-    payout_reference: Option<String>,
-    amount: Decimal,
-    reference: Option<String>,
-    paid_at: Option<DateTime<Utc>>,
-    paid_at_offset: Option<i32>,
-    #[serde(default)]
-    fee: Option<FeeRecord>,
 }
 
 impl From<HeaderRow> for OrderRecord {
@@ -188,29 +110,14 @@ impl From<HeaderRow> for OrderRecord {
             created_at: h.created_at,
             recorded_at: h.recorded_at,
             updated_at: h.updated_at,
-            lines: h.lines.0,
-            costs: h.costs.0,
-            payments: h
-                .payments
-                .0
+            lines: h.lines.into_iter().map(parts::line_record).collect(),
+            costs: h.costs.into_iter().map(parts::cost_record).collect(),
+            payments: h.payments.into_iter().map(parts::payment_record).collect(),
+            vat_breakdown: h
+                .vat_breakdown
                 .into_iter()
-                .map(|p| PaymentRecord {
-                    method_id: p.method_id,
-                    method_external_id: p.method_external_id,
-                    // The column's check constraint admits only known statuses.
-                    status: PaymentStatus::parse(&p.status).unwrap_or_default(),
-                    provider: p.provider,
-                    provider_reference: p.provider_reference,
-                    payout_reference: p.payout_reference,
-                    amount: p.amount,
-                    reference: p.reference,
-                    paid_at: p
-                        .paid_at
-                        .map(|at| with_offset(at, p.paid_at_offset.unwrap_or(0))),
-                    fee: p.fee,
-                })
+                .map(parts::vat_group_record)
                 .collect(),
-            vat_breakdown: h.vat_breakdown.0,
             current_version: h.current_version,
             // Every version of an order shows the order's bookings.
             bookings: h.bookings.0,
