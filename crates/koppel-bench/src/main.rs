@@ -15,6 +15,7 @@ mod daily;
 mod data;
 mod ingest;
 mod journals;
+mod layout;
 mod reads;
 mod revisions;
 mod server;
@@ -88,6 +89,11 @@ struct Args {
     /// share of a request goes. Off by default: the statistics cost a little themselves.
     #[arg(long)]
     statement_stats: bool,
+    /// Runs PostgreSQL on a core of its own (core 0) and Koppel and the load generator on the
+    /// others, with `taskset`: the layout of production, where the database has its own
+    /// machine. Without it all three share every core.
+    #[arg(long)]
+    database_apart: bool,
 }
 
 fn parse_env(text: &str) -> Result<(String, String), String> {
@@ -129,6 +135,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.database_apart {
+        // Before the runtime starts a thread: every thread and child inherits the cores.
+        match layout::database_apart(cluster.data_dir()) {
+            Ok(layout) => eprintln!("{layout}"),
+            Err(e) => {
+                eprintln!("koppel-bench: {e:#}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
