@@ -2,6 +2,8 @@
 
 use tracing_subscriber::EnvFilter;
 
+use crate::json_log::{JsonLine, SpanMembers};
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -19,10 +21,11 @@ pub fn init(format: LogFormat) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     match format {
+        // tracing-subscriber's JSON line, written without its round trips through
+        // `serde_json::Value` (json_log.rs).
         LogFormat::Json => builder
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
+            .fmt_fields(SpanMembers)
+            .event_format(JsonLine)
             .init(),
         LogFormat::Pretty => builder.compact().init(),
     }

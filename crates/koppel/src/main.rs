@@ -3,6 +3,7 @@
 mod config;
 mod connections;
 mod dev;
+mod json_log;
 mod logging;
 mod serve;
 
