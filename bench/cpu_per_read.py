@@ -93,7 +93,7 @@ def order(i):
     }
 
 
-def round_(args):
+def one_round(args):
     orders = f"/v1/companies/{args.company}/orders"
     connection = http.client.HTTPConnection("127.0.0.1", args.port)
     reader = bearer(args.port, json.loads(args.connector))
@@ -158,7 +158,7 @@ def main():
     if args.summarise:
         summarise(args.summarise)
     else:
-        round_(args)
+        one_round(args)
 
 
 if __name__ == "__main__":

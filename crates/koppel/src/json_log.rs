@@ -312,6 +312,19 @@ mod tests {
         tracing::info!(negative = -4i64, nan = f64::NAN, debug = ?vec!["a", "b"], "outside");
     }
 
+    /// The lines of `log_a_request` through our formatter.
+    fn through_ours() -> Lines {
+        let ours = Lines::default();
+        let writer = ours.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .fmt_fields(SpanMembers)
+            .event_format(JsonLine)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, log_a_request);
+        ours
+    }
+
     /// The lines of `log_a_request` through tracing-subscriber's JSON formatter and through
     /// ours, timestamps set aside.
     fn both() -> (Vec<Value>, Vec<Value>) {
@@ -325,14 +338,7 @@ mod tests {
             .finish();
         tracing::subscriber::with_default(subscriber, log_a_request);
 
-        let ours = Lines::default();
-        let writer = ours.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .fmt_fields(SpanMembers)
-            .event_format(JsonLine)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::with_default(subscriber, log_a_request);
+        let ours = through_ours();
 
         let without_time = |lines: Vec<Value>| {
             lines
@@ -360,14 +366,7 @@ mod tests {
 
     #[test]
     fn a_field_recorded_twice_is_written_once() {
-        let ours = Lines::default();
-        let writer = ours.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .fmt_fields(SpanMembers)
-            .event_format(JsonLine)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::with_default(subscriber, log_a_request);
+        let ours = through_ours();
         let text = String::from_utf8(ours.0.lock().unwrap().clone()).unwrap();
         let line = text.lines().nth(1).unwrap();
         // A JSON reader would take the last of two; the line must not hold two.

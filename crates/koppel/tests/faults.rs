@@ -166,39 +166,79 @@ fn push_reply(port: u16, orders: &str, token: &str, i: usize) -> Option<Reply> {
     )
 }
 
+/// A new company on `server` with a vendor and a connector client: its id and the clients.
+fn company_with_clients(server: &Server, name: &str) -> (String, Value, Value) {
+    let company = cli(server, &["company", "create", "--name", name]);
+    let company_id = company["id"].as_str().unwrap().to_owned();
+    let client = |kind: &str| {
+        cli(
+            server,
+            &[
+                "client",
+                "create",
+                "--kind",
+                kind,
+                "--name",
+                kind,
+                "--company",
+                &company_id,
+            ],
+        )
+    };
+    let (vendor, connector) = (client("vendor"), client("connector"));
+    (company_id, vendor, connector)
+}
+
+/// Every acknowledged push of an order is stored as its answer said, as version 1.
+fn assert_stored_as_answered(
+    port: u16,
+    orders: &str,
+    bearer: &str,
+    acknowledged: &BTreeMap<usize, Value>,
+) {
+    for (i, answer) in acknowledged {
+        let id = answer["id"].as_str().unwrap();
+        let (status, stored) = http(
+            port,
+            "GET",
+            &format!("{orders}/{id}"),
+            &[("Authorization", bearer)],
+            "",
+        )
+        .expect("the order can be read");
+        assert_eq!(status, 200, "order {i}: {stored}");
+        assert_eq!(stored["external_id"], format!("crash-{i}"));
+        assert_eq!(stored["totals"], answer["totals"], "order {i}");
+        assert_eq!(stored["version"], 1, "order {i} was stored twice");
+    }
+}
+
+/// Pushes that were not acknowledged succeed when sent again with their keys, within the 10 s
+/// lease of a key whose request died (a 409 or 503 meanwhile is waited out).
+fn retried_with_their_keys_succeed(port: u16, orders: &str, token: &str, pushes: &[usize]) {
+    for i in pushes {
+        let deadline = Instant::now() + Duration::from_secs(12);
+        loop {
+            match push(port, orders, token, *i) {
+                Some((201 | 200, answer)) => {
+                    assert_eq!(answer["version"], 1, "push {i}");
+                    break;
+                }
+                Some((409 | 503, _)) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+                other => panic!("retry of push {i} got {other:?}"),
+            }
+        }
+    }
+}
+
 #[test]
 #[ignore = "a fault test: run by scripts/faults"]
 fn a_killed_server_loses_nothing_acknowledged_and_unanswered_pushes_succeed_when_retried() {
     let mut server = Server::start_with(&[]);
     let port = server.port();
-    let company = cli(&server, &["company", "create", "--name", "Crash B.V."]);
-    let company_id = company["id"].as_str().unwrap().to_owned();
-    let vendor = cli(
-        &server,
-        &[
-            "client",
-            "create",
-            "--kind",
-            "vendor",
-            "--name",
-            "kassa",
-            "--company",
-            &company_id,
-        ],
-    );
-    let connector = cli(
-        &server,
-        &[
-            "client",
-            "create",
-            "--kind",
-            "connector",
-            "--name",
-            "boekhouding",
-            "--company",
-            &company_id,
-        ],
-    );
+    let (company_id, vendor, connector) = company_with_clients(&server, "Crash B.V.");
     let vendor_token = token(port, &vendor);
     let orders = format!("/v1/companies/{company_id}/orders");
 
@@ -254,40 +294,12 @@ fn a_killed_server_loses_nothing_acknowledged_and_unanswered_pushes_succeed_when
         unanswered.len()
     );
 
-    // Every acknowledged order is there, with what its answer said.
+    // Every acknowledged order is there, with what its answer said; the pushes that got no
+    // answer succeed when retried with their keys.
     let connector_token = token(port, &connector);
     let bearer = format!("Bearer {connector_token}");
-    for (i, answer) in &acknowledged {
-        let id = answer["id"].as_str().unwrap();
-        let (status, stored) = http(
-            port,
-            "GET",
-            &format!("{orders}/{id}"),
-            &[("Authorization", &bearer)],
-            "",
-        )
-        .expect("the order can be read");
-        assert_eq!(status, 200, "order {i}: {stored}");
-        assert_eq!(stored["external_id"], format!("crash-{i}"));
-        assert_eq!(stored["totals"], answer["totals"], "order {i}");
-        assert_eq!(stored["version"], 1, "order {i} was stored twice");
-    }
-
-    // The pushes that got no answer succeed when retried with their keys, within the lease.
-    let vendor_token = token(port, &vendor);
-    for i in &unanswered {
-        let deadline = Instant::now() + Duration::from_secs(12);
-        loop {
-            match push(port, &orders, &vendor_token, *i) {
-                Some((201 | 200, _)) => break,
-                Some((409 | 503, body)) if Instant::now() < deadline => {
-                    let _ = body;
-                    std::thread::sleep(Duration::from_millis(250));
-                }
-                other => panic!("retry of push {i} got {other:?}"),
-            }
-        }
-    }
+    assert_stored_as_answered(port, &orders, &bearer, &acknowledged);
+    retried_with_their_keys_succeed(port, &orders, &token(port, &vendor), &unanswered);
 
     // The feed has each order's one version exactly once.
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -393,24 +405,7 @@ fn a_killed_server_loses_no_webhook_delivery() {
     let receiver = HookReceiver::start(Duration::from_millis(15));
     let mut server = Server::start_with(&[("KOPPEL_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")]);
     let port = server.port();
-    let company = cli(&server, &["company", "create", "--name", "Haak B.V."]);
-    let company_id = company["id"].as_str().unwrap().to_owned();
-    let client = |kind: &str| {
-        cli(
-            &server,
-            &[
-                "client",
-                "create",
-                "--kind",
-                kind,
-                "--name",
-                kind,
-                "--company",
-                &company_id,
-            ],
-        )
-    };
-    let (vendor, connector) = (client("vendor"), client("connector"));
+    let (company_id, vendor, connector) = company_with_clients(&server, "Haak B.V.");
     let connector_bearer = format!("Bearer {}", token(port, &connector));
     let (status, endpoint) = http(
         port,
@@ -510,29 +505,6 @@ fn a_killed_server_loses_no_webhook_delivery() {
     assert_eq!(wanted, feed);
 }
 
-/// A vendor and a connector of a new company on `server`, and the company's orders route.
-fn vendor_and_connector(server: &Server, name: &str) -> (Value, Value, String) {
-    let company = cli(server, &["company", "create", "--name", name]);
-    let company_id = company["id"].as_str().unwrap().to_owned();
-    let client = |kind: &str| {
-        cli(
-            server,
-            &[
-                "client",
-                "create",
-                "--kind",
-                kind,
-                "--name",
-                kind,
-                "--company",
-                &company_id,
-            ],
-        )
-    };
-    let orders = format!("/v1/companies/{company_id}/orders");
-    (client("vendor"), client("connector"), orders)
-}
-
 /// What one push during the outage test got, and when it was sent.
 struct Sent {
     at: Instant,
@@ -551,7 +523,8 @@ fn a_database_crashed_or_restarted_under_load_answers_503s_never_500s_and_loses_
     .expect("a local PostgreSQL");
     let server = Server::start_in(&cluster.url("postgres"), &[]);
     let port = server.port();
-    let (vendor, connector, orders) = vendor_and_connector(&server, "Uitval B.V.");
+    let (company_id, vendor, connector) = company_with_clients(&server, "Uitval B.V.");
+    let orders = format!("/v1/companies/{company_id}/orders");
     let vendor_token = token(port, &vendor);
 
     // Four pushers, each its own orders, until told to stop; after an answer that is not a
@@ -686,36 +659,9 @@ fn a_database_crashed_or_restarted_under_load_answers_503s_never_500s_and_loses_
         "no push met the outage: the test shows nothing"
     );
 
-    // Every acknowledged order is stored as answered, once.
+    // Every acknowledged order is stored as answered, once; the refused ones are stored when
+    // retried with their keys.
     let bearer = format!("Bearer {}", token(port, &connector));
-    for (i, answer) in &acknowledged {
-        let id = answer["id"].as_str().unwrap();
-        let (status, stored) = http(
-            port,
-            "GET",
-            &format!("{orders}/{id}"),
-            &[("Authorization", &bearer)],
-            "",
-        )
-        .expect("the order can be read");
-        assert_eq!(status, 200, "order {i}: {stored}");
-        assert_eq!(stored["totals"], answer["totals"], "order {i}");
-        assert_eq!(stored["version"], 1, "order {i} was stored twice");
-    }
-    // The refused ones succeed when retried with their keys, within the key's lease.
-    for i in &refused {
-        let deadline = Instant::now() + Duration::from_secs(12);
-        loop {
-            match push(port, &orders, &vendor_token, *i) {
-                Some((201 | 200, answer)) => {
-                    assert_eq!(answer["version"], 1, "push {i}");
-                    break;
-                }
-                Some((409 | 503, _)) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(250));
-                }
-                other => panic!("retry of push {i} got {other:?}"),
-            }
-        }
-    }
+    assert_stored_as_answered(port, &orders, &bearer, &acknowledged);
+    retried_with_their_keys_succeed(port, &orders, &vendor_token, &refused);
 }
