@@ -208,10 +208,7 @@ pub fn answer(
     heading: Heading,
     language: Language,
 ) -> JournalAnswer {
-    let tag = match language {
-        Language::Dutch => "nl",
-        Language::English => "en",
-    };
+    let tag = language.tag();
     let journal = journal(entry, mapping, heading, language);
     (
         [

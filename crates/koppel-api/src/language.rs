@@ -18,6 +18,14 @@ pub enum Language {
 }
 
 impl Language {
+    /// Its tag for `Content-Language` (RFC 9110 §8.5).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Language::English => "en",
+            Language::Dutch => "nl",
+        }
+    }
+
     /// Picks the language with the highest weight among those we speak
     /// (RFC 9110 §12.5.4); English when nothing we speak is asked for.
     pub fn from_headers(headers: &HeaderMap) -> Self {

@@ -103,7 +103,9 @@ pub fn document_idempotency_key(openapi: &mut OpenApi) {
 /// The headers every response of `operation` carries, documented on each of its responses:
 /// `X-Request-Id` always; the rate-limit fields when the operation takes a bearer token
 /// (the middleware in [`crate::middleware::ratelimit`] sets them on every response to a valid one);
-/// `Retry-After` on the responses a 409, 429 or 503 can be among. Like the `Idempotency-Key`,
+/// `Retry-After` on the responses a 409, 429 or 503 can be among; `Content-Language` and
+/// `Vary` on the answers whose words follow `Accept-Language` (problems, and journals, whose
+/// descriptions are Dutch for `nl`). Like the `Idempotency-Key`,
 /// these come from middleware for all routes at once, so they are added here for all of them,
 /// each described once under `components/headers` and referred to from every response.
 ///
@@ -132,7 +134,7 @@ pub fn document_response_headers(openapi: &mut OpenApi) {
         .flatten()
         {
             document_unavailable(operation, uses_database);
-            document_operation_headers(operation);
+            document_operation_headers(operation, path.ends_with("/journal"));
         }
     }
 }
@@ -187,6 +189,23 @@ fn shared_headers() -> Vec<(&'static str, Header)> {
             integer_header("Seconds until the bucket is full again.", 1),
         ),
         (
+            "Content-Language",
+            text_header(
+                "The language of the answer's words: `nl` when the request asked for Dutch \
+                 with `Accept-Language` (a problem's title, detail and messages; a journal's \
+                 descriptions), else `en`.",
+                "nl",
+            ),
+        ),
+        (
+            "Vary",
+            text_header(
+                "`accept-language`: the answer's words follow the request's `Accept-Language`, \
+                 so a shared cache keeps the languages apart.",
+                "accept-language",
+            ),
+        ),
+        (
             "Retry-After",
             integer_header(
                 "On a 409 (the same `Idempotency-Key` is still running), a 429 (rate limit \
@@ -232,16 +251,22 @@ fn document_unavailable(operation: &mut Operation, uses_database: bool) {
         .insert("503".to_owned(), response.into());
 }
 
-fn document_operation_headers(operation: &mut Operation) {
+/// The headers of an answer whose words follow `Accept-Language`.
+const LANGUAGE_HEADERS: [&str; 2] = ["Content-Language", "Vary"];
+
+fn document_operation_headers(operation: &mut Operation, journal: bool) {
     let limited = takes_token(operation);
     for (status, response) in operation.responses.responses.iter_mut() {
         let RefOr::T(response) = response else {
             continue;
         };
         let retry = matches!(status.as_str(), "4XX" | "409" | "429" | "5XX" | "503");
+        let in_words = response.content.contains_key("application/problem+json")
+            || (journal && status.starts_with('2'));
         let names = std::iter::once("X-Request-Id")
             .chain(RATE_LIMIT_HEADERS.into_iter().filter(|_| limited))
-            .chain(std::iter::once("Retry-After").filter(|_| retry));
+            .chain(std::iter::once("Retry-After").filter(|_| retry))
+            .chain(LANGUAGE_HEADERS.into_iter().filter(|_| in_words));
         for name in names {
             response
                 .headers

@@ -72,11 +72,10 @@ pub async fn observe(State(app): State<App>, mut request: Request, next: Next) -
             }
             Err(e) => tracing::error!(parent: &span, error = %e, "could not render a problem"),
         }
-        if language == Language::Dutch {
-            response
-                .headers_mut()
-                .insert(header::CONTENT_LANGUAGE, HeaderValue::from_static("nl"));
-        }
+        response.headers_mut().insert(
+            header::CONTENT_LANGUAGE,
+            HeaderValue::from_static(language.tag()),
+        );
         // A problem's words follow Accept-Language: a cache must keep them apart.
         response
             .headers_mut()

@@ -225,9 +225,10 @@ async fn accept_language_nl_gives_dutch_texts_with_the_same_codes(pool: PgPool) 
     let app = TestApp::new(pool);
     let token = app.admin_token().await;
     let body = json!({"name": "X", "currency": "euro"}).to_string();
-    let english = post_raw(&app, &token, "application/json", &body, None)
-        .await
-        .problem();
+    let english_response = post_raw(&app, &token, "application/json", &body, None).await;
+    assert_eq!(english_response.header("content-language"), Some("en"));
+    assert_eq!(english_response.header("vary"), Some("accept-language"));
+    let english = english_response.problem();
     let dutch_response = post_raw(
         &app,
         &token,

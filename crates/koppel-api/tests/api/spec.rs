@@ -263,7 +263,7 @@ fn every_post_but_the_token_endpoint_documents_the_idempotency_key() {
 }
 
 #[test]
-fn every_operation_documents_its_request_id_rate_limit_and_unavailable_answers() {
+fn every_operation_documents_its_request_id_rate_limit_language_and_unavailable_answers() {
     let spec = serde_json::to_value(koppel_api::openapi()).unwrap();
     let mut operations = 0;
     for (path, item) in spec["paths"].as_object().unwrap() {
@@ -288,6 +288,19 @@ fn every_operation_documents_its_request_id_rate_limit_and_unavailable_answers()
                     assert_eq!(
                         headers.get(name).is_some(),
                         takes_token,
+                        "{name} on {method} {path} {status}"
+                    );
+                }
+                // Problems and journals say their language and that it follows the
+                // request's Accept-Language.
+                let in_words = response["content"]
+                    .get("application/problem+json")
+                    .is_some()
+                    || (path.ends_with("/journal") && status.starts_with('2'));
+                for name in ["Content-Language", "Vary"] {
+                    assert_eq!(
+                        headers.get(name).is_some(),
+                        in_words,
                         "{name} on {method} {path} {status}"
                     );
                 }
