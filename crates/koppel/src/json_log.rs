@@ -16,6 +16,7 @@ use std::fmt::{self, Write as _};
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
+use tracing_log::NormalizeEvent as _;
 use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
@@ -107,7 +108,10 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let meta = event.metadata();
+        // A record of the `log` crate (from a dependency) has its target and level in
+        // `log.*` fields: the line's are read from there, as the JSON formatter does.
+        let normalized = event.normalized_metadata();
+        let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
         writer.write_str("{\"timestamp\":\"")?;
         SystemTime.format_time(&mut writer)?;
         write!(writer, "\",\"level\":\"{}\",\"fields\":{{", meta.level())?;
@@ -157,18 +161,19 @@ impl<'a, 'w> Members<'a, 'w> {
         }
     }
 
-    /// Writes `"name":` after a comma unless it is the first member.
-    fn key(&mut self, field: &Field) -> fmt::Result {
+    /// Writes `"name":` after a comma unless it is the first member; a raw identifier's
+    /// `r#` is left out, as the JSON formatter does.
+    fn key(&mut self, name: &str) -> fmt::Result {
         if !std::mem::take(&mut self.first) {
             self.writer.write_char(',')?;
         }
-        string(self.writer, field.name())?;
+        string(self.writer, name.strip_prefix("r#").unwrap_or(name))?;
         self.writer.write_char(':')
     }
 
     fn member(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'w>) -> fmt::Result) {
         if self.result.is_ok() {
-            self.result = self.key(field).and_then(|()| value(self.writer));
+            self.result = self.key(field.name()).and_then(|()| value(self.writer));
         }
     }
 }
@@ -309,7 +314,21 @@ mod tests {
         span.record("company.id", tracing::field::display("k-9"));
         let error = io::Error::other("broken \\ pipe");
         tracing::warn!(parent: &span, http.status = 503, latency_ms = 1.25, error = %error, "request failed");
-        tracing::info!(negative = -4i64, nan = f64::NAN, debug = ?vec!["a", "b"], "outside");
+        tracing::info!(negative = -4i64, nan = f64::NAN, debug = ?vec!["a", "b"], r#type = "raw", "outside");
+        tracing::info!(bytes = &b"ab"[..], "bytes");
+        // A dependency's record of the `log` crate, routed as the subscriber's `init` routes
+        // them (installed once for the whole test binary; later calls change nothing).
+        let _ = tracing_log::LogTracer::init();
+        tracing_log::log::logger().log(
+            &tracing_log::log::Record::builder()
+                .args(format_args!("from a dependency"))
+                .level(tracing_log::log::Level::Warn)
+                .target("some_dependency::module")
+                .module_path_static(Some("some_dependency::module"))
+                .file_static(Some("src/module.rs"))
+                .line(Some(7))
+                .build(),
+        );
     }
 
     /// The lines of `log_a_request` through our formatter.
@@ -360,7 +379,12 @@ mod tests {
     #[test]
     fn every_line_is_the_json_formatters_line() {
         let (theirs, ours) = both();
-        assert_eq!(ours.len(), 3);
+        assert_eq!(ours.len(), 5);
+        assert_eq!(
+            ours[4]["target"], "some_dependency::module",
+            "{:?}",
+            ours[4]
+        );
         assert_eq!(ours, theirs);
     }
 

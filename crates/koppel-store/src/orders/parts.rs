@@ -16,8 +16,9 @@ use super::{CostRecord, FeeRecord, LineRecord, PaymentRecord, VatGroupRecord, Va
 ///
 /// Each part is an array of anonymous records, answered in PostgreSQL's binary format and
 /// decoded into the tuples below (`LineRow`, `CostRow`, `PaymentRow`, `VatGroupRow`), in the
-/// order of their fields. Building the parts as JSON cost the database a fifth more CPU per
-/// read and Koppel a sixth of its CPU to parse them back (bench/README.md, #20). sqlx decodes
+/// order of their fields. Building the parts as JSON cost the database a fifth more CPU for
+/// the query, 10% more for a whole read; decoding the records costs Koppel about what parsing
+/// the JSON did (bench/README.md, "An order's parts read as binary records"). sqlx decodes
 /// records of at most 9 fields into tuples, so a line is four records (what was sold, its
 /// figures, its VAT, its detail) and a payment's provider fields one.
 pub(super) const PARTS: &str = "
