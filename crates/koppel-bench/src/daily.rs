@@ -1,7 +1,5 @@
 //! P4: the daily revenue of a day of receipts, through Koppel and as a plain SQL aggregate.
 
-use std::time::Instant;
-
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
@@ -9,7 +7,7 @@ use sqlx::PgPool;
 
 use crate::data::{self, Refs, receipt};
 use crate::server::Api;
-use crate::stats::Samples;
+use crate::stats;
 use crate::{Args, Row, baseline, log};
 
 /// P4: the daily revenue of a day with `receipts` receipts, sent through Koppel's batch
@@ -47,26 +45,26 @@ pub async fn p4(args: &Args, api: &Api, pool: &PgPool, refs: &Refs) -> anyhow::R
         bail!("the day counts {} receipts", first["receipt_count"]);
     }
     log("P4 daily revenue");
-    let (mut k, mut b) = (Samples::default(), Samples::default());
-    for i in 0..55 {
-        let started = Instant::now();
-        let answer = api.get(&day_path).await?;
-        let kt = started.elapsed();
-        if answer.status != 200 {
-            bail!("daily revenue answered {}", answer.status);
-        }
-        let started = Instant::now();
-        let count = baseline::daily_revenue(pool, refs.company, day).await?;
-        let bt = started.elapsed();
-        if count != i64::try_from(args.receipts)? {
-            bail!("the aggregate counts {count} receipts");
-        }
-        // The first five of each warm up caches.
-        if i >= 5 {
-            k.record(kt);
-            b.record(bt);
-        }
-    }
+    let expected = i64::try_from(args.receipts)?;
+    let (day_path, company) = (&day_path, refs.company);
+    let (mut k, mut b) = stats::paired(
+        50,
+        move || async move {
+            let answer = api.get(day_path).await?;
+            if answer.status != 200 {
+                bail!("daily revenue answered {}", answer.status);
+            }
+            Ok(())
+        },
+        move || async move {
+            let count = baseline::daily_revenue(pool, company, day).await?;
+            if count != expected {
+                bail!("the aggregate counts {count} receipts");
+            }
+            Ok(())
+        },
+    )
+    .await?;
     let (k99, b99) = (k.percentile_ms(99.0), b.percentile_ms(99.0));
     let ratio = k99 / b99;
     Ok(Row {

@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::server::Api;
-use crate::stats::Samples;
+use crate::stats::{self, Samples};
 use crate::{Row, baseline, log, text};
 
 /// Requests of each kind that are measured, after `WARM_UP` that are not.
@@ -55,25 +55,26 @@ pub async fn j1(
     if first["total_debit"] != first["total_credit"] || first["lines"].as_array().is_none() {
         bail!("the day's journal does not balance: {first}");
     }
-    let (mut k, mut b) = (Samples::default(), Samples::default());
-    for i in 0..DAY_ROUNDS + 5 {
-        let started = Instant::now();
-        let answer = api.get(&day_path).await?;
-        let kt = started.elapsed();
-        if answer.status != 200 {
-            bail!("the day's journal answered {}", answer.status);
-        }
-        let started = Instant::now();
-        let count = baseline::daily_revenue(pool, company, day).await?;
-        let bt = started.elapsed();
-        if count != i64::try_from(receipts)? {
-            bail!("the aggregate counts {count} receipts");
-        }
-        if i >= 5 {
-            k.record(kt);
-            b.record(bt);
-        }
-    }
+    let expected = i64::try_from(receipts)?;
+    let (day_path, api) = (&day_path, &api);
+    let (mut k, mut b) = stats::paired(
+        DAY_ROUNDS,
+        move || async move {
+            let answer = api.get(day_path).await?;
+            if answer.status != 200 {
+                bail!("the day's journal answered {}", answer.status);
+            }
+            Ok(())
+        },
+        move || async move {
+            let count = baseline::daily_revenue(pool, company, day).await?;
+            if count != expected {
+                bail!("the aggregate counts {count} receipts");
+            }
+            Ok(())
+        },
+    )
+    .await?;
     let (k99, b99) = (k.percentile_ms(99.0), b.percentile_ms(99.0));
     let day_row = Row {
         scenario: format!("J1 journal of a day of {receipts} receipts, p99 of {DAY_ROUNDS}"),

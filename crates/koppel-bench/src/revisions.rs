@@ -2,8 +2,6 @@
 //! its delta to the one before (#16), against the same kept revisions read with plain SQL.
 //! The day is in the past, so every batch of receipts arrives late and adds a revision.
 
-use std::time::Instant;
-
 use anyhow::bail;
 use chrono::NaiveDate;
 use serde_json::{Value, json};
@@ -11,7 +9,7 @@ use sqlx::PgPool;
 
 use crate::data::{Refs, receipt_on};
 use crate::server::Api;
-use crate::stats::Samples;
+use crate::stats;
 use crate::{Row, log};
 
 /// The revised day: long past, so final, and every receipt for it late.
@@ -63,33 +61,33 @@ pub async fn p4_revisions(
         bail!("the day lists {listed} revisions, not {revisions}");
     }
     log("P4 revisions list");
-    let (mut k, mut b) = (Samples::default(), Samples::default());
-    for i in 0..55 {
-        let started = Instant::now();
-        let answer = api.get(&uri).await?;
-        let kt = started.elapsed();
-        if answer.status != 200 {
-            bail!("the revisions list answered {}", answer.status);
-        }
-        let started = Instant::now();
-        let rows: Vec<(i32, Value)> = sqlx::query_as(
-            "select revision, figures from daily_revenue_revisions
-              where company_id = $1 and location_key = '' and business_date = $2
-              order by revision",
-        )
-        .bind(refs.company)
-        .bind(day)
-        .fetch_all(pool)
-        .await?;
-        let bt = started.elapsed();
-        if rows.len() as u64 != revisions {
-            bail!("plain SQL reads {} revisions", rows.len());
-        }
-        if i >= 5 {
-            k.record(kt);
-            b.record(bt);
-        }
-    }
+    let (uri, company) = (&uri, refs.company);
+    let (mut k, mut b) = stats::paired(
+        50,
+        move || async move {
+            let answer = api.get(uri).await?;
+            if answer.status != 200 {
+                bail!("the revisions list answered {}", answer.status);
+            }
+            Ok(())
+        },
+        move || async move {
+            let rows: Vec<(i32, Value)> = sqlx::query_as(
+                "select revision, figures from daily_revenue_revisions
+                  where company_id = $1 and location_key = '' and business_date = $2
+                  order by revision",
+            )
+            .bind(company)
+            .bind(day)
+            .fetch_all(pool)
+            .await?;
+            if rows.len() as u64 != revisions {
+                bail!("plain SQL reads {} revisions", rows.len());
+            }
+            Ok(())
+        },
+    )
+    .await?;
     let (k99, b99) = (k.percentile_ms(99.0), b.percentile_ms(99.0));
     Ok(Row {
         scenario: format!(

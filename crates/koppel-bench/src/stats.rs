@@ -4,7 +4,8 @@
 //! keeping every sample and sorting once is exact and costs less than a megabyte; an
 //! HDR histogram would only add a dependency and a rounding error.
 
-use std::time::Duration;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 /// Every latency of one measurement.
 #[derive(Debug, Default, Clone)]
@@ -54,6 +55,43 @@ impl Samples {
         let index = rank.clamp(1, self.nanos.len()) - 1;
         self.nanos[index] as f64 / 1e6
     }
+}
+
+/// Rounds of [`paired`] that are not measured: they warm the caches of both sides.
+const PAIRED_WARM_UP: usize = 5;
+
+/// Times one request to Koppel and its plain-SQL counterpart one after the other, `rounds`
+/// times after [`PAIRED_WARM_UP`] rounds that are not kept, so that both sides meet the
+/// machine's load alike; each closure checks its own answer. Answers Koppel's samples and the
+/// baseline's.
+pub async fn paired<K, KF, B, BF>(
+    rounds: usize,
+    mut koppel: K,
+    mut baseline: B,
+) -> anyhow::Result<(Samples, Samples)>
+where
+    K: FnMut() -> KF,
+    KF: Future<Output = anyhow::Result<()>>,
+    B: FnMut() -> BF,
+    BF: Future<Output = anyhow::Result<()>>,
+{
+    let (mut k, mut b) = (
+        Samples::with_capacity(rounds),
+        Samples::with_capacity(rounds),
+    );
+    for round in 0..PAIRED_WARM_UP + rounds {
+        let started = Instant::now();
+        koppel().await?;
+        let koppel_took = started.elapsed();
+        let started = Instant::now();
+        baseline().await?;
+        let baseline_took = started.elapsed();
+        if round >= PAIRED_WARM_UP {
+            k.record(koppel_took);
+            b.record(baseline_took);
+        }
+    }
+    Ok((k, b))
 }
 
 /// Empties `pg_stat_statements`.
