@@ -6,14 +6,14 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use rust_decimal::Decimal;
 
 use crate::daily::{RateFigures, RateKey, voucher_shares};
-
 use crate::document::{
     Checker, ExternalKind, Groups, MAX_COSTS_OR_PAYMENTS, MAX_LINES, Priced, Purchase, References,
-    SentPrices, Totals, is_leap_second, leap_second_refused, within_bounds,
+    SentPrices, Totals, VatGroup, is_leap_second, leap_second_refused, within_bounds,
 };
 use crate::order::customer;
 use crate::problem::{Violation, codes};
 
+use super::convert::InCompanyCurrency;
 use super::{
     ReceiptDraft, ReceiptLineDraft, ReceiptPaymentDraft, ReceiptSplit, ValidReceipt,
     ValidReceiptLine, ValidReceiptPayment, max_cash_rounding,
@@ -240,6 +240,42 @@ fn payments_make_the_total(
     }
 }
 
+/// The moment of sale, required.
+fn created_at(c: &mut Checker<'_>, raw: Option<&str>) -> Option<DateTime<FixedOffset>> {
+    let Some(raw) = raw else {
+        c.missing("/created_at".to_owned());
+        return None;
+    };
+    parse_moment(raw).map_err(|v| c.out.push(v)).ok()
+}
+
+/// A valid receipt in another currency, restated in the company's at `rate` (each VAT group
+/// converted on its own, VAT.md), refused at `/exchange_rate` when an amount would pass the
+/// bound of amounts.
+fn in_company_currency(
+    refs: &dyn References,
+    rate: Decimal,
+    lines: &[ValidReceiptLine],
+    payments: &[ValidReceiptPayment],
+    cash_rounding: Decimal,
+    vat_breakdown: &[VatGroup],
+) -> Result<InCompanyCurrency, Violation> {
+    let is_voucher: Vec<bool> = payments
+        .iter()
+        .map(|p| refs.is_single_purpose_voucher(&p.method_id))
+        .collect();
+    let converted = super::convert::convert(
+        rate,
+        lines,
+        payments,
+        cash_rounding,
+        vat_breakdown,
+        &is_voucher,
+    );
+    converted.within_bounds()?;
+    Ok(converted)
+}
+
 /// Checks every receipt rule and returns the receipt with its totals, VAT breakdown and the
 /// revenue split, or every violation found.
 pub fn validate_receipt(
@@ -258,19 +294,7 @@ pub fn validate_receipt(
     let external_id = c
         .text("/external_id".to_owned(), draft.external_id.as_deref())
         .map(str::to_owned);
-    let created_at = match draft.created_at.as_deref() {
-        None => {
-            c.missing("/created_at".to_owned());
-            None
-        }
-        Some(raw) => match parse_moment(raw) {
-            Ok(m) => Some(m),
-            Err(v) => {
-                c.out.push(v);
-                None
-            }
-        },
-    };
+    let created_at = created_at(&mut c, draft.created_at.as_deref());
     c.date = created_at.map(|m| m.date_naive());
     let currency = c.currency(draft.currency.as_deref());
     let (exchange_rate, exchange_rate_date) = crate::document::exchange_rate(
@@ -366,22 +390,17 @@ pub fn validate_receipt(
             let vat_breakdown = groups.breakdown();
             let company_currency = match exchange_rate {
                 None => None,
-                Some(rate) => {
-                    let is_voucher: Vec<bool> = payments
-                        .iter()
-                        .map(|p| refs.is_single_purpose_voucher(&p.method_id))
-                        .collect();
-                    let converted = super::convert::convert(
+                Some(rate) => Some(
+                    in_company_currency(
+                        refs,
                         rate,
                         &lines,
                         &payments,
                         cash_rounding,
                         &vat_breakdown,
-                        &is_voucher,
-                    );
-                    converted.within_bounds().map_err(|v| vec![v])?;
-                    Some(converted)
-                }
+                    )
+                    .map_err(|v| vec![v])?,
+                ),
             };
             Ok(ValidReceipt {
                 external_id,
