@@ -143,16 +143,7 @@ impl Cluster {
     ///
     /// Stopping a stopped cluster does nothing.
     pub fn stop(&self) -> Result<(), Error> {
-        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
-        if *running {
-            run(self
-                .pg_ctl()
-                .arg("-D")
-                .arg(&self.data_dir)
-                .args(["-w", "-t", "30", "-m", "fast", "stop"]))?;
-            *running = false;
-        }
-        Ok(())
+        self.halt("fast")
     }
 
     /// Stops the server as a crash would (`pg_ctl stop -m immediate`: no shutdown checkpoint,
@@ -163,16 +154,18 @@ impl Cluster {
     /// without it, commits of the last moments may be lost, as `synchronous_commit=off` says.
     /// Crashing a stopped cluster does nothing.
     pub fn crash(&self) -> Result<(), Error> {
+        self.halt("immediate")
+    }
+
+    /// `pg_ctl stop -m <mode>` if the server runs, keeping its data.
+    fn halt(&self, mode: &str) -> Result<(), Error> {
         let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
         if *running {
-            run(self.pg_ctl().arg("-D").arg(&self.data_dir).args([
-                "-w",
-                "-t",
-                "30",
-                "-m",
-                "immediate",
-                "stop",
-            ]))?;
+            run(self
+                .pg_ctl()
+                .arg("-D")
+                .arg(&self.data_dir)
+                .args(["-w", "-t", "30", "-m", mode, "stop"]))?;
             *running = false;
         }
         Ok(())
