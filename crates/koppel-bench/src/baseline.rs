@@ -407,6 +407,18 @@ pub async fn read_order(pool: &PgPool, company: Uuid, id: Uuid) -> sqlx::Result<
     Ok(1 + lines.len() + costs.len() + payments.len() + groups.len())
 }
 
+/// [`daily_revenue`], failing unless it counted `expected` receipts.
+pub async fn daily_revenue_of(
+    pool: &PgPool,
+    company: Uuid,
+    day: NaiveDate,
+    expected: i64,
+) -> anyhow::Result<()> {
+    let count = daily_revenue(pool, company, day).await?;
+    anyhow::ensure!(count == expected, "the aggregate counts {count} receipts");
+    Ok(())
+}
+
 /// The daily revenue of `day` computed by hand from the receipts: totals, revenue by VAT
 /// rate, by category and by payment method, in one statement.
 pub async fn daily_revenue(pool: &PgPool, company: Uuid, day: NaiveDate) -> sqlx::Result<i64> {

@@ -49,20 +49,8 @@ pub async fn p4(args: &Args, api: &Api, pool: &PgPool, refs: &Refs) -> anyhow::R
     let (day_path, company) = (&day_path, refs.company);
     let (mut k, mut b) = stats::paired(
         50,
-        move || async move {
-            let answer = api.get(day_path).await?;
-            if answer.status != 200 {
-                bail!("daily revenue answered {}", answer.status);
-            }
-            Ok(())
-        },
-        move || async move {
-            let count = baseline::daily_revenue(pool, company, day).await?;
-            if count != expected {
-                bail!("the aggregate counts {count} receipts");
-            }
-            Ok(())
-        },
+        move || api.expect_ok(day_path),
+        move || baseline::daily_revenue_of(pool, company, day, expected),
     )
     .await?;
     let (k99, b99) = (k.percentile_ms(99.0), b.percentile_ms(99.0));

@@ -59,20 +59,8 @@ pub async fn j1(
     let (day_path, api) = (&day_path, &api);
     let (mut k, mut b) = stats::paired(
         DAY_ROUNDS,
-        move || async move {
-            let answer = api.get(day_path).await?;
-            if answer.status != 200 {
-                bail!("the day's journal answered {}", answer.status);
-            }
-            Ok(())
-        },
-        move || async move {
-            let count = baseline::daily_revenue(pool, company, day).await?;
-            if count != expected {
-                bail!("the aggregate counts {count} receipts");
-            }
-            Ok(())
-        },
+        move || api.expect_ok(day_path),
+        move || baseline::daily_revenue_of(pool, company, day, expected),
     )
     .await?;
     let (k99, b99) = (k.percentile_ms(99.0), b.percentile_ms(99.0));

@@ -64,13 +64,7 @@ pub async fn p4_revisions(
     let (uri, company) = (&uri, refs.company);
     let (mut k, mut b) = stats::paired(
         50,
-        move || async move {
-            let answer = api.get(uri).await?;
-            if answer.status != 200 {
-                bail!("the revisions list answered {}", answer.status);
-            }
-            Ok(())
-        },
+        move || api.expect_ok(uri),
         move || async move {
             let rows: Vec<(i32, Value)> = sqlx::query_as(
                 "select revision, figures from daily_revenue_revisions

@@ -725,14 +725,7 @@ fn a_days_pay_outs_go_to_cash_transfers_and_its_cash_moves_by_counted_minus_the_
     };
     let entry = day_entry(&day);
     assert!(entry.is_balanced());
-    let sum = |role: Role| -> Decimal {
-        entry
-            .postings
-            .iter()
-            .filter(|p| p.role == role)
-            .map(|p| p.amount)
-            .sum()
-    };
+    let sum = |role: Role| entry.total_of(role);
     // 412.35 − 0.05 − 400.00 − 20.00 = −7.70 = 142.30 counted − 150.00 float.
     assert_eq!(sum(Role::Cash), d("142.30") - d("150.00"));
     assert_eq!(sum(Role::CashTransfers), d("20.00"));

@@ -498,14 +498,7 @@ fn a_receipt_in_pounds_journals_its_payments_as_its_day_counts_them() {
     let kind = |id: &str| Some(if id == "cash" { "cash" } else { "debit_card" }.to_owned());
     let entry = document_entry(&receipt_facts(&valid, kind));
     assert!(entry.is_balanced());
-    let sum = |role: Role| -> Decimal {
-        entry
-            .postings
-            .iter()
-            .filter(|p| p.role == role)
-            .map(|p| p.amount)
-            .sum()
-    };
+    let sum = |role: Role| entry.total_of(role);
     // The cash's 8.40 alone would be 9.83; as in the day it takes what is left of 21.52.
     assert_eq!(sum(Role::Cash), d("9.82"));
     assert_eq!(sum(Role::PaymentClearing), d("11.70"));

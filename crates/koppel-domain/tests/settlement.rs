@@ -110,14 +110,7 @@ fn a_payout_whose_nets_add_up_is_valid_and_its_entry_balances() {
         .collect();
     let entry = settlement_entry(valid.amount, None, &facts);
     assert!(entry.is_balanced());
-    let sum = |role: Role| -> Decimal {
-        entry
-            .postings
-            .iter()
-            .filter(|p| p.role == role)
-            .map(|p| p.amount)
-            .sum()
-    };
+    let sum = |role: Role| entry.total_of(role);
     assert_eq!(sum(Role::Bank), d("66.67"));
     assert_eq!(sum(Role::PaymentClearing), d("-67.37"));
     assert_eq!(sum(Role::PspFees), d("0.58"));

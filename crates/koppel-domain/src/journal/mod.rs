@@ -233,6 +233,15 @@ impl Entry {
         self.postings.last_mut()
     }
 
+    /// Σ of the postings to `role`, debit positive, credit negative.
+    pub fn total_of(&self, role: Role) -> Decimal {
+        self.postings
+            .iter()
+            .filter(|p| p.role == role)
+            .map(|p| p.amount)
+            .sum()
+    }
+
     /// Σ debit.
     pub fn total_debit(&self) -> Decimal {
         self.postings.iter().map(Posting::debit).sum()
